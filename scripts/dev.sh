@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: sets everything up, then runs the given npm script.
+#   bash scripts/dev.sh demo   # the product's main job on its embedded defaults
+#   bash scripts/dev.sh test   # the whole test suite
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=scripts/node22.sh
+source "$root/scripts/node22.sh"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> npm ci (node $(node --version))" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+bash "$root/scripts/setup-moto.sh"
+task="${1:-test}"
+shift || true
+exec npm run --silent "$task" -- "$@"

@@ -1,0 +1,38 @@
+/**
+ * Names of the environment variables the Pulumi program sets on the AVM's Lambdas and the handlers
+ * read. One list, so the two sides cannot drift.
+ */
+export const ENV = {
+  /** DynamoDB table of the request ledger. */
+  ledgerTable: "AVM_LEDGER_TABLE",
+  /** URL of the SQS work queue the entry point feeds and the worker consumes. */
+  queueUrl: "AVM_QUEUE_URL",
+  /** ARN of the role in the management account the AVM assumes for Organizations calls. */
+  managementRoleArn: "AVM_MANAGEMENT_ROLE_ARN",
+  /** Default target OU id (`ou-...` or `r-...`) for vend requests that name none. */
+  defaultOuId: "AVM_DEFAULT_OU_ID",
+  /** Maximum CreateAccount requests in flight (default 5). */
+  maxConcurrentCreates: "AVM_MAX_CONCURRENT_CREATES",
+  /** Name of the role AWS Organizations creates in new accounts (default OrganizationAccountAccessRole). */
+  bootstrapRoleName: "AVM_BOOTSTRAP_ROLE_NAME",
+  /** ARN of the Secrets Manager secret holding the Pulumi Cloud webhook secret. */
+  webhookSecretArn: "AVM_WEBHOOK_SECRET_ARN",
+  /** ARN of the Secrets Manager secret holding the Pulumi access token for Pulumi Deployments. */
+  pulumiTokenSecretArn: "AVM_PULUMI_TOKEN_SECRET_ARN",
+  /** Pulumi Cloud organization that owns the account stacks. */
+  pulumiOrganization: "AVM_PULUMI_ORGANIZATION",
+  /** Powertools service name for structured logs. */
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+} as const;
+
+/**
+ * Reads a required environment variable.
+ * @throws Error naming the variable when it is missing or empty.
+ */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") {
+    throw new Error(`environment variable ${name} is required but not set`);
+  }
+  return value;
+}

@@ -1,0 +1,134 @@
+/**
+ * The request ledger: one durable record per account email. The contract shared by the DynamoDB
+ * implementation (deployed) and the SQLite implementation (embedded default).
+ *
+ * Exactly-once rests on two rules every implementation keeps:
+ * - `claim` is a conditional insert keyed by the normalised email: of two concurrent claims one wins.
+ * - `update` is a compare-and-set on `version`: a stale writer gets {@link LedgerConflictError}.
+ */
+
+/** Where a request is in the account workflow. `SUCCEEDED`, `FAILED` and `CLOSED` are terminal. */
+export type RequestState =
+  | "RECEIVED"
+  | "CREATING"
+  | "MOVING"
+  | "TAGGING"
+  | "BOOTSTRAPPING"
+  | "COMPLETING"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "CLOSING"
+  | "CLOSED";
+
+/** States after which the workflow does nothing more for a request. */
+export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(["SUCCEEDED", "FAILED", "CLOSED"]);
+
+/** How the request reached the AVM. */
+export type RequestKind = "vend" | "meshstack-hook";
+
+/** One step of a record's history. */
+export interface HistoryEntry {
+  /** ISO-8601 timestamp. */
+  readonly at: string;
+  readonly state: RequestState;
+  /** Free text: the AWS error, the deployment URL, the webhook id, ... Never a secret. */
+  readonly note?: string;
+}
+
+/** One account request and everything the workflow learned about it. */
+export interface LedgerRecord {
+  /** Normalised (trimmed, lower-case) account root email: the key. */
+  readonly email: string;
+  /** Caller-supplied or generated request id; unique. */
+  readonly requestId: string;
+  readonly kind: RequestKind;
+  readonly state: RequestState;
+  /** The validated request as received (JSON-serialisable). */
+  readonly request: Readonly<Record<string, unknown>>;
+  /** Set once known (immediately for meshStack hook requests). */
+  readonly accountId?: string;
+  /** Organizations CreateAccount request id, stored before polling starts. */
+  readonly createAccountRequestId?: string;
+  /** Failure reason verbatim (e.g. an unknown `FailureReason` from AWS). */
+  readonly failureReason?: string;
+  /** Number of times the worker has picked the record up. */
+  readonly attempts: number;
+  readonly history: readonly HistoryEntry[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Incremented by every update; the compare-and-set token. */
+  readonly version: number;
+}
+
+/** Fields a new record is created with. */
+export interface NewLedgerRecord {
+  readonly email: string;
+  readonly requestId: string;
+  readonly kind: RequestKind;
+  readonly request: Readonly<Record<string, unknown>>;
+  readonly accountId?: string;
+  /** Initial state; defaults to `RECEIVED`. */
+  readonly state?: RequestState;
+}
+
+/** Fields an update may change. `undefined` leaves a field as it is. */
+export interface LedgerPatch {
+  readonly state?: RequestState;
+  readonly accountId?: string;
+  readonly createAccountRequestId?: string;
+  readonly failureReason?: string;
+  readonly attempts?: number;
+  /** Appended to the history (with the new state when `state` is set). */
+  readonly note?: string;
+}
+
+/** Result of {@link Ledger.claim}. */
+export interface ClaimResult {
+  /** True when this call created the record; false when one already existed for the email. */
+  readonly created: boolean;
+  /** The stored record (the existing one when `created` is false). */
+  readonly record: LedgerRecord;
+}
+
+/** Filter for {@link Ledger.list}. */
+export interface ListOptions {
+  readonly states?: readonly RequestState[];
+  readonly limit?: number;
+}
+
+/** The durable request store. */
+export interface Ledger {
+  /** Inserts a record unless one exists for the email. Never overwrites. */
+  claim(record: NewLedgerRecord, now: Date): Promise<ClaimResult>;
+  get(email: string): Promise<LedgerRecord | undefined>;
+  getByRequestId(requestId: string): Promise<LedgerRecord | undefined>;
+  getByAccountId(accountId: string): Promise<LedgerRecord | undefined>;
+  list(options?: ListOptions): Promise<LedgerRecord[]>;
+  /**
+   * Applies `patch` if the stored version equals `expectedVersion`; appends a history entry.
+   * @throws LedgerConflictError when another writer got there first.
+   * @throws LedgerNotFoundError when no record exists for the email.
+   */
+  update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord>;
+  /** Releases connections; the ledger is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** Base class of ledger errors. */
+export class LedgerError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A compare-and-set update lost against a concurrent writer. */
+export class LedgerConflictError extends LedgerError {}
+
+/** No record exists for the email. */
+export class LedgerNotFoundError extends LedgerError {}
+
+/** Normalises an email the way the ledger keys it. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
