@@ -1,0 +1,148 @@
+/**
+ * Execution roles of the AVM's Lambdas in the automation account: each can reach only its own log group, the ledger
+ * table and its indexes, its queue, its secret and (worker only) the management account's vending role.
+ */
+import { type PolicyDocument, type PolicyStatement, policyDocument } from "./document";
+import { AVM_RESOURCE_NAMES, lambdaLogGroupName } from "./platformNames";
+
+/** Where the AVM runs. */
+export interface AvmLocation {
+  readonly partition: string;
+  readonly region: string;
+  /** 12-digit id of the automation account. */
+  readonly accountId: string;
+}
+
+/** Inputs of {@link workerPolicy}. */
+export interface WorkerPolicyArgs extends AvmLocation {
+  /** ARN of the management account's vending role (the only role the worker may assume). */
+  readonly vendingRoleArn: string;
+  /** Whether a Pulumi access token secret exists (then the worker may read it). */
+  readonly pulumiTokenSecret: boolean;
+}
+
+/** Inputs of {@link webhookPolicy}. */
+export interface WebhookPolicyArgs extends AvmLocation {
+  /** Whether a webhook secret exists (then the webhook may read it). */
+  readonly webhookSecret: boolean;
+}
+
+/**
+ * Trust policy shared by the AVM's Lambda execution roles: only the Lambda service. (No `aws:SourceAccount`
+ * condition: Lambda does not document setting it when it assumes an execution role.)
+ */
+export function lambdaTrustPolicy(): PolicyDocument {
+  return policyDocument({
+    Sid: "LambdaService",
+    Effect: "Allow",
+    Principal: { Service: "lambda.amazonaws.com" },
+    Action: "sts:AssumeRole",
+  });
+}
+
+/** ARN of a table in the AVM's account. */
+export function ledgerTableArn(location: AvmLocation): string {
+  return `arn:${location.partition}:dynamodb:${location.region}:${location.accountId}:table/${AVM_RESOURCE_NAMES.ledgerTable}`;
+}
+
+/** ARN of an SQS queue in the AVM's account. */
+export function queueArn(location: AvmLocation, queueName: string): string {
+  return `arn:${location.partition}:sqs:${location.region}:${location.accountId}:${queueName}`;
+}
+
+/**
+ * Pattern matching a Secrets Manager secret named `secretName` (AWS appends `-` and six random characters).
+ */
+export function secretArnPattern(location: AvmLocation, secretName: string): string {
+  return `arn:${location.partition}:secretsmanager:${location.region}:${location.accountId}:secret:${secretName}-??????`;
+}
+
+function logStatement(location: AvmLocation, functionName: string): PolicyStatement {
+  const group = lambdaLogGroupName(functionName);
+  return {
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: `arn:${location.partition}:logs:${location.region}:${location.accountId}:log-group:${group}:*`,
+  };
+}
+
+function ledgerStatement(location: AvmLocation, actions: readonly string[]): PolicyStatement {
+  const table = ledgerTableArn(location);
+  return { Sid: "Ledger", Effect: "Allow", Action: actions, Resource: [table, `${table}/index/*`] };
+}
+
+/** Permissions of `AVMEntryPoint`: validate, record in the ledger, enqueue. No Organizations access. */
+export function entryPointPolicy(location: AvmLocation): PolicyDocument {
+  return policyDocument(
+    logStatement(location, AVM_RESOURCE_NAMES.entryPointFunction),
+    ledgerStatement(location, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
+    {
+      Sid: "EnqueueWork",
+      Effect: "Allow",
+      Action: "sqs:SendMessage",
+      Resource: queueArn(location, AVM_RESOURCE_NAMES.workQueue),
+    },
+  );
+}
+
+/**
+ * Permissions of the worker: consume (and re-enqueue to) the work queue, drive ledger records, assume the vending
+ * role, read the Pulumi token secret when configured.
+ */
+export function workerPolicy(args: WorkerPolicyArgs): PolicyDocument {
+  return policyDocument(
+    logStatement(args, AVM_RESOURCE_NAMES.workerFunction),
+    ledgerStatement(args, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
+    {
+      Sid: "ConsumeWork",
+      Effect: "Allow",
+      Action: [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+      ],
+      Resource: queueArn(args, AVM_RESOURCE_NAMES.workQueue),
+    },
+    { Sid: "AssumeVendingRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: args.vendingRoleArn },
+    ...(args.pulumiTokenSecret
+      ? [
+          {
+            Sid: "ReadPulumiToken",
+            Effect: "Allow" as const,
+            Action: "secretsmanager:GetSecretValue",
+            Resource: secretArnPattern(args, AVM_RESOURCE_NAMES.pulumiTokenSecret),
+          },
+        ]
+      : []),
+  );
+}
+
+/**
+ * Permissions of the webhook function: move ledger records on stack/deployment events, enqueue the follow-up work,
+ * read the webhook secret when configured.
+ */
+export function webhookPolicy(args: WebhookPolicyArgs): PolicyDocument {
+  return policyDocument(
+    logStatement(args, AVM_RESOURCE_NAMES.webhookFunction),
+    ledgerStatement(args, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
+    {
+      Sid: "EnqueueWork",
+      Effect: "Allow",
+      Action: "sqs:SendMessage",
+      Resource: queueArn(args, AVM_RESOURCE_NAMES.workQueue),
+    },
+    ...(args.webhookSecret
+      ? [
+          {
+            Sid: "ReadWebhookSecret",
+            Effect: "Allow" as const,
+            Action: "secretsmanager:GetSecretValue",
+            Resource: secretArnPattern(args, AVM_RESOURCE_NAMES.webhookSecret),
+          },
+        ]
+      : []),
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * The role in the management account that the AVM's worker assumes for AWS Organizations calls. Only the actions the
+ * account workflow needs; resource-scoped to the organization wherever the IAM catalog lists resource types.
+ */
+import { type PolicyDocument, policyDocument } from "./document";
+
+/** Inputs of {@link vendingRoleTrustPolicy}. */
+export interface VendingRoleTrustArgs {
+  /** ARNs of the roles allowed to assume the vending role (the AVM worker's execution role). */
+  readonly trustedRoleArns: readonly string[];
+}
+
+/** Inputs of {@link vendingRolePermissionsPolicy}. */
+export interface VendingRolePermissionsArgs {
+  readonly partition: string;
+  /** 12-digit id of the management account. */
+  readonly managementAccountId: string;
+  /** Organization id (`o-...`). */
+  readonly organizationId: string;
+}
+
+/** Trust policy: only the given AVM roles may assume the vending role. */
+export function vendingRoleTrustPolicy(args: VendingRoleTrustArgs): PolicyDocument {
+  if (args.trustedRoleArns.length === 0) {
+    throw new Error("trustedRoleArns must name at least one role");
+  }
+  return policyDocument({
+    Sid: "TrustAvmWorker",
+    Effect: "Allow",
+    Principal: { AWS: args.trustedRoleArns.length === 1 ? args.trustedRoleArns[0]! : [...args.trustedRoleArns] },
+    Action: "sts:AssumeRole",
+  });
+}
+
+/**
+ * Permissions of the vending role.
+ * - Actions the IAM catalog marks wildcard-only (CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus,
+ *   ListAccounts, ListRoots, DescribeOrganization) must use `*`.
+ * - Account actions are scoped to `account/<orgId>/*`, the OU tree to `ou/<orgId>/ou-*` and `root/<orgId>/r-*`.
+ * - `iam:CreateServiceLinkedRole` only for `organizations.amazonaws.com`: CreateAccount fails with
+ *   AccessDeniedForDependencyException without it when Organizations must create its service-linked role.
+ */
+export function vendingRolePermissionsPolicy(args: VendingRolePermissionsArgs): PolicyDocument {
+  const { partition, managementAccountId, organizationId } = args;
+  const org = `arn:${partition}:organizations::${managementAccountId}`;
+  const accounts = `${org}:account/${organizationId}/*`;
+  const ous = `${org}:ou/${organizationId}/ou-*`;
+  const roots = `${org}:root/${organizationId}/r-*`;
+  return policyDocument(
+    {
+      Sid: "CreateAndListAccounts",
+      Effect: "Allow",
+      Action: [
+        "organizations:CreateAccount",
+        "organizations:DescribeCreateAccountStatus",
+        "organizations:ListCreateAccountStatus",
+        "organizations:ListAccounts",
+        "organizations:ListRoots",
+        "organizations:DescribeOrganization",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "ManageOrganizationAccounts",
+      Effect: "Allow",
+      Action: [
+        "organizations:DescribeAccount",
+        "organizations:TagResource",
+        "organizations:UntagResource",
+        "organizations:ListTagsForResource",
+        "organizations:CloseAccount",
+      ],
+      Resource: accounts,
+    },
+    {
+      Sid: "NavigateAndMoveInOrganization",
+      Effect: "Allow",
+      Action: [
+        "organizations:ListParents",
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:DescribeOrganizationalUnit",
+        "organizations:MoveAccount",
+      ],
+      Resource: [accounts, ous, roots],
+    },
+    {
+      Sid: "OrganizationsServiceLinkedRole",
+      Effect: "Allow",
+      Action: "iam:CreateServiceLinkedRole",
+      Resource: `arn:${partition}:iam::${managementAccountId}:role/aws-service-role/organizations.amazonaws.com/*`,
+      Condition: { StringEquals: { "iam:AWSServiceName": "organizations.amazonaws.com" } },
+    },
+  );
+}

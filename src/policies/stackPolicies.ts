@@ -1,0 +1,87 @@
+/**
+ * Every policy document a stack writes, computed from its configuration alone (no Pulumi runtime): used by the
+ * security tests for offline IAM evaluation and by `avm plan`. The components build the same documents from the
+ * same builders.
+ */
+import type { AccountStackConfig, PlatformStackConfig } from "../config";
+import { accessRolePermissionsPolicy, accessRoleTrustPolicy } from "./accessRole";
+import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "./avmRoles";
+import type { NamedPolicy } from "./document";
+import { vendingRolePermissionsPolicy, vendingRoleTrustPolicy } from "./managementVendingRole";
+import { AVM_RESOURCE_NAMES } from "./platformNames";
+
+/** Facts that come from lookups or secrets at deploy time and must be supplied for an offline build. */
+export interface PolicyEnvironment {
+  /** AWS partition, e.g. `aws`. */
+  readonly partition: string;
+  /** Plain value of the external id, when one is configured (it is a secret in the stack). */
+  readonly externalId?: string | undefined;
+}
+
+/** ARN of an IAM role by account and name. */
+export function roleArn(partition: string, accountId: string, roleName: string): string {
+  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
+}
+
+/** The access role's trust and permission policies of an account stack, named `<accessRoleName>/trust|permissions`. */
+export function buildAccountStackPolicies(cfg: AccountStackConfig, env: PolicyEnvironment): NamedPolicy[] {
+  return [
+    {
+      name: `${cfg.accessRoleName}/trust`,
+      document: accessRoleTrustPolicy({
+        partition: env.partition,
+        managementAccountId: cfg.managementAccountId,
+        principalArn: cfg.meshfedServicePrincipalArn,
+        externalId: env.externalId,
+      }),
+    },
+    {
+      name: `${cfg.accessRoleName}/permissions`,
+      document: accessRolePermissionsPolicy({
+        partition: env.partition,
+        accountId: cfg.accountId,
+        region: cfg.region,
+        automationAccountId: cfg.automationAccountId,
+        samlProviderName: cfg.samlProviderName,
+      }),
+    },
+  ];
+}
+
+/** Every role policy of the platform stack (three Lambda roles and the management vending role). */
+export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvironment): NamedPolicy[] {
+  const location = { partition: env.partition, region: cfg.region, accountId: cfg.automationAccountId };
+  const names = AVM_RESOURCE_NAMES;
+  return [
+    { name: `${names.entryPointRole}/trust`, document: lambdaTrustPolicy() },
+    { name: `${names.entryPointRole}/permissions`, document: entryPointPolicy(location) },
+    { name: `${names.workerRole}/trust`, document: lambdaTrustPolicy() },
+    {
+      name: `${names.workerRole}/permissions`,
+      document: workerPolicy({
+        ...location,
+        vendingRoleArn: roleArn(env.partition, cfg.managementAccountId, cfg.vendingRoleName),
+        pulumiTokenSecret: cfg.pulumiAccessToken !== undefined,
+      }),
+    },
+    { name: `${names.webhookRole}/trust`, document: lambdaTrustPolicy() },
+    {
+      name: `${names.webhookRole}/permissions`,
+      document: webhookPolicy({ ...location, webhookSecret: cfg.webhookSecret !== undefined }),
+    },
+    {
+      name: `${cfg.vendingRoleName}/trust`,
+      document: vendingRoleTrustPolicy({
+        trustedRoleArns: [roleArn(env.partition, cfg.automationAccountId, names.workerRole)],
+      }),
+    },
+    {
+      name: `${cfg.vendingRoleName}/permissions`,
+      document: vendingRolePermissionsPolicy({
+        partition: env.partition,
+        managementAccountId: cfg.managementAccountId,
+        organizationId: cfg.organizationId,
+      }),
+    },
+  ];
+}
