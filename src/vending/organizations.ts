@@ -1,0 +1,490 @@
+/**
+ * A narrow gateway over AWS Organizations: exactly the calls the account workflow and the close path
+ * need, each wrapped in one retry loop (jittered exponential backoff with a cap and a bounded number of
+ * attempts, timing injected) and one error classifier.
+ */
+import {
+  AccountAlreadyClosedException,
+  CloseAccountCommand,
+  ConcurrentModificationException,
+  CreateAccountCommand,
+  DescribeAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  DescribeOrganizationCommand,
+  DuplicateAccountException,
+  FinalizingOrganizationException,
+  ListAccountsCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListParentsCommand,
+  ListRootsCommand,
+  ListTagsForResourceCommand,
+  MoveAccountCommand,
+  OrganizationsServiceException,
+  ServiceException,
+  TagResourceCommand,
+  TooManyRequestsException,
+  type Account,
+  type CreateAccountStatus,
+  type OrganizationsClient,
+} from "@aws-sdk/client-organizations";
+import type { Timing } from "../shared/timing";
+
+/** The Organizations operations the gateway calls (used in errors, logs and the classifier). */
+export type OrganizationsOperation =
+  | "CreateAccount"
+  | "DescribeCreateAccountStatus"
+  | "ListAccounts"
+  | "DescribeAccount"
+  | "ListParents"
+  | "MoveAccount"
+  | "TagResource"
+  | "ListTagsForResource"
+  | "ListRoots"
+  | "ListOrganizationalUnitsForParent"
+  | "DescribeOrganization"
+  | "CloseAccount";
+
+/**
+ * How the gateway treats an error thrown by one call:
+ * - `retryable`: AWS asked us to slow down or try again (throttling, concurrent modification, an
+ *   organization still being finalised, an internal service error): retried with backoff.
+ * - `already-done`: the call's goal is already reached (DuplicateAccountException on MoveAccount,
+ *   AccountAlreadyClosedException on CloseAccount).
+ * - `terminal`: AWS rejected the request; retrying the same call cannot help.
+ * - `not-aws`: no answer from AWS at all (network, timeout, a bug): the SDK already retried transport
+ *   errors, so the gateway rethrows it unchanged and leaves the decision to the caller (the worker lets
+ *   the queue redeliver the message).
+ */
+export type OrganizationsErrorClass = "retryable" | "already-done" | "terminal" | "not-aws";
+
+/**
+ * The one classifier of Organizations SDK errors (by `instanceof` on the SDK's exception classes).
+ * `ServiceException` (HTTP 500, "try again later") is retried like throttling.
+ */
+export function classifyOrganizationsError(operation: OrganizationsOperation, error: unknown): OrganizationsErrorClass {
+  if (
+    error instanceof TooManyRequestsException ||
+    error instanceof ConcurrentModificationException ||
+    error instanceof FinalizingOrganizationException ||
+    error instanceof ServiceException
+  ) {
+    return "retryable";
+  }
+  if (operation === "MoveAccount" && error instanceof DuplicateAccountException) return "already-done";
+  if (operation === "CloseAccount" && error instanceof AccountAlreadyClosedException) return "already-done";
+  if (error instanceof OrganizationsServiceException) return "terminal";
+  return "not-aws";
+}
+
+/** Base class of the gateway's errors; `cause` is the SDK error when there is one. */
+export class OrganizationsError extends Error {
+  constructor(
+    message: string,
+    /** The operation that failed. */
+    readonly operation: OrganizationsOperation,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** AWS rejected a call for good (a `terminal` error); `code` is the SDK exception name. */
+export class OrganizationsRequestError extends OrganizationsError {
+  constructor(
+    operation: OrganizationsOperation,
+    /** SDK exception name, e.g. `ConstraintViolationException`. */
+    readonly code: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${operation} failed: ${code}: ${detail}`, operation, options);
+  }
+}
+
+/** A retryable error persisted through every attempt of the retry policy. */
+export class OrganizationsRetriesExhaustedError extends OrganizationsError {
+  constructor(
+    operation: OrganizationsOperation,
+    /** Attempts made (the policy's `maxAttempts`). */
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`${operation} still failing after ${attempts} attempts: ${describeError(cause)}`, operation, { cause });
+  }
+}
+
+/** An OU path (e.g. `/Workloads/Prod`) names no existing organizational unit. */
+export class OrganizationalUnitPathError extends OrganizationsError {
+  constructor(
+    /** The path as given. */
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`cannot resolve OU path "${path}": ${detail}`, "ListOrganizationalUnitsForParent");
+  }
+}
+
+/** Jittered exponential backoff with a cap and a bounded number of attempts. */
+export interface RetryPolicy {
+  /** Backoff ceiling of the first retry, in ms. */
+  readonly baseDelayMs: number;
+  /** Largest backoff ceiling, in ms. */
+  readonly maxDelayMs: number;
+  /** Total attempts including the first call (>= 1). */
+  readonly maxAttempts: number;
+}
+
+/** Default for Organizations calls: 8 attempts, 250 ms doubling up to 10 s (about 40 s in the worst case). */
+export const DEFAULT_ORGANIZATIONS_RETRY: RetryPolicy = Object.freeze({
+  baseDelayMs: 250,
+  maxDelayMs: 10_000,
+  maxAttempts: 8,
+});
+
+/**
+ * Delay before retry number `retry` (0 for the first retry): "equal jitter", i.e. half of the capped
+ * exponential ceiling `min(maxDelayMs, baseDelayMs * 2^retry)` plus a random share of the other half.
+ * Keeping half fixed guarantees real spacing while the jitter de-synchronises concurrent workers.
+ */
+export function backoffDelay(retry: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, random: number) {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  return Math.round(ceiling / 2 + random * (ceiling / 2));
+}
+
+/** Reported before each retry, for logs and benchmarks. */
+export interface RetryEvent {
+  readonly operation: OrganizationsOperation;
+  /** 1-based number of the attempt that failed. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+/** Options of {@link OrganizationsGateway}. */
+export interface OrganizationsGatewayOptions {
+  /** Sleep and jitter source. */
+  readonly timing: Timing;
+  /** Retry policy for retryable errors. Default {@link DEFAULT_ORGANIZATIONS_RETRY}. */
+  readonly retry?: RetryPolicy;
+  /** Called before every backoff sleep. */
+  readonly onRetry?: (event: RetryEvent) => void;
+}
+
+/** The status of one CreateAccount request. */
+export interface CreateAccountStatusView {
+  /** The CreateAccount request id (`car-...`). */
+  readonly requestId: string;
+  readonly state: "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
+  /** Set when `state` is `SUCCEEDED`. */
+  readonly accountId?: string;
+  /** Set when `state` is `FAILED`: AWS's `FailureReason` verbatim (it may be one this code does not know). */
+  readonly failureReason?: string;
+}
+
+/** An account as the organization lists it. */
+export interface OrganizationAccount {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  /** `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, ... (AWS's `Status`). */
+  readonly status: string;
+}
+
+/** What {@link OrganizationsGateway.moveAccount} did. */
+export type MoveResult = "moved" | "already-there";
+
+/** What {@link OrganizationsGateway.closeAccount} did. */
+export type CloseResult = "close-requested" | "already-closed";
+
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+
+/** True when `value` is an OU id (`ou-...`) or a root id (`r-...`) rather than a path. */
+export function isOrganizationalUnitId(value: string): boolean {
+  return OU_ID.test(value) || ROOT_ID.test(value);
+}
+
+/**
+ * Organizations calls of the account workflow. Call it with a client whose credentials are the
+ * management account's (in Lambda: the vending role assumed through STS).
+ */
+export class OrganizationsGateway {
+  private readonly retry: RetryPolicy;
+  private readonly ouCache = new Map<string, string>();
+
+  /**
+   * @param client an Organizations client (region `us-east-1`; Organizations is a global service).
+   * @param options timing, retry policy and retry hook.
+   */
+  constructor(
+    private readonly client: OrganizationsClient,
+    private readonly options: OrganizationsGatewayOptions,
+  ) {
+    this.retry = options.retry ?? DEFAULT_ORGANIZATIONS_RETRY;
+    if (!Number.isInteger(this.retry.maxAttempts) || this.retry.maxAttempts < 1) {
+      throw new RangeError(`retry.maxAttempts must be an integer >= 1, got ${this.retry.maxAttempts}`);
+    }
+  }
+
+  /** Starts account creation (asynchronous in AWS) and returns its first status. */
+  async createAccount(input: {
+    email: string;
+    accountName: string;
+    roleName?: string;
+  }): Promise<CreateAccountStatusView> {
+    const out = await this.call("CreateAccount", () =>
+      this.client.send(
+        new CreateAccountCommand({ Email: input.email, AccountName: input.accountName, RoleName: input.roleName }),
+      ),
+    );
+    return toStatusView("CreateAccount", out.CreateAccountStatus);
+  }
+
+  /** Current status of a CreateAccount request. */
+  async describeCreateAccountStatus(createAccountRequestId: string): Promise<CreateAccountStatusView> {
+    const out = await this.call("DescribeCreateAccountStatus", () =>
+      this.client.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: createAccountRequestId })),
+    );
+    return toStatusView("DescribeCreateAccountStatus", out.CreateAccountStatus);
+  }
+
+  /** Every account of the organization (all pages of ListAccounts). */
+  async listAccounts(): Promise<OrganizationAccount[]> {
+    const accounts: OrganizationAccount[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call("ListAccounts", () =>
+        this.client.send(new ListAccountsCommand({ NextToken: token })),
+      );
+      for (const account of page.Accounts ?? []) accounts.push(toAccount(account));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return accounts;
+  }
+
+  /**
+   * The organization's account with root email `email` (compared case-insensitively), if any. Stops
+   * paging at the first match.
+   */
+  async findAccountByEmail(email: string): Promise<OrganizationAccount | undefined> {
+    const wanted = email.trim().toLowerCase();
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call("ListAccounts", () =>
+        this.client.send(new ListAccountsCommand({ NextToken: token })),
+      );
+      const match = page.Accounts?.find((account) => account.Email?.trim().toLowerCase() === wanted);
+      if (match) return toAccount(match);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
+  }
+
+  /** One account by id. */
+  async describeAccount(accountId: string): Promise<OrganizationAccount> {
+    const out = await this.call("DescribeAccount", () =>
+      this.client.send(new DescribeAccountCommand({ AccountId: accountId })),
+    );
+    return toAccount(out.Account ?? {});
+  }
+
+  /** Id of the account's parent (root or OU). An account has exactly one parent. */
+  async getParentId(accountId: string): Promise<string> {
+    const out = await this.call("ListParents", () => this.client.send(new ListParentsCommand({ ChildId: accountId })));
+    const parentId = out.Parents?.[0]?.Id;
+    if (!parentId) throw new OrganizationsRequestError("ListParents", "NoParent", `account ${accountId} has no parent`);
+    return parentId;
+  }
+
+  /**
+   * Moves the account from `sourceParentId` to `destinationParentId`. A DuplicateAccountException (the
+   * account is already there, e.g. a concurrent move won) counts as done.
+   */
+  async moveAccount(accountId: string, sourceParentId: string, destinationParentId: string): Promise<MoveResult> {
+    if (sourceParentId === destinationParentId) return "already-there";
+    const done = await this.call(
+      "MoveAccount",
+      () =>
+        this.client.send(
+          new MoveAccountCommand({
+            AccountId: accountId,
+            SourceParentId: sourceParentId,
+            DestinationParentId: destinationParentId,
+          }),
+        ),
+      true,
+    );
+    return done === ALREADY_DONE ? "already-there" : "moved";
+  }
+
+  /** Adds or overwrites tags on the account (TagResource). No call when `tags` is empty. */
+  async tagAccount(accountId: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    if (list.length === 0) return;
+    await this.call("TagResource", () =>
+      this.client.send(new TagResourceCommand({ ResourceId: accountId, Tags: list })),
+    );
+  }
+
+  /** All tags of the account. */
+  async listAccountTags(accountId: string): Promise<Record<string, string>> {
+    const tags: Record<string, string> = {};
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call("ListTagsForResource", () =>
+        this.client.send(new ListTagsForResourceCommand({ ResourceId: accountId, NextToken: token })),
+      );
+      for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return tags;
+  }
+
+  /** Id of the organization's root (`r-...`). */
+  async getRootId(): Promise<string> {
+    const cached = this.ouCache.get("/");
+    if (cached) return cached;
+    const out = await this.call("ListRoots", () => this.client.send(new ListRootsCommand({})));
+    const rootId = out.Roots?.[0]?.Id;
+    if (!rootId) throw new OrganizationalUnitPathError("/", "the organization has no root");
+    this.ouCache.set("/", rootId);
+    return rootId;
+  }
+
+  /**
+   * Resolves an OU reference to an id: an OU or root id is returned as is; a path such as
+   * `/Workloads/Prod` is walked from the root by exact OU name (results are cached per gateway).
+   * @throws OrganizationalUnitPathError when a path segment names no OU.
+   */
+  async resolveOrganizationalUnit(reference: string): Promise<string> {
+    const trimmed = reference.trim();
+    if (isOrganizationalUnitId(trimmed)) return trimmed;
+    const segments = trimmed.split("/").filter((segment) => segment !== "");
+    let parentId = await this.getRootId();
+    let walked = "";
+    for (const segment of segments) {
+      walked += `/${segment}`;
+      const cached = this.ouCache.get(walked);
+      if (cached) {
+        parentId = cached;
+        continue;
+      }
+      const childId = await this.findChildOu(parentId, segment);
+      if (!childId) {
+        throw new OrganizationalUnitPathError(reference, `no OU named "${segment}" under ${parentId} (${walked})`);
+      }
+      this.ouCache.set(walked, childId);
+      parentId = childId;
+    }
+    return parentId;
+  }
+
+  /** The organization's id and its management account id. */
+  async describeOrganization(): Promise<{ organizationId: string; managementAccountId: string }> {
+    const out = await this.call("DescribeOrganization", () => this.client.send(new DescribeOrganizationCommand({})));
+    const organizationId = out.Organization?.Id;
+    const managementAccountId = out.Organization?.MasterAccountId;
+    if (!organizationId || !managementAccountId) {
+      throw new OrganizationsRequestError("DescribeOrganization", "IncompleteResponse", "no organization id");
+    }
+    return { organizationId, managementAccountId };
+  }
+
+  /** Requests closure of a member account (CloseAccount). An already closed account counts as done. */
+  async closeAccount(accountId: string): Promise<CloseResult> {
+    const done = await this.call(
+      "CloseAccount",
+      () => this.client.send(new CloseAccountCommand({ AccountId: accountId })),
+      true,
+    );
+    return done === ALREADY_DONE ? "already-closed" : "close-requested";
+  }
+
+  private async findChildOu(parentId: string, name: string): Promise<string | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call("ListOrganizationalUnitsForParent", () =>
+        this.client.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token })),
+      );
+      const match = page.OrganizationalUnits?.find((ou) => ou.Name === name);
+      if (match?.Id) return match.Id;
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
+  }
+
+  /** Runs `send` under the retry policy; maps errors through the classifier. */
+  private async call<T>(operation: OrganizationsOperation, send: () => Promise<T>): Promise<T>;
+  private async call<T>(
+    operation: OrganizationsOperation,
+    send: () => Promise<T>,
+    allowDone: true,
+  ): Promise<T | typeof ALREADY_DONE>;
+  private async call<T>(
+    operation: OrganizationsOperation,
+    send: () => Promise<T>,
+    allowDone = false,
+  ): Promise<T | typeof ALREADY_DONE> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await send();
+      } catch (error) {
+        const kind = classifyOrganizationsError(operation, error);
+        if (kind === "already-done" && allowDone) return ALREADY_DONE;
+        if (kind === "not-aws") throw error;
+        if (kind !== "retryable") {
+          const name = error instanceof Error ? error.name : "Error";
+          throw new OrganizationsRequestError(operation, name, errorMessage(error), { cause: error });
+        }
+        if (attempt >= this.retry.maxAttempts) throw new OrganizationsRetriesExhaustedError(operation, attempt, error);
+        const delayMs = backoffDelay(attempt - 1, this.retry, this.options.timing.random());
+        this.options.onRetry?.({ operation, attempt, delayMs, error });
+        await this.options.timing.sleep(delayMs);
+      }
+    }
+  }
+}
+
+const ALREADY_DONE: unique symbol = Symbol("already-done");
+
+function toStatusView(
+  operation: OrganizationsOperation,
+  status: CreateAccountStatus | undefined,
+): CreateAccountStatusView {
+  const requestId = status?.Id;
+  const state = status?.State;
+  if (!requestId || (state !== "IN_PROGRESS" && state !== "SUCCEEDED" && state !== "FAILED")) {
+    throw new OrganizationsRequestError(operation, "IncompleteResponse", "no CreateAccountStatus id or state");
+  }
+  return {
+    requestId,
+    state,
+    ...(status.AccountId ? { accountId: status.AccountId } : {}),
+    ...(state === "FAILED" ? { failureReason: status.FailureReason ?? "UNKNOWN (no FailureReason given)" } : {}),
+  };
+}
+
+function toAccount(account: Account): OrganizationAccount {
+  return {
+    id: account.Id ?? "",
+    email: account.Email ?? "",
+    name: account.Name ?? "",
+    status: account.Status ?? account.State ?? "UNKNOWN",
+  };
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || "(no message)";
+  return String(error);
+}
+
+/** `Name: message` of any thrown value (for error messages and ledger reasons). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message || "(no message)"}`;
+  return String(error);
+}

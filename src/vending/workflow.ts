@@ -1,0 +1,731 @@
+/**
+ * The account workflow: drives one ledger record from RECEIVED to SUCCEEDED or FAILED, one idempotent
+ * step at a time, and the explicit, quota-aware close path.
+ *
+ * RECEIVED -> CREATING (CreateAccount, request id persisted before polling) -> MOVING -> TAGGING ->
+ * BOOTSTRAPPING (account stack) -> COMPLETING (completion tags `ProductName`, `Stage`) -> SUCCEEDED.
+ *
+ * Exactly once, under at-least-once delivery and crashes:
+ * - The step to run is read from the stored record, never from the message.
+ * - Every ledger write is a compare-and-set on `version`. Each pick-up starts with one (attempts + 1), so of
+ *   two concurrent deliveries only one proceeds; a {@link LedgerConflictError} later on means another
+ *   worker took over, and this one stops without further side effects.
+ * - Before each CreateAccount the worker writes a marker (`CreateAccount attempt N issuing`) and after it
+ *   the request id; a worker that crashed after persisting the id resumes polling that id and never calls
+ *   CreateAccount again. One that crashed between the call and persisting the id first looks the email up
+ *   in the organization (and AWS itself rejects a second account for the same email: EMAIL_ALREADY_EXISTS
+ *   leads to adoption).
+ * - Every other step is idempotent in AWS (move to where it already is, tag with the same values, deploy
+ *   an unchanged stack).
+ */
+import {
+  LedgerConflictError,
+  TERMINAL_STATES,
+  type Ledger,
+  type LedgerPatch,
+  type LedgerRecord,
+  type RequestState,
+} from "./ledger";
+import type { AccountStackRunner } from "./accountStackRunner";
+import type { CreateSlots } from "./createSlots";
+import type { WorkQueue } from "./workQueue";
+import type { Timing } from "../shared/timing";
+import {
+  OrganizationalUnitPathError,
+  OrganizationsRequestError,
+  backoffDelay,
+  describeError,
+  type CreateAccountStatusView,
+  type OrganizationAccount,
+  type OrganizationsGateway,
+} from "./organizations";
+import { DEFAULT_BOOTSTRAP_ROLE_NAME } from "../shared/naming";
+
+/** Minimal structured logger (satisfied by `@aws-lambda-powertools/logger`'s `Logger`). */
+export interface WorkflowLogger {
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
+}
+
+/** Async CreateAccount failure reasons that are retried by issuing CreateAccount again. */
+export const RETRYABLE_CREATE_FAILURES: ReadonlySet<string> = new Set([
+  "INTERNAL_FAILURE",
+  "CONCURRENT_ACCOUNT_MODIFICATION",
+]);
+
+/** Poll schedule of DescribeCreateAccountStatus: `first`, then doubling, capped at `max`. */
+export interface PollPolicy {
+  /** First wait after CreateAccount, in ms. Default 1000. */
+  readonly firstIntervalMs: number;
+  /** Largest wait between polls, in ms. Default 10000. */
+  readonly maxIntervalMs: number;
+}
+
+/** Tunables of the workflow; every field has a default. */
+export interface WorkflowOptions {
+  /** Target OU (id or path) for vend requests that name none. Default: none (the account stays at the root). */
+  readonly defaultTargetOu?: string;
+  /** Role Organizations creates in a new account. Default `OrganizationAccountAccessRole`. */
+  readonly bootstrapRoleName?: string;
+  /** CreateAccount calls per request when AWS reports a retryable async failure. Default 3. */
+  readonly maxCreateAttempts?: number;
+  /** Backoff before re-issuing CreateAccount. Default 5 s doubling up to 60 s (jittered). */
+  readonly createRetry?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** DescribeCreateAccountStatus schedule. Default 1 s doubling up to 10 s. */
+  readonly poll?: PollPolicy;
+  /** Backoff while every CreateAccount slot is taken. Default 1 s doubling up to 10 s (jittered). */
+  readonly slotWait?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /**
+   * Longest a single `processRequest` call waits (polling, slots) when the caller gives no deadline.
+   * Default 30 minutes. On expiry the call returns `deferred` and the work can be picked up again.
+   */
+  readonly maxWaitMs?: number;
+  /**
+   * How long a queued (remote) account stack deployment may stay unreported before a later pick-up
+   * deploys again. Default 2 hours.
+   */
+  readonly stackQueuedTimeoutMs?: number;
+}
+
+/** Everything the workflow talks to. */
+export interface WorkflowDeps {
+  readonly ledger: Ledger;
+  readonly organizations: OrganizationsGateway;
+  readonly stackRunner: AccountStackRunner;
+  readonly createSlots: CreateSlots;
+  readonly timing: Timing;
+  /** Needed only by {@link Workflow.recordStackOutcome} to re-enqueue the request. */
+  readonly queue?: WorkQueue;
+  readonly logger?: WorkflowLogger;
+  readonly options?: WorkflowOptions;
+}
+
+/** Result of {@link Workflow.processRequest}. */
+export type ProcessOutcome =
+  /** The record is SUCCEEDED, FAILED or CLOSED. */
+  | { readonly status: "terminal"; readonly record: LedgerRecord }
+  /** The account stack was queued remotely; a webhook continues the work (BOOTSTRAPPING). */
+  | { readonly status: "waiting"; readonly record: LedgerRecord; readonly reason: string }
+  /** Ran out of time (still polling, or no CreateAccount slot); pick the request up again later. */
+  | { readonly status: "deferred"; readonly record: LedgerRecord; readonly reason: string }
+  /** Nothing done: another worker holds the record, or no record exists for the email. */
+  | { readonly status: "skipped"; readonly reason: string };
+
+/** Options of one {@link Workflow.processRequest} call. */
+export interface ProcessOptions {
+  /** Stop waiting (polling, slots) at this time and return `deferred`. Default now + `maxWaitMs`. */
+  readonly deadline?: Date;
+}
+
+/** A close request (explicit operator action). */
+export interface CloseAccountRequest {
+  /** 12-digit id of the member account to close. */
+  readonly accountId: string;
+  /** Free-text reason stored in the ledger history. */
+  readonly reason?: string;
+}
+
+/** The rolling-30-day close quota as computed before a close. */
+export interface CloseQuota {
+  /** Active member accounts (the management account excluded). */
+  readonly memberAccounts: number;
+  /** Closures AWS allows per rolling 30 days: max(10, floor(10% of member accounts)), at most 1000. */
+  readonly allowed: number;
+  /** Closures counted in the last 30 days (see {@link Workflow.closeQuota}). */
+  readonly used: number;
+  /** `allowed - used` (never negative). */
+  readonly remaining: number;
+}
+
+/** Result of {@link Workflow.closeAccount}. */
+export interface CloseAccountOutcome {
+  readonly accountId: string;
+  /** `close-requested`: CloseAccount accepted now; `already-closed`: it was closed (or closing) before. */
+  readonly status: "close-requested" | "already-closed";
+  /** The quota before this close (absent when nothing needed closing). */
+  readonly quota?: CloseQuota;
+  /** The ledger record of the account, when the AVM knows it. */
+  readonly record?: LedgerRecord;
+}
+
+/** How an account stack deployment reported by a webhook ended. */
+export interface StackOutcome {
+  readonly succeeded: boolean;
+  /** One line for the ledger history (and the failure reason when it failed). Never a secret. */
+  readonly summary: string;
+}
+
+/** The workflow's public operations. */
+export interface Workflow {
+  /**
+   * Drives the record of `email` as far as it can go now. Safe to call any number of times, concurrently
+   * and after crashes. Throws only for errors that are not AWS answers (network, bugs, ledger outages);
+   * the caller retries those (the worker lets the queue redeliver).
+   */
+  processRequest(email: string, options?: ProcessOptions): Promise<ProcessOutcome>;
+  /**
+   * Closes a member account after checking the close quota. Never removes an account from the
+   * organization.
+   * @throws CloseRefusedError (or its subclass CloseQuotaExceededError) when the close is not allowed.
+   */
+  closeAccount(request: CloseAccountRequest): Promise<CloseAccountOutcome>;
+  /** The current close quota (read only). */
+  closeQuota(): Promise<CloseQuota>;
+  /**
+   * Records the end of a queued account stack deployment (from the Pulumi Cloud webhook): a BOOTSTRAPPING
+   * record moves to COMPLETING (and is re-enqueued when a queue is configured) or to FAILED. Returns
+   * `undefined` when no record in BOOTSTRAPPING matches the account (late or duplicate event).
+   */
+  recordStackOutcome(accountId: string, outcome: StackOutcome): Promise<LedgerRecord | undefined>;
+}
+
+/** Base class of workflow errors. */
+export class WorkflowError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A ledger record lacks what its state needs (a bug or a hand-edited record). */
+export class WorkflowRecordError extends WorkflowError {}
+
+/** The close path refused to close an account. */
+export class CloseRefusedError extends WorkflowError {}
+
+/** Closing would exceed AWS's rolling-30-day close quota. */
+export class CloseQuotaExceededError extends CloseRefusedError {
+  constructor(
+    readonly accountId: string,
+    readonly quota: CloseQuota,
+  ) {
+    super(
+      `refusing to close account ${accountId}: the close quota is used up (${quota.used} of ${quota.allowed} ` +
+        `closures in the last 30 days; allowed = max(10, 10% of ${quota.memberAccounts} active member accounts))`,
+    );
+  }
+}
+
+/** What the workflow reads from a ledger record's `request`. */
+export interface WorkflowInput {
+  readonly email: string;
+  readonly accountName: string;
+  /** OU id or path, when the request names one. */
+  readonly targetOu?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** meshStack workspace id (completion tag). */
+  readonly productName?: string;
+  /** meshStack project id (completion tag). */
+  readonly stage?: string;
+}
+
+/**
+ * Reads the workflow's input from a record. Accepts the normalised request shape (`accountName`,
+ * `targetOu` or `ouId`/`ouPath`, `tags`, `productName`, `stage`) and the raw meshStack hook shape
+ * (`AccountName`, `ProductName`, `Stage`, `tag<Name>` keys).
+ * @throws WorkflowRecordError when the account name is missing.
+ */
+export function workflowInputOf(record: LedgerRecord): WorkflowInput {
+  const request = record.request;
+  const str = (...keys: string[]): string | undefined => {
+    for (const key of keys) {
+      const value = request[key];
+      if (typeof value === "string" && value.trim() !== "") return value;
+    }
+    return undefined;
+  };
+  const accountName = str("accountName", "AccountName");
+  if (accountName === undefined) {
+    throw new WorkflowRecordError(`ledger record ${record.requestId} has no accountName in its request`);
+  }
+  const tags: Record<string, string> = {};
+  const given = request["tags"];
+  if (given !== null && typeof given === "object" && !Array.isArray(given)) {
+    for (const [key, value] of Object.entries(given)) if (typeof value === "string") tags[key] = value;
+  }
+  for (const [key, value] of Object.entries(request)) {
+    if (/^tag[A-Z0-9]/.test(key) && typeof value === "string") tags[key.slice(3)] = value;
+  }
+  const targetOu = str("targetOu", "ouId", "ouPath", "organizationalUnit");
+  const productName = str("productName", "ProductName");
+  const stage = str("stage", "Stage");
+  return {
+    email: record.email,
+    accountName,
+    tags,
+    ...(targetOu !== undefined ? { targetOu } : {}),
+    ...(productName !== undefined ? { productName } : {}),
+    ...(stage !== undefined ? { stage } : {}),
+  };
+}
+
+const ISSUING = /^CreateAccount attempt (\d+) issuing/;
+const ISSUED = /^CreateAccount attempt (\d+) request /;
+const STACK_QUEUED = /^account stack queued/;
+const CLOSE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Thrown inside the workflow when a compare-and-set lost: another worker owns the record now. */
+class Superseded extends Error {}
+
+/** A step's result: carry on with the new record, or stop with an outcome. */
+type StepResult = { readonly next: LedgerRecord } | { readonly stop: ProcessOutcome };
+
+/**
+ * Creates the workflow over its dependencies.
+ * @param deps ledger, Organizations gateway, stack runner, CreateAccount slots, timing, optional queue,
+ * logger and options.
+ */
+export function createWorkflow(deps: WorkflowDeps): Workflow {
+  const { ledger, organizations, stackRunner, createSlots, timing } = deps;
+  const options = deps.options ?? {};
+  const log: WorkflowLogger = deps.logger ?? { info() {}, warn() {}, error() {} };
+  const maxCreateAttempts = options.maxCreateAttempts ?? 3;
+  const createRetry = options.createRetry ?? { baseDelayMs: 5_000, maxDelayMs: 60_000 };
+  const poll = options.poll ?? { firstIntervalMs: 1_000, maxIntervalMs: 10_000 };
+  const slotWait = options.slotWait ?? { baseDelayMs: 1_000, maxDelayMs: 10_000 };
+  const maxWaitMs = options.maxWaitMs ?? 30 * 60_000;
+  const stackQueuedTimeoutMs = options.stackQueuedTimeoutMs ?? 2 * 60 * 60_000;
+  const roleName = options.bootstrapRoleName ?? DEFAULT_BOOTSTRAP_ROLE_NAME;
+
+  async function update(record: LedgerRecord, patch: LedgerPatch): Promise<LedgerRecord> {
+    try {
+      return await ledger.update(record.email, record.version, patch, timing.now());
+    } catch (error) {
+      if (error instanceof LedgerConflictError) throw new Superseded();
+      throw error;
+    }
+  }
+
+  async function fail(record: LedgerRecord, reason: string, note?: string): Promise<StepResult> {
+    log.warn("request failed", { requestId: record.requestId, state: record.state, reason });
+    const failed = await update(record, { state: "FAILED", failureReason: reason, note: note ?? reason });
+    return { stop: { status: "terminal", record: failed } };
+  }
+
+  async function advance(record: LedgerRecord, state: RequestState, note: string, patch: LedgerPatch = {}) {
+    log.info(`${record.state} -> ${state}`, { requestId: record.requestId, note });
+    return { next: await update(record, { ...patch, state, note }) } satisfies StepResult;
+  }
+
+  /** Where an account goes after it exists (created, adopted or given by meshStack). */
+  function afterAccountKnown(input: WorkflowInput, record: LedgerRecord): RequestState {
+    return targetOuOf(input, record) !== undefined ? "MOVING" : "TAGGING";
+  }
+
+  function targetOuOf(input: WorkflowInput, record: LedgerRecord): string | undefined {
+    return input.targetOu ?? (record.kind === "vend" ? options.defaultTargetOu : undefined);
+  }
+
+  async function stepReceived(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
+    if (record.accountId) {
+      return advance(record, afterAccountKnown(input, record), `account ${record.accountId} already exists`);
+    }
+    return advance(record, "CREATING", "creating account");
+  }
+
+  async function adoptOrFail(record: LedgerRecord, input: WorkflowInput, reason: string): Promise<StepResult> {
+    const existing = await organizations.findAccountByEmail(input.email);
+    if (existing) return adopt(record, input, existing, `${reason}: adopted existing account ${existing.id}`);
+    return fail(record, reason, `${reason}: no account with this email in the organization`);
+  }
+
+  async function adopt(record: LedgerRecord, input: WorkflowInput, account: OrganizationAccount, note: string) {
+    await createSlots.release(record.requestId);
+    return advance(record, afterAccountKnown(input, record), note, { accountId: account.id });
+  }
+
+  async function waitForSlot(record: LedgerRecord, deadline: number): Promise<boolean> {
+    for (let retry = 0; ; retry += 1) {
+      if (await createSlots.acquire(record.requestId)) return true;
+      const delay = backoffDelay(retry, slotWait, timing.random());
+      if (timing.now().getTime() + delay > deadline) return false;
+      await timing.sleep(delay);
+    }
+  }
+
+  /** CREATING: issue CreateAccount (bounded attempts) and poll it to a terminal status. */
+  async function stepCreating(record: LedgerRecord, input: WorkflowInput, deadline: number): Promise<StepResult> {
+    let current = record;
+    let resumeFromStore = true;
+    for (;;) {
+      const { issued, unconfirmed } = createAttempts(current);
+      let status: CreateAccountStatusView | undefined;
+      if (current.createAccountRequestId && !unconfirmed && resumeFromStore) {
+        // Resume: never a second CreateAccount for a persisted request id.
+        void (await createSlots.acquire(current.requestId)); // renew our lease when we still hold it
+        status = await organizations.describeCreateAccountStatus(current.createAccountRequestId);
+      } else {
+        if (unconfirmed) {
+          // Crashed between CreateAccount and persisting its id: the account may exist already.
+          const existing = await organizations.findAccountByEmail(input.email);
+          if (existing)
+            return adopt(current, input, existing, `found account ${existing.id} after an interrupted CreateAccount`);
+        }
+        if (issued >= maxCreateAttempts) {
+          await createSlots.release(current.requestId);
+          const reason = `CREATE_ATTEMPTS_EXHAUSTED: CreateAccount attempt ${issued} of ${maxCreateAttempts} was interrupted before its request id was stored and no account with this email exists`;
+          return fail(current, reason);
+        }
+        if (!(await waitForSlot(current, deadline))) {
+          return { stop: { status: "deferred", record: current, reason: "every CreateAccount slot is taken" } };
+        }
+        const attempt = issued + 1;
+        current = await update(current, { note: `CreateAccount attempt ${attempt} issuing`, state: "CREATING" });
+        try {
+          status = await organizations.createAccount({ email: input.email, accountName: input.accountName, roleName });
+        } catch (error) {
+          await createSlots.release(current.requestId);
+          if (error instanceof OrganizationsRequestError) return fail(current, error.message);
+          throw error;
+        }
+        current = await update(current, {
+          createAccountRequestId: status.requestId,
+          note: `CreateAccount attempt ${attempt} request ${status.requestId}`,
+          state: "CREATING",
+        });
+        log.info("CreateAccount issued", {
+          requestId: current.requestId,
+          createAccountRequestId: status.requestId,
+          attempt,
+        });
+      }
+      resumeFromStore = true;
+
+      // Poll with a short first interval and capped doubling.
+      let interval = poll.firstIntervalMs;
+      while (status.state === "IN_PROGRESS") {
+        if (timing.now().getTime() + interval > deadline) {
+          return {
+            stop: {
+              status: "deferred",
+              record: current,
+              reason: `CreateAccount ${status.requestId} still in progress`,
+            },
+          };
+        }
+        await timing.sleep(interval);
+        interval = Math.min(poll.maxIntervalMs, interval * 2);
+        void (await createSlots.acquire(current.requestId));
+        status = await organizations.describeCreateAccountStatus(status.requestId);
+      }
+
+      if (status.state === "SUCCEEDED") {
+        await createSlots.release(current.requestId);
+        if (!status.accountId)
+          throw new WorkflowRecordError(`CreateAccount ${status.requestId} succeeded without an account id`);
+        return advance(current, afterAccountKnown(input, current), `account ${status.accountId} created`, {
+          accountId: status.accountId,
+        });
+      }
+      const reason = status.failureReason ?? "UNKNOWN";
+      if (reason === "EMAIL_ALREADY_EXISTS") {
+        await createSlots.release(current.requestId);
+        return adoptOrFail(current, input, reason);
+      }
+      if (!RETRYABLE_CREATE_FAILURES.has(reason)) {
+        await createSlots.release(current.requestId);
+        return fail(current, reason, `CreateAccount ${status.requestId} failed: ${reason}`);
+      }
+      const done = createAttempts(current).issued;
+      if (done >= maxCreateAttempts) {
+        await createSlots.release(current.requestId);
+        return fail(current, reason, `CreateAccount failed with ${reason} ${done} times; giving up`);
+      }
+      // Keep the slot and issue CreateAccount again after a jittered backoff.
+      const delay = backoffDelay(done - 1, createRetry, timing.random());
+      log.warn("CreateAccount failed with a retryable reason", {
+        requestId: current.requestId,
+        reason,
+        attempt: done,
+        delayMs: delay,
+      });
+      if (timing.now().getTime() + delay > deadline) {
+        return { stop: { status: "deferred", record: current, reason: `retrying CreateAccount after ${reason}` } };
+      }
+      await timing.sleep(delay);
+      resumeFromStore = false;
+    }
+  }
+
+  async function stepMoving(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
+    const accountId = requireAccountId(record);
+    const target = targetOuOf(input, record);
+    if (target === undefined) return advance(record, "TAGGING", "no target OU");
+    let targetId: string;
+    try {
+      targetId = await organizations.resolveOrganizationalUnit(target);
+    } catch (error) {
+      if (error instanceof OrganizationalUnitPathError || error instanceof OrganizationsRequestError) {
+        return fail(record, error.message);
+      }
+      throw error;
+    }
+    const parentId = await organizations.getParentId(accountId);
+    const moved = await organizations.moveAccount(accountId, parentId, targetId);
+    return advance(
+      record,
+      "TAGGING",
+      moved === "moved" ? `moved from ${parentId} to ${targetId}` : `already in ${targetId}`,
+    );
+  }
+
+  async function stepTagging(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
+    const accountId = requireAccountId(record);
+    await organizations.tagAccount(accountId, input.tags);
+    return advance(record, "BOOTSTRAPPING", `tagged with ${Object.keys(input.tags).length} tag(s)`);
+  }
+
+  async function stepBootstrapping(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
+    const accountId = requireAccountId(record);
+    const last = record.history.at(-1);
+    if (last?.state === "BOOTSTRAPPING" && last.note !== undefined && STACK_QUEUED.test(last.note)) {
+      const age = timing.now().getTime() - Date.parse(last.at);
+      if (age < stackQueuedTimeoutMs) {
+        return {
+          stop: { status: "waiting", record, reason: "account stack deployment queued; waiting for its webhook" },
+        };
+      }
+      log.warn("queued account stack deployment never reported; deploying again", {
+        requestId: record.requestId,
+        accountId,
+      });
+    }
+    const result = await stackRunner.deploy({
+      accountId,
+      accountName: input.accountName,
+      email: input.email,
+      requestId: record.requestId,
+      tags: input.tags,
+    });
+    const where = result.url ? ` (${result.url})` : "";
+    if (result.status === "queued") {
+      const queued = await update(record, {
+        state: "BOOTSTRAPPING",
+        note: `account stack queued: ${result.summary}${where}`,
+      });
+      return { stop: { status: "waiting", record: queued, reason: result.summary } };
+    }
+    return advance(record, "COMPLETING", `account stack ${result.status}: ${result.summary}${where}`);
+  }
+
+  async function stepCompleting(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
+    const accountId = requireAccountId(record);
+    const completion: Record<string, string> = {};
+    if (input.productName !== undefined) completion["ProductName"] = input.productName;
+    if (input.stage !== undefined) completion["Stage"] = input.stage;
+    await organizations.tagAccount(accountId, completion);
+    const note =
+      Object.keys(completion).length > 0 ? "completion tags ProductName and Stage written" : "no completion tags";
+    return advance(record, "SUCCEEDED", note);
+  }
+
+  async function step(record: LedgerRecord, deadline: number): Promise<StepResult> {
+    const input = workflowInputOf(record);
+    switch (record.state) {
+      case "RECEIVED":
+        return stepReceived(record, input);
+      case "CREATING":
+        return stepCreating(record, input, deadline);
+      case "MOVING":
+        return stepMoving(record, input);
+      case "TAGGING":
+        return stepTagging(record, input);
+      case "BOOTSTRAPPING":
+        return stepBootstrapping(record, input);
+      case "COMPLETING":
+        return stepCompleting(record, input);
+      default:
+        return { stop: { status: "skipped", reason: `record is ${record.state}` } };
+    }
+  }
+
+  async function processRequest(email: string, processOptions: ProcessOptions = {}): Promise<ProcessOutcome> {
+    const deadline = processOptions.deadline?.getTime() ?? timing.now().getTime() + maxWaitMs;
+    const found = await ledger.get(email);
+    if (!found) return { status: "skipped", reason: "no ledger record for this email" };
+    if (TERMINAL_STATES.has(found.state)) return { status: "terminal", record: found };
+    try {
+      // The pick-up itself is a compare-and-set: of two concurrent deliveries only one proceeds.
+      let record = await update(found, { attempts: found.attempts + 1 });
+      for (;;) {
+        if (TERMINAL_STATES.has(record.state)) return { status: "terminal", record };
+        const result = await step(record, deadline);
+        if ("stop" in result) return result.stop;
+        record = result.next;
+      }
+    } catch (error) {
+      if (error instanceof Superseded) {
+        log.info("another worker is on this request", { requestId: found.requestId });
+        return { status: "skipped", reason: "another worker updated the record first" };
+      }
+      if (error instanceof OrganizationsRequestError || error instanceof OrganizationalUnitPathError) {
+        // A terminal AWS answer in a step that has no specific handling: the request cannot complete.
+        return failLatest(email, error.message);
+      }
+      throw error;
+    }
+  }
+
+  /** Marks the current version FAILED (after a step threw a terminal AWS error). */
+  async function failLatest(email: string, reason: string): Promise<ProcessOutcome> {
+    const latest = await ledger.get(email);
+    if (!latest) return { status: "skipped", reason: "no ledger record for this email" };
+    if (TERMINAL_STATES.has(latest.state)) return { status: "terminal", record: latest };
+    try {
+      const result = await fail(latest, reason);
+      return "stop" in result ? result.stop : { status: "terminal", record: result.next };
+    } catch (error) {
+      if (error instanceof Superseded) return { status: "skipped", reason: "another worker updated the record first" };
+      throw error;
+    }
+  }
+
+  async function closeQuota(): Promise<CloseQuota> {
+    const { managementAccountId } = await organizations.describeOrganization();
+    const accounts = (await organizations.listAccounts()).filter((account) => account.id !== managementAccountId);
+    const now = timing.now().getTime();
+    // Closures the AVM made, with their time: a CLOSING entry in the history.
+    const closedAt = new Map<string, number>();
+    for (const record of await ledger.list({ states: ["CLOSING", "CLOSED"] })) {
+      const entry = record.history.find((h) => h.state === "CLOSING");
+      if (record.accountId && entry) closedAt.set(record.accountId, Date.parse(entry.at));
+    }
+    const counted = new Set<string>();
+    for (const [accountId, at] of closedAt) if (now - at < CLOSE_WINDOW_MS) counted.add(accountId);
+    for (const account of accounts) {
+      if (account.status === "PENDING_CLOSURE") counted.add(account.id);
+      // SUSPENDED accounts stay listed for 90 days after closing; without a date we count them (conservative)
+      // unless the ledger shows they were closed more than 30 days ago.
+      if (
+        account.status === "SUSPENDED" &&
+        !(closedAt.has(account.id) && now - closedAt.get(account.id)! >= CLOSE_WINDOW_MS)
+      ) {
+        counted.add(account.id);
+      }
+    }
+    const memberAccounts = accounts.filter((account) => account.status === "ACTIVE").length;
+    const allowed = Math.min(1000, Math.max(10, Math.floor(memberAccounts / 10)));
+    return { memberAccounts, allowed, used: counted.size, remaining: Math.max(0, allowed - counted.size) };
+  }
+
+  async function closeAccount(request: CloseAccountRequest): Promise<CloseAccountOutcome> {
+    const { accountId } = request;
+    if (!/^\d{12}$/.test(accountId))
+      throw new CloseRefusedError(`accountId must be a 12-digit AWS account id, got "${accountId}"`);
+    const { managementAccountId } = await organizations.describeOrganization();
+    if (accountId === managementAccountId) {
+      throw new CloseRefusedError(
+        `refusing to close account ${accountId}: it is the organization's management account`,
+      );
+    }
+    const account = await organizations.describeAccount(accountId);
+    let record = await ledger.getByAccountId(accountId);
+    const reasonNote = request.reason ? `: ${request.reason}` : "";
+    if (account.status === "SUSPENDED" || account.status === "PENDING_CLOSURE" || account.status === "CLOSED") {
+      if (record && record.state !== "CLOSED") {
+        record = await ledger.update(
+          record.email,
+          record.version,
+          { state: "CLOSED", note: `account already ${account.status}` },
+          timing.now(),
+        );
+      }
+      return { accountId, status: "already-closed", ...(record ? { record } : {}) };
+    }
+    if (record && record.state !== "SUCCEEDED" && record.state !== "FAILED" && record.state !== "CLOSING") {
+      throw new CloseRefusedError(
+        `refusing to close account ${accountId}: its request ${record.requestId} is still ${record.state}; wait until it ends`,
+      );
+    }
+    const quota = await closeQuota();
+    const alreadyCounted = record?.state === "CLOSING";
+    if (!alreadyCounted && quota.used + 1 > quota.allowed) throw new CloseQuotaExceededError(accountId, quota);
+    const previous = record?.state;
+    if (record && record.state !== "CLOSING") {
+      record = await ledger.update(
+        record.email,
+        record.version,
+        { state: "CLOSING", note: `close requested${reasonNote}` },
+        timing.now(),
+      );
+    }
+    let result;
+    try {
+      result = await organizations.closeAccount(accountId);
+    } catch (error) {
+      if (record && previous && previous !== "CLOSING") {
+        // Put the record back where it was: the account is not closing.
+        await ledger.update(
+          record.email,
+          record.version,
+          { state: previous, note: `CloseAccount refused: ${describeError(error)}` },
+          timing.now(),
+        );
+      }
+      throw error;
+    }
+    if (record) {
+      record = await ledger.update(
+        record.email,
+        record.version,
+        { state: "CLOSED", note: `CloseAccount ${result}` },
+        timing.now(),
+      );
+    }
+    log.info("account close requested", { accountId, result, quotaUsed: quota.used + 1, quotaAllowed: quota.allowed });
+    return {
+      accountId,
+      status: result === "already-closed" ? "already-closed" : "close-requested",
+      quota,
+      ...(record ? { record } : {}),
+    };
+  }
+
+  async function recordStackOutcome(accountId: string, outcome: StackOutcome): Promise<LedgerRecord | undefined> {
+    const record = await ledger.getByAccountId(accountId);
+    if (!record || record.state !== "BOOTSTRAPPING") return undefined;
+    const next = outcome.succeeded
+      ? await ledger.update(
+          record.email,
+          record.version,
+          { state: "COMPLETING", note: `account stack deployed: ${outcome.summary}` },
+          timing.now(),
+        )
+      : await ledger.update(
+          record.email,
+          record.version,
+          { state: "FAILED", failureReason: `account stack failed: ${outcome.summary}`, note: outcome.summary },
+          timing.now(),
+        );
+    if (outcome.succeeded) await deps.queue?.enqueue({ email: next.email, requestId: next.requestId });
+    return next;
+  }
+
+  return { processRequest, closeAccount, closeQuota, recordStackOutcome };
+}
+
+function requireAccountId(record: LedgerRecord): string {
+  if (!record.accountId)
+    throw new WorkflowRecordError(`ledger record ${record.requestId} is ${record.state} without an account id`);
+  return record.accountId;
+}
+
+/**
+ * CreateAccount attempts recorded in the history: how many were issued, and whether the last one has no
+ * persisted request id yet (the worker stopped between the call and the write).
+ */
+export function createAttempts(record: LedgerRecord): { issued: number; unconfirmed: boolean } {
+  let issued = 0;
+  let unconfirmed = false;
+  for (const entry of record.history) {
+    const note = entry.note ?? "";
+    if (ISSUING.test(note)) {
+      issued += 1;
+      unconfirmed = true;
+    } else if (ISSUED.test(note)) {
+      unconfirmed = false;
+    }
+  }
+  return { issued, unconfirmed };
+}
