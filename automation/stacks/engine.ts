@@ -1,0 +1,83 @@
+/**
+ * The seam between the account-stack orchestration and the Pulumi CLI: exactly the LocalWorkspace /
+ * Stack calls the orchestration uses. {@link LocalPulumiEngine} implements it on
+ * `@pulumi/pulumi/automation`; tests use the recording fake in `test/support/recordingEngine.ts`.
+ */
+
+/** One stack config value (`pulumi config set [--secret]`). */
+export interface EngineConfigValue {
+  /** A string, or a flat string map for object-typed keys (e.g. `avm:tags`). */
+  readonly value: string | Readonly<Record<string, string>>;
+  readonly secret?: boolean;
+}
+
+/** Stack config keyed by fully-qualified key (`avm:accountId`, `aws:region`). */
+export type EngineConfig = Readonly<Record<string, EngineConfigValue>>;
+
+/** One stack output. Secret outputs carry `secret: true`; callers must not print their values. */
+export interface EngineOutput {
+  readonly value: unknown;
+  readonly secret: boolean;
+}
+
+/** Stack outputs by name. */
+export type EngineOutputs = Readonly<Record<string, EngineOutput>>;
+
+/** Counts of resource operations (`create`, `update`, `delete`, `same`, ...). */
+export type ResourceChanges = Readonly<Record<string, number>>;
+
+/** Result of `up`, `refresh` or `destroy`. */
+export interface EngineUpdateResult {
+  /** `succeeded` (the CLI throws on failure, so this is informational). */
+  readonly result: string;
+  readonly resourceChanges: ResourceChanges;
+  /** Outputs after the operation (empty after destroy). */
+  readonly outputs: EngineOutputs;
+}
+
+/** Result of `preview`. */
+export interface EnginePreviewResult {
+  readonly changeSummary: ResourceChanges;
+}
+
+/** A stack as listed by the backend. */
+export interface EngineStackSummary {
+  readonly name: string;
+  readonly lastUpdate?: string;
+  readonly updateInProgress: boolean;
+  readonly resourceCount?: number;
+  readonly url?: string;
+}
+
+/** Per-call options: where the engine's output lines go. */
+export interface EngineCallOptions {
+  /** Receives the engine's stdout, chunk by chunk (already split on newlines is not guaranteed). */
+  readonly onOutput?: (chunk: string) => void;
+}
+
+/**
+ * Every Pulumi CLI interaction of the automation layer. Implementations must let calls on DIFFERENT stacks
+ * run concurrently; calls on the same stack may raise Pulumi's ConcurrentUpdateError.
+ */
+export interface PulumiEngine {
+  /** One-time preparation before parallel work (e.g. installing provider plugins once). */
+  prepare(): Promise<void>;
+  /** Creates the stack if missing, selects it otherwise (`LocalWorkspace.createOrSelectStack`). */
+  ensureStack(stackName: string): Promise<void>;
+  /** Sets the given config keys (`stack.setAllConfig`); other keys are left untouched. */
+  setConfig(stackName: string, config: EngineConfig): Promise<void>;
+  /** `pulumi up`. */
+  up(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
+  /** `pulumi preview`. */
+  preview(stackName: string, options?: EngineCallOptions): Promise<EnginePreviewResult>;
+  /** `pulumi refresh`. */
+  refresh(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
+  /** `pulumi destroy` on an existing stack (throws Pulumi's StackNotFoundError when missing). */
+  destroy(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
+  /** Outputs of an existing stack (throws Pulumi's StackNotFoundError when missing). */
+  outputs(stackName: string): Promise<EngineOutputs>;
+  /** `pulumi stack rm` (the stack must be empty). */
+  removeStack(stackName: string): Promise<void>;
+  /** All stacks of the project in the backend. */
+  listStacks(): Promise<EngineStackSummary[]>;
+}

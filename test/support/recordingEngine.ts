@@ -1,0 +1,160 @@
+/**
+ * A recording fake of the automation layer's `PulumiEngine` seam: keeps stacks, config and outputs in
+ * memory, records every call, tracks how many operations run at once, and lets tests script failures.
+ */
+import type {
+  EngineCallOptions,
+  EngineConfig,
+  EngineOutputs,
+  EnginePreviewResult,
+  EngineStackSummary,
+  EngineUpdateResult,
+  PulumiEngine,
+} from "../../automation/stacks/engine";
+import { stackNotFound } from "./pulumiCommandErrors";
+
+/** One recorded call. */
+export interface EngineCall {
+  readonly method: string;
+  readonly stackName?: string;
+  readonly config?: EngineConfig;
+}
+
+/** A scripted failure: thrown by the next `times` calls of `method` on `stackName` (any stack when omitted). */
+export interface ScriptedFailure {
+  readonly method: keyof PulumiEngine;
+  readonly stackName?: string;
+  readonly error: () => unknown;
+  times: number;
+}
+
+/** In-memory engine for unit tests. */
+export class RecordingEngine implements PulumiEngine {
+  readonly calls: EngineCall[] = [];
+  readonly stacks = new Map<string, { config: Record<string, EngineConfig[string]>; resources: number }>();
+  readonly failures: ScriptedFailure[] = [];
+  /** Outputs every successful `up` returns. */
+  upOutputs: EngineOutputs = {
+    roleArn: { value: "arn:aws:iam::111111111111:role/MeshstackAccountAccessRole", secret: false },
+  };
+  /** Engine output lines every operation emits through `onOutput`. */
+  outputLines = ["Updating (account)", "+ aws:iam:Role created"];
+  /** Resolves pending operations; when set, operations wait on it (for concurrency assertions). */
+  gate: Promise<void> | undefined;
+  /** Methods the gate applies to (default: all). */
+  gatedMethods: ReadonlySet<string> | undefined;
+  inFlight = 0;
+  maxInFlight = 0;
+
+  /** Makes the next `times` calls of `method` throw `error()`. */
+  failNext(method: keyof PulumiEngine, error: () => unknown, times = 1, stackName?: string): void {
+    this.failures.push({ method, error, times, ...(stackName ? { stackName } : {}) });
+  }
+
+  private async op<R>(
+    method: keyof PulumiEngine,
+    stackName: string | undefined,
+    fn: () => R,
+    extra: Partial<EngineCall> = {},
+  ): Promise<R> {
+    this.calls.push({ method, ...(stackName ? { stackName } : {}), ...extra });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await Promise.resolve();
+      if (this.gate && (!this.gatedMethods || this.gatedMethods.has(method))) await this.gate;
+      const failure = this.failures.find(
+        (f) => f.method === method && f.times > 0 && (f.stackName === undefined || f.stackName === stackName),
+      );
+      if (failure) {
+        failure.times--;
+        throw failure.error();
+      }
+      return fn();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private emit(options?: EngineCallOptions): void {
+    for (const line of this.outputLines) options?.onOutput?.(`${line}\n`);
+  }
+
+  private require(stackName: string): { config: Record<string, EngineConfig[string]>; resources: number } {
+    const stack = this.stacks.get(stackName);
+    if (!stack) throw stackNotFound(stackName);
+    return stack;
+  }
+
+  prepare(): Promise<void> {
+    return this.op("prepare", undefined, () => undefined);
+  }
+  ensureStack(stackName: string): Promise<void> {
+    return this.op("ensureStack", stackName, () => {
+      if (!this.stacks.has(stackName)) this.stacks.set(stackName, { config: {}, resources: 0 });
+    });
+  }
+  setConfig(stackName: string, config: EngineConfig): Promise<void> {
+    return this.op(
+      "setConfig",
+      stackName,
+      () => {
+        Object.assign(this.require(stackName).config, config);
+      },
+      { config },
+    );
+  }
+  up(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult> {
+    return this.op("up", stackName, () => {
+      const stack = this.require(stackName);
+      this.emit(options);
+      const created = stack.resources === 0 ? 3 : 0;
+      stack.resources = 3;
+      return {
+        result: "succeeded",
+        resourceChanges: created ? { create: created } : { same: 3 },
+        outputs: this.upOutputs,
+      };
+    });
+  }
+  preview(stackName: string, options?: EngineCallOptions): Promise<EnginePreviewResult> {
+    return this.op("preview", stackName, () => {
+      const stack = this.require(stackName);
+      this.emit(options);
+      return { changeSummary: stack.resources === 0 ? { create: 3 } : { same: 3 } };
+    });
+  }
+  refresh(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult> {
+    return this.op("refresh", stackName, () => {
+      const stack = this.require(stackName);
+      this.emit(options);
+      return { result: "succeeded", resourceChanges: { same: stack.resources }, outputs: this.upOutputs };
+    });
+  }
+  destroy(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult> {
+    return this.op("destroy", stackName, () => {
+      const stack = this.require(stackName);
+      this.emit(options);
+      const deleted = stack.resources;
+      stack.resources = 0;
+      return { result: "succeeded", resourceChanges: { delete: deleted }, outputs: {} };
+    });
+  }
+  outputs(stackName: string): Promise<EngineOutputs> {
+    return this.op("outputs", stackName, () => {
+      this.require(stackName);
+      return this.upOutputs;
+    });
+  }
+  removeStack(stackName: string): Promise<void> {
+    return this.op("removeStack", stackName, () => {
+      this.require(stackName);
+      this.stacks.delete(stackName);
+    });
+  }
+  listStacks(): Promise<EngineStackSummary[]> {
+    return this.op("listStacks", undefined, () =>
+      [...this.stacks.entries()].map(([name, s]) => ({ name, updateInProgress: false, resourceCount: s.resources })),
+    );
+  }
+}
