@@ -10,6 +10,7 @@ import type {
   EngineStackSummary,
   EngineUpdateResult,
   PulumiEngine,
+  ResourceChanges,
 } from "../../automation/stacks/engine";
 import { stackNotFound } from "./pulumiCommandErrors";
 
@@ -112,7 +113,7 @@ export class RecordingEngine implements PulumiEngine {
       stack.resources = 3;
       return {
         result: "succeeded",
-        resourceChanges: created ? { create: created } : { same: 3 },
+        resourceChanges: (created ? { create: created } : { same: 3 }) as ResourceChanges,
         outputs: this.upOutputs,
       };
     });
@@ -121,7 +122,8 @@ export class RecordingEngine implements PulumiEngine {
     return this.op("preview", stackName, () => {
       const stack = this.require(stackName);
       this.emit(options);
-      return { changeSummary: stack.resources === 0 ? { create: 3 } : { same: 3 } };
+      const changeSummary: ResourceChanges = stack.resources === 0 ? { create: 3 } : { same: 3 };
+      return { changeSummary };
     });
   }
   refresh(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult> {
