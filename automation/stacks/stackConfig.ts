@@ -1,30 +1,31 @@
 /**
  * The stack config of a per-account stack, derived from the ledger record (account id, tags) and the
- * operator's settings (management and automation accounts, role names, external id, region). The keys are
- * the ones the Pulumi program declares in `Pulumi.yaml` for the account-stack kind.
+ * operator's settings (management and automation accounts, role names, external id, region). Keys and rules
+ * are the Pulumi program's own (`src/config.ts`): the values are validated with its `parseConfig` before any
+ * stack is touched, so a bad setting fails here with the message `pulumi up` would print.
  */
-import {
-  DEFAULT_ACCESS_ROLE_NAME,
-  DEFAULT_BOOTSTRAP_ROLE_NAME,
-  accountStackName,
-  isAccountId,
-} from "../../src/shared/naming";
+import { ConfigError, parseConfig, qualifiedKey, type ConfigKey } from "../../src/config";
+import { accountStackName } from "../../src/shared/naming";
 import { AutomationConfigError } from "../errors";
-import type { EngineConfig } from "./engine";
+import type { EngineConfig, EngineConfigValue } from "./engine";
 
 /** Operator-level settings shared by every account stack. */
 export interface AccountStackSettings {
-  /** 12-digit id of the Organizations management account (trusted by the access role's principal). */
+  /** 12-digit id of the Organizations management account. */
   readonly managementAccountId: string;
   /** 12-digit id of the automation account (hosts AVMEntryPoint). */
   readonly automationAccountId: string;
-  /** AWS region of the provider, e.g. `eu-central-1`. */
+  /** AWS region of the provider (`aws:region`), e.g. `eu-central-1`. */
   readonly region: string;
-  /** Role assumed in the managed account to deploy; default `OrganizationAccountAccessRole`. */
+  /** Role assumed in the managed account to deploy; program default `OrganizationAccountAccessRole`. */
   readonly bootstrapRoleName?: string;
-  /** Name of the meshStack access role; default `MeshstackAccountAccessRole`. */
+  /** Name of the meshStack access role; program default `MeshstackAccountAccessRole`. */
   readonly accessRoleName?: string;
-  /** Optional `sts:ExternalId`; stored as a secret. */
+  /** Principal trusted by the access role; program default `arn:<partition>:iam::<management>:user/meshfed-service`. */
+  readonly meshfedServicePrincipalArn?: string;
+  /** SAML provider meshStack maintains; program default `meshstack-saml-idp`. */
+  readonly samlProviderName?: string;
+  /** Optional `sts:ExternalId`; stored as a secret, never logged. */
   readonly externalId?: string;
 }
 
@@ -36,44 +37,40 @@ export interface AccountStackTarget {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
 /**
- * Builds the stack config of `target`'s stack.
- * @throws AutomationConfigError naming the setting when a value is invalid
+ * Builds (and validates) the stack config of `target`'s stack: `aws:region` and `meshstack-avm:*` keys.
+ * @throws Error when `accountId` is not 12 digits
+ * @throws AutomationConfigError naming the key and the rule when a setting is invalid
  */
 export function buildAccountStackConfig(target: AccountStackTarget, settings: AccountStackSettings): EngineConfig {
-  accountStackName(target.accountId); // validates the id with the shared rule
-  for (const key of ["managementAccountId", "automationAccountId"] as const) {
-    if (!isAccountId(settings[key])) {
-      throw new AutomationConfigError(`${key} must be a 12-digit AWS account id, got "${settings[key]}"`);
-    }
-  }
-  if (!REGION.test(settings.region)) {
-    throw new AutomationConfigError(`region must look like "eu-central-1", got "${settings.region}"`);
-  }
-  const bootstrapRoleName = settings.bootstrapRoleName ?? DEFAULT_BOOTSTRAP_ROLE_NAME;
-  const accessRoleName = settings.accessRoleName ?? DEFAULT_ACCESS_ROLE_NAME;
-  for (const [key, value] of [
-    ["bootstrapRoleName", bootstrapRoleName],
-    ["accessRoleName", accessRoleName],
-  ] as const) {
-    if (!ROLE_NAME.test(value)) {
-      throw new AutomationConfigError(`${key} must match [\\w+=,.@-]{1,64}, got "${value}"`);
-    }
-  }
-  const config: Record<string, EngineConfig[string]> = {
-    "aws:region": { value: settings.region },
-    "avm:accountId": { value: target.accountId },
-    "avm:managementAccountId": { value: settings.managementAccountId },
-    "avm:automationAccountId": { value: settings.automationAccountId },
-    "avm:bootstrapRoleName": { value: bootstrapRoleName },
-    "avm:accessRoleName": { value: accessRoleName },
-    "avm:tags": { value: { ...(target.tags ?? {}) } },
+  const stackName = accountStackName(target.accountId);
+  const values: Partial<Record<ConfigKey, string | Readonly<Record<string, string>>>> = {
+    stackKind: "account",
+    accountId: target.accountId,
+    managementAccountId: settings.managementAccountId,
+    automationAccountId: settings.automationAccountId,
+    tags: { ...(target.tags ?? {}) },
   };
-  if (settings.externalId !== undefined && settings.externalId !== "") {
-    config["avm:externalId"] = { value: settings.externalId, secret: true };
+  const optional = [
+    "bootstrapRoleName",
+    "accessRoleName",
+    "meshfedServicePrincipalArn",
+    "samlProviderName",
+    "externalId",
+  ] as const;
+  for (const key of optional) {
+    const value = settings[key];
+    if (value !== undefined && value !== "") values[key] = value;
+  }
+  try {
+    parseConfig({ stackName, region: settings.region, values });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new AutomationConfigError(error.message, { cause: error });
+    throw error;
+  }
+  const config: Record<string, EngineConfigValue> = { "aws:region": { value: settings.region } };
+  for (const [key, value] of Object.entries(values)) {
+    config[qualifiedKey(key as ConfigKey)] = { value, ...(key === "externalId" ? { secret: true } : {}) };
   }
   return config;
 }

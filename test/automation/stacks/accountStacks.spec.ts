@@ -23,6 +23,8 @@ const settings: AccountStackSettings = {
 };
 const ACCOUNT = "222233334444";
 const STACK = "account-222233334444";
+const EXPECTED_ROLE_ERROR =
+  'meshstack-avm:accessRoleName must be an IAM role name (1-64 characters of letters, digits and +=,.@-_), got "bad name!"';
 
 function logCapture(): {
   logger: AutomationLogger;
@@ -63,13 +65,12 @@ describe("AccountStacks", () => {
       ]);
       expect(engine.calls[2]?.config).to.deep.equal({
         "aws:region": { value: "eu-central-1" },
-        "avm:accountId": { value: ACCOUNT },
-        "avm:managementAccountId": { value: "111122223333" },
-        "avm:automationAccountId": { value: "444455556666" },
-        "avm:bootstrapRoleName": { value: "OrganizationAccountAccessRole" },
-        "avm:accessRoleName": { value: "MeshstackAccountAccessRole" },
-        "avm:tags": { value: { CostCenter: "1234" } },
-        "avm:externalId": { value: "ext-secret-123", secret: true },
+        "meshstack-avm:stackKind": { value: "account" },
+        "meshstack-avm:accountId": { value: ACCOUNT },
+        "meshstack-avm:managementAccountId": { value: "111122223333" },
+        "meshstack-avm:automationAccountId": { value: "444455556666" },
+        "meshstack-avm:tags": { value: { CostCenter: "1234" } },
+        "meshstack-avm:externalId": { value: "ext-secret-123", secret: true },
       });
     });
 
@@ -95,7 +96,7 @@ describe("AccountStacks", () => {
         error = e;
       }
       expect(error).to.be.instanceOf(AutomationConfigError);
-      expect((error as Error).message).to.equal('accessRoleName must match [\\w+=,.@-]{1,64}, got "bad name!"');
+      expect((error as Error).message).to.equal(EXPECTED_ROLE_ERROR);
     });
   });
 
@@ -414,6 +415,6 @@ describe("LocalAccountStackRunner", () => {
       outputs: { roleArn: "arn:aws:iam::222233334444:role/MeshstackAccountAccessRole", externalId: "[secret]" },
       summary: "up: 3 create",
     });
-    expect(engine.calls[2]?.config?.["avm:tags"]).to.deep.equal({ value: { CostCenter: "1234" } });
+    expect(engine.calls[2]?.config?.["meshstack-avm:tags"]).to.deep.equal({ value: { CostCenter: "1234" } });
   });
 });
