@@ -50,9 +50,10 @@ export const CONFIG_KEYS = {
     "externalId",
     "accessRoleName",
     "samlProviderName",
+    "bootstrapRoleName",
   ],
   /** Keys only an account stack may set. */
-  account: ["accountId", "bootstrapRoleName", "accountAlias", "alternateContacts", "tags"],
+  account: ["accountId", "accountAlias", "alternateContacts", "tags"],
   /** Keys only the platform stack may set. */
   platform: [
     "organizationId",
@@ -113,6 +114,11 @@ export interface CommonConfig {
   readonly accessRoleName: string;
   /** Name of the SAML provider meshStack maintains in each managed account (default `meshstack-saml-idp`). */
   readonly samlProviderName: string;
+  /**
+   * Role AWS Organizations creates in new accounts (default `OrganizationAccountAccessRole`): the account stack's
+   * provider assumes it; the platform stack passes it to the worker for the account stacks it starts.
+   */
+  readonly bootstrapRoleName: string;
 }
 
 /** Configuration of an account stack (`account-<id>`). */
@@ -120,8 +126,6 @@ export interface AccountStackConfig extends CommonConfig {
   readonly kind: "account";
   /** 12-digit id of the managed account; equals the id in the stack name. */
   readonly accountId: string;
-  /** Role the account stack's provider assumes in the managed account (default `OrganizationAccountAccessRole`). */
-  readonly bootstrapRoleName: string;
   /** Optional IAM account alias (baseline). */
   readonly accountAlias: string | undefined;
   /** Optional alternate contacts (baseline). */
@@ -231,6 +235,7 @@ export function parseConfig(input: ConfigInput): AvmConfig {
         SAML_PROVIDER_NAME,
         "must be 1-128 characters of letters, digits and ._-",
       ) ?? DEFAULT_SAML_PROVIDER_NAME,
+    bootstrapRoleName: roleName(values, "bootstrapRoleName") ?? DEFAULT_BOOTSTRAP_ROLE_NAME,
   };
   rejectForeignKeys(stackName, kind, values);
   if (kind === "account") {
@@ -239,7 +244,6 @@ export function parseConfig(input: ConfigInput): AvmConfig {
       ...common,
       kind,
       accountId,
-      bootstrapRoleName: roleName(values, "bootstrapRoleName") ?? DEFAULT_BOOTSTRAP_ROLE_NAME,
       accountAlias: optionalMatch(
         values,
         "accountAlias",
@@ -519,7 +523,7 @@ function tags(values: ConfigInput["values"]): Readonly<Record<string, string>> {
       );
     }
   }
-  return raw as Record<string, string>;
+  return { ...(raw as Record<string, string>) };
 }
 
 function alternateContacts(values: ConfigInput["values"]): AlternateContacts | undefined {
@@ -555,7 +559,7 @@ function alternateContacts(values: ConfigInput["values"]): AlternateContacts | u
         throw new ConfigError(key, `${key}.${type}.${field} is required and must be ${rule}`);
       }
     }
-    result[type] = fields as unknown as AlternateContact;
+    result[type] = { ...(fields as unknown as AlternateContact) };
   }
   return result;
 }

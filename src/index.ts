@@ -1,0 +1,150 @@
+/**
+ * Composition root of the `meshstack-avm` Pulumi program. One project, two stack kinds (see src/config.ts):
+ * - account stack `account-<id>`: the corrected Access Stack (and optional baseline) in the managed account,
+ *   deployed through the Organizations bootstrap role;
+ * - platform stack: the Account Vending Machine in the automation account and its vending role in the
+ *   management account.
+ * Runs unchanged under `pulumi up`, the Automation API, Pulumi Deployments and `pulumi.runtime.setMocks`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AccountAccessRole } from "./components/accountAccessRole";
+import { AccountBaseline } from "./components/accountBaseline";
+import { AccountVendingMachine } from "./components/accountVendingMachine";
+import { ManagementVendingRole } from "./components/managementVendingRole";
+import { type AccountStackConfig, type PlatformStackConfig, loadConfig } from "./config";
+import { partitionOfRegion } from "./policies/partition";
+import { roleArn } from "./policies/stackPolicies";
+import { PROJECT_NAME } from "./shared/naming";
+
+/** Stack outputs of either kind; the keys of the other kind are absent. */
+interface StackOutputs {
+  readonly accessRoleArn?: pulumi.Output<string>;
+  readonly accessRoleName?: pulumi.Output<string>;
+  readonly entryPointArn?: pulumi.Output<string>;
+  readonly webhookUrl?: pulumi.Output<string>;
+  readonly ledgerTableName?: pulumi.Output<string>;
+  readonly queueUrl?: pulumi.Output<string>;
+  readonly deadLetterQueueUrl?: pulumi.Output<string>;
+  readonly entryPointRoleArn?: pulumi.Output<string>;
+  readonly workerRoleArn?: pulumi.Output<string>;
+  readonly webhookRoleArn?: pulumi.Output<string>;
+  readonly vendingRoleArn?: pulumi.Output<string>;
+}
+
+function accountStack(cfg: AccountStackConfig): StackOutputs {
+  // The assume-role ARN is needed before any provider exists, so its partition comes from the region.
+  const bootstrapRoleArn = roleArn(partitionOfRegion(cfg.region), cfg.accountId, cfg.bootstrapRoleName);
+  const provider = new aws.Provider("managed-account", {
+    region: cfg.region as aws.Region,
+    allowedAccountIds: [cfg.accountId],
+    assumeRoles: [{ roleArn: bootstrapRoleArn, sessionName: PROJECT_NAME }],
+    ...(Object.keys(cfg.tags).length === 0 ? {} : { defaultTags: { tags: cfg.tags } }),
+  });
+  const partition = aws.getPartitionOutput({}, { provider }).partition;
+  const accessRole = new AccountAccessRole(
+    "access-role",
+    {
+      roleName: cfg.accessRoleName,
+      partition,
+      accountId: cfg.accountId,
+      region: cfg.region,
+      managementAccountId: cfg.managementAccountId,
+      automationAccountId: cfg.automationAccountId,
+      principalArn: cfg.meshfedServicePrincipalArn,
+      externalId: cfg.externalId,
+      samlProviderName: cfg.samlProviderName,
+    },
+    { provider },
+  );
+  if (cfg.accountAlias !== undefined || cfg.alternateContacts !== undefined) {
+    new AccountBaseline(
+      "baseline",
+      { accountAlias: cfg.accountAlias, alternateContacts: cfg.alternateContacts },
+      { provider },
+    );
+  }
+  return { accessRoleArn: accessRole.roleArn, accessRoleName: accessRole.roleName };
+}
+
+function platformStack(cfg: PlatformStackConfig): StackOutputs {
+  const automation = new aws.Provider("automation", {
+    region: cfg.region as aws.Region,
+    allowedAccountIds: [cfg.automationAccountId],
+  });
+  const management = new aws.Provider("management", {
+    region: cfg.region as aws.Region,
+    allowedAccountIds: [cfg.managementAccountId],
+    ...(cfg.managementDeployRoleArn === undefined
+      ? {}
+      : { assumeRoles: [{ roleArn: cfg.managementDeployRoleArn, sessionName: PROJECT_NAME }] }),
+  });
+  const partition = aws.getPartitionOutput({}, { provider: automation }).partition;
+  const avm = new AccountVendingMachine(
+    "avm",
+    {
+      partition,
+      region: cfg.region,
+      accountId: cfg.automationAccountId,
+      organizationId: cfg.organizationId,
+      managementAccountId: cfg.managementAccountId,
+      vendingRoleName: cfg.vendingRoleName,
+      bootstrapRoleName: cfg.bootstrapRoleName,
+      defaultOuId: cfg.defaultOuId,
+      logRetentionDays: cfg.logRetentionDays,
+      maxConcurrentCreates: cfg.maxConcurrentCreates,
+      webhookSecret: cfg.webhookSecret,
+      pulumiAccessToken: cfg.pulumiAccessToken,
+      pulumiOrganization: cfg.pulumiOrganization,
+    },
+    { providers: [automation] },
+  );
+  const vendingRole = new ManagementVendingRole(
+    "vending-role",
+    {
+      roleName: cfg.vendingRoleName,
+      partition: aws.getPartitionOutput({}, { provider: management }).partition,
+      managementAccountId: cfg.managementAccountId,
+      organizationId: cfg.organizationId,
+      trustedRoleArns: [avm.workerRoleArn],
+    },
+    { providers: [management] },
+  );
+  return {
+    entryPointArn: avm.entryPointArn,
+    webhookUrl: avm.webhookUrl,
+    ledgerTableName: avm.ledgerTableName,
+    queueUrl: avm.queueUrl,
+    deadLetterQueueUrl: avm.deadLetterQueueUrl,
+    entryPointRoleArn: avm.entryPointRoleArn,
+    workerRoleArn: avm.workerRoleArn,
+    webhookRoleArn: avm.webhookRoleArn,
+    vendingRoleArn: vendingRole.roleArn,
+  };
+}
+
+const config = loadConfig();
+const outputs = config.kind === "account" ? accountStack(config) : platformStack(config);
+
+/** `account` or `platform`. */
+export const stackKind = config.kind;
+/** Account stacks: ARN of the meshStack access role (enter it in meshStack). */
+export const accessRoleArn = outputs.accessRoleArn;
+/** Account stacks: name of the meshStack access role. */
+export const accessRoleName = outputs.accessRoleName;
+/** Platform stack: ARN of `AVMEntryPoint`. */
+export const entryPointArn = outputs.entryPointArn;
+/** Platform stack: Function URL to register as Pulumi Cloud webhook. */
+export const webhookUrl = outputs.webhookUrl;
+/** Platform stack: DynamoDB ledger table. */
+export const ledgerTableName = outputs.ledgerTableName;
+/** Platform stack: work queue URL. */
+export const queueUrl = outputs.queueUrl;
+/** Platform stack: dead-letter queue URL. */
+export const deadLetterQueueUrl = outputs.deadLetterQueueUrl;
+/** Platform stack: execution role ARNs. */
+export const entryPointRoleArn = outputs.entryPointRoleArn;
+export const workerRoleArn = outputs.workerRoleArn;
+export const webhookRoleArn = outputs.webhookRoleArn;
+/** Platform stack: ARN of the vending role in the management account. */
+export const vendingRoleArn = outputs.vendingRoleArn;
