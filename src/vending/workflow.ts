@@ -32,6 +32,7 @@ import type { WorkQueue } from "./workQueue";
 import type { Timing } from "../shared/timing";
 import {
   OrganizationalUnitPathError,
+  OrganizationsError,
   OrganizationsRequestError,
   backoffDelay,
   describeError,
@@ -221,21 +222,18 @@ export interface WorkflowInput {
 }
 
 /**
- * Reads the workflow's input from a record. Accepts the normalised request shape (`accountName`,
- * `targetOu` or `ouId`/`ouPath`, `tags`, `productName`, `stage`) and the raw meshStack hook shape
- * (`AccountName`, `ProductName`, `Stage`, `tag<Name>` keys).
+ * Reads the workflow's input from a record whose `request` is a validated request (`requests.ts`:
+ * `accountName`, optional `targetOu`, `tags`, `productName`, `stage`). Reads defensively: the stored JSON
+ * may come from an older version.
  * @throws WorkflowRecordError when the account name is missing.
  */
 export function workflowInputOf(record: LedgerRecord): WorkflowInput {
   const request = record.request;
-  const str = (...keys: string[]): string | undefined => {
-    for (const key of keys) {
-      const value = request[key];
-      if (typeof value === "string" && value.trim() !== "") return value;
-    }
-    return undefined;
+  const str = (key: string): string | undefined => {
+    const value = request[key];
+    return typeof value === "string" && value.trim() !== "" ? value : undefined;
   };
-  const accountName = str("accountName", "AccountName");
+  const accountName = str("accountName");
   if (accountName === undefined) {
     throw new WorkflowRecordError(`ledger record ${record.requestId} has no accountName in its request`);
   }
@@ -244,12 +242,9 @@ export function workflowInputOf(record: LedgerRecord): WorkflowInput {
   if (given !== null && typeof given === "object" && !Array.isArray(given)) {
     for (const [key, value] of Object.entries(given)) if (typeof value === "string") tags[key] = value;
   }
-  for (const [key, value] of Object.entries(request)) {
-    if (/^tag[A-Z0-9]/.test(key) && typeof value === "string") tags[key.slice(3)] = value;
-  }
-  const targetOu = str("targetOu", "ouId", "ouPath", "organizationalUnit");
-  const productName = str("productName", "ProductName");
-  const stage = str("stage", "Stage");
+  const targetOu = str("targetOu");
+  const productName = str("productName");
+  const stage = str("stage");
   return {
     email: record.email,
     accountName,
@@ -262,6 +257,7 @@ export function workflowInputOf(record: LedgerRecord): WorkflowInput {
 
 const ISSUING = /^CreateAccount attempt (\d+) issuing/;
 const ISSUED = /^CreateAccount attempt (\d+) request /;
+const REJECTED = /^CreateAccount attempt (\d+) rejected: /;
 const STACK_QUEUED = /^account stack queued/;
 const CLOSE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -377,6 +373,13 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         } catch (error) {
           await createSlots.release(current.requestId);
           if (error instanceof OrganizationsRequestError) return fail(current, error.message);
+          if (error instanceof OrganizationsError) {
+            // AWS answered (throttled to the end): no account was created, so this attempt does not count.
+            await update(current, {
+              state: "CREATING",
+              note: `CreateAccount attempt ${attempt} rejected: ${error.message}`,
+            });
+          }
           throw error;
         }
         current = await update(current, {
@@ -712,8 +715,9 @@ function requireAccountId(record: LedgerRecord): string {
 }
 
 /**
- * CreateAccount attempts recorded in the history: how many were issued, and whether the last one has no
- * persisted request id yet (the worker stopped between the call and the write).
+ * CreateAccount attempts recorded in the history: how many reached AWS (`issuing` markers minus those
+ * AWS rejected outright), and whether the last one has no persisted request id yet (the worker stopped
+ * between the call and the write, so the call may or may not have reached AWS).
  */
 export function createAttempts(record: LedgerRecord): { issued: number; unconfirmed: boolean } {
   let issued = 0;
@@ -724,6 +728,9 @@ export function createAttempts(record: LedgerRecord): { issued: number; unconfir
       issued += 1;
       unconfirmed = true;
     } else if (ISSUED.test(note)) {
+      unconfirmed = false;
+    } else if (REJECTED.test(note)) {
+      issued -= 1;
       unconfirmed = false;
     }
   }
