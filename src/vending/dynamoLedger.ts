@@ -41,6 +41,7 @@ import {
   conflictError,
   createRecord,
   ledgerKey,
+  LedgerClosedError,
   notFoundError,
   selectRecords,
 } from "./ledgerRecords";
@@ -92,6 +93,7 @@ const names = { "#email": "email", "#version": "version" };
 export class DynamoLedger implements Ledger {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
+  private closed = false;
 
   constructor(options: DynamoLedgerOptions) {
     this.client = options.client;
@@ -99,6 +101,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async claim(input: NewLedgerRecord, now: Date): Promise<ClaimResult> {
+    this.checkOpen();
     const record = createRecord(input, now);
     try {
       await this.client.send(
@@ -119,6 +122,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async get(email: string): Promise<LedgerRecord | undefined> {
+    this.checkOpen();
     const key = ledgerKey(email);
     try {
       const result = await this.client.send(
@@ -139,6 +143,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
+    this.checkOpen();
     checkListOptions(options);
     const records: LedgerRecord[] = [];
     try {
@@ -171,6 +176,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
+    this.checkOpen();
     const key = ledgerKey(email);
     const current = await this.get(key);
     if (!current) throw notFoundError(key);
@@ -192,10 +198,17 @@ export class DynamoLedger implements Ledger {
     return next;
   }
 
-  /** The client belongs to the caller (it is shared at Lambda module scope), so nothing is released. */
-  async close(): Promise<void> {}
+  /** Marks the ledger closed. The client belongs to the caller (shared at Lambda module scope) and stays open. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LedgerClosedError();
+  }
 
   private async getByIndex(index: string, attribute: string, value: string): Promise<LedgerRecord | undefined> {
+    this.checkOpen();
     let hits: LedgerRecord[];
     try {
       hits = await this.queryAll(index, attribute, value);

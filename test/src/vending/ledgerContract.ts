@@ -1,0 +1,259 @@
+/**
+ * The one contract every {@link Ledger} implementation must keep. Each implementation's spec calls
+ * {@link ledgerContract} with a factory that returns a fresh, empty ledger.
+ */
+import { expect } from "chai";
+import {
+  LedgerConflictError,
+  LedgerNotFoundError,
+  type Ledger,
+  type LedgerRecord,
+  type NewLedgerRecord,
+} from "../../../src/vending/ledger";
+import { LedgerClosedError, LedgerInputError, MAX_HISTORY_ENTRIES } from "../../../src/vending/ledgerRecords";
+
+/** Creates a fresh, empty ledger for one test. */
+export type LedgerFactory = () => Promise<Ledger>;
+
+const T0 = new Date("2026-01-02T03:04:05.000Z");
+const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+
+function vend(email: string, requestId: string, extra: Partial<NewLedgerRecord> = {}): NewLedgerRecord {
+  return {
+    email,
+    requestId,
+    kind: "vend",
+    request: { kind: "vend", accountName: `acct ${requestId}`, email, tags: { Team: "a" } },
+    ...extra,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+/** Registers the ledger contract tests under `describe(name)`. */
+export function ledgerContract(name: string, factory: LedgerFactory): void {
+  describe(`${name} (ledger contract)`, () => {
+    let ledger: Ledger;
+    beforeEach(async () => {
+      ledger = await factory();
+    });
+    afterEach(async () => {
+      await ledger.close();
+    });
+
+    it("claims a new email and returns the stored record", async () => {
+      const result = await ledger.claim(vend(" Alice@Example.COM ", "req-1"), T0);
+      const expected: LedgerRecord = {
+        email: "alice@example.com",
+        requestId: "req-1",
+        kind: "vend",
+        state: "RECEIVED",
+        request: { kind: "vend", accountName: "acct req-1", email: " Alice@Example.COM ", tags: { Team: "a" } },
+        attempts: 0,
+        history: [{ at: "2026-01-02T03:04:05.000Z", state: "RECEIVED", note: "request recorded" }],
+        createdAt: "2026-01-02T03:04:05.000Z",
+        updatedAt: "2026-01-02T03:04:05.000Z",
+        version: 1,
+      };
+      expect(result).to.deep.equal({ created: true, record: expected });
+      expect(await ledger.get("alice@example.com")).to.deep.equal(expected);
+    });
+
+    it("never overwrites: a second claim of the same email returns the first record", async () => {
+      await ledger.claim(vend("bob@example.com", "req-1"), T0);
+      const second = await ledger.claim(vend("BOB@example.com", "req-2", { kind: "meshstack-hook" }), at(5));
+      expect(second.created).to.equal(false);
+      expect(second.record.requestId).to.equal("req-1");
+      expect(second.record.kind).to.equal("vend");
+      expect(second.record.createdAt).to.equal("2026-01-02T03:04:05.000Z");
+      expect(await ledger.getByRequestId("req-2")).to.equal(undefined);
+    });
+
+    it("stores the account id and initial state of a hook request", async () => {
+      const result = await ledger.claim(
+        {
+          ...vend("hook@example.com", "req-h", { kind: "meshstack-hook" }),
+          accountId: "222233334444",
+          state: "BOOTSTRAPPING",
+        },
+        T0,
+      );
+      expect(result.record.accountId).to.equal("222233334444");
+      expect(result.record.state).to.equal("BOOTSTRAPPING");
+      expect(result.record.history).to.deep.equal([
+        { at: "2026-01-02T03:04:05.000Z", state: "BOOTSTRAPPING", note: "request recorded" },
+      ]);
+      expect((await ledger.getByAccountId("222233334444"))?.email).to.equal("hook@example.com");
+    });
+
+    it("finds records by email (any case), request id and account id", async () => {
+      await ledger.claim(vend("c@example.com", "req-c", { accountId: "111111111111" }), T0);
+      await ledger.claim(vend("d@example.com", "req-d"), at(1));
+      expect((await ledger.get("C@EXAMPLE.com"))?.requestId).to.equal("req-c");
+      expect((await ledger.getByRequestId("req-d"))?.email).to.equal("d@example.com");
+      expect((await ledger.getByAccountId("111111111111"))?.email).to.equal("c@example.com");
+      expect(await ledger.get("nobody@example.com")).to.equal(undefined);
+      expect(await ledger.getByRequestId("req-x")).to.equal(undefined);
+      expect(await ledger.getByAccountId("999999999999")).to.equal(undefined);
+    });
+
+    it("updates with compare-and-set, bumps the version and appends history", async () => {
+      await ledger.claim(vend("e@example.com", "req-e"), T0);
+      const creating = await ledger.update(
+        "e@example.com",
+        1,
+        { state: "CREATING", createAccountRequestId: "car-123", attempts: 1, note: "CreateAccount sent" },
+        at(10),
+      );
+      expect(creating).to.deep.include({
+        state: "CREATING",
+        createAccountRequestId: "car-123",
+        attempts: 1,
+        version: 2,
+        updatedAt: "2026-01-02T03:04:15.000Z",
+        createdAt: "2026-01-02T03:04:05.000Z",
+      });
+      const failed = await ledger.update(
+        "E@example.com",
+        2,
+        { state: "FAILED", failureReason: "SOME_NEW_REASON from AWS", accountId: "123412341234" },
+        at(20),
+      );
+      expect(failed.history).to.deep.equal([
+        { at: "2026-01-02T03:04:05.000Z", state: "RECEIVED", note: "request recorded" },
+        { at: "2026-01-02T03:04:15.000Z", state: "CREATING", note: "CreateAccount sent" },
+        { at: "2026-01-02T03:04:25.000Z", state: "FAILED" },
+      ]);
+      expect(failed.failureReason).to.equal("SOME_NEW_REASON from AWS");
+      expect(failed.createAccountRequestId).to.equal("car-123");
+      expect(failed.attempts).to.equal(1);
+      expect(failed.version).to.equal(3);
+      expect(await ledger.get("e@example.com")).to.deep.equal(failed);
+      expect(await ledger.getByAccountId("123412341234")).to.deep.equal(failed);
+    });
+
+    it("does not append history for a patch without state or note", async () => {
+      await ledger.claim(vend("f@example.com", "req-f"), T0);
+      const updated = await ledger.update("f@example.com", 1, { attempts: 3 }, at(1));
+      expect(updated.history).to.have.length(1);
+      expect(updated.attempts).to.equal(3);
+      expect(updated.version).to.equal(2);
+    });
+
+    it("rejects a stale version with LedgerConflictError and leaves the record as it was", async () => {
+      await ledger.claim(vend("g@example.com", "req-g"), T0);
+      await ledger.update("g@example.com", 1, { state: "CREATING" }, at(1));
+      const error = await rejection(ledger.update("g@example.com", 1, { state: "FAILED" }, at(2)));
+      expect(error).to.be.instanceOf(LedgerConflictError);
+      expect(error.message).to.equal("ledger record for g@example.com changed concurrently (expected version 1)");
+      const stored = await ledger.get("g@example.com");
+      expect(stored?.state).to.equal("CREATING");
+      expect(stored?.version).to.equal(2);
+    });
+
+    it("rejects an update of an unknown email with LedgerNotFoundError", async () => {
+      const error = await rejection(ledger.update("nobody@example.com", 1, { state: "FAILED" }, T0));
+      expect(error).to.be.instanceOf(LedgerNotFoundError);
+      expect(error.message).to.equal("no ledger record for nobody@example.com");
+    });
+
+    it("rejects bad input with LedgerInputError", async () => {
+      const noAt = await rejection(ledger.claim(vend("#slot#0", "req-z"), T0));
+      expect(noAt).to.be.instanceOf(LedgerInputError);
+      expect(noAt.message).to.equal('email must be an email address, got "#slot#0"');
+      await ledger.claim(vend("h@example.com", "req-h"), T0);
+      const badState = await rejection(ledger.update("h@example.com", 1, { state: "DONE" as never }, T0));
+      expect(badState).to.be.instanceOf(LedgerInputError);
+      expect(badState.message).to.equal(
+        'patch.state must be one of RECEIVED, CREATING, MOVING, TAGGING, BOOTSTRAPPING, COMPLETING, SUCCEEDED, FAILED, CLOSING, CLOSED, got "DONE"',
+      );
+      const badLimit = await rejection(ledger.list({ limit: -1 }));
+      expect(badLimit.message).to.equal("limit must be a non-negative integer, got -1");
+    });
+
+    it("lists oldest first, filters by state and applies the limit", async () => {
+      await ledger.claim(vend("z@example.com", "req-1"), at(3));
+      await ledger.claim(vend("y@example.com", "req-2"), at(1));
+      await ledger.claim(vend("x@example.com", "req-3"), at(2));
+      await ledger.claim(vend("w@example.com", "req-4"), at(2));
+      await ledger.update("x@example.com", 1, { state: "SUCCEEDED" }, at(9));
+      await ledger.update("z@example.com", 1, { state: "FAILED", failureReason: "r" }, at(9));
+      const emails = (records: LedgerRecord[]) => records.map((record) => record.email);
+      expect(emails(await ledger.list())).to.deep.equal([
+        "y@example.com",
+        "w@example.com",
+        "x@example.com",
+        "z@example.com",
+      ]);
+      expect(emails(await ledger.list({ states: ["SUCCEEDED", "FAILED"] }))).to.deep.equal([
+        "x@example.com",
+        "z@example.com",
+      ]);
+      expect(emails(await ledger.list({ states: ["RECEIVED"], limit: 1 }))).to.deep.equal(["y@example.com"]);
+      expect(await ledger.list({ states: [] })).to.deep.equal([]);
+      expect(await ledger.list({ limit: 0 })).to.deep.equal([]);
+    });
+
+    it("keeps the first and the latest history entries when the history grows long", async () => {
+      await ledger.claim(vend("i@example.com", "req-i"), T0);
+      let version = 1;
+      for (let step = 1; step <= MAX_HISTORY_ENTRIES + 5; step += 1) {
+        version = (await ledger.update("i@example.com", version, { note: `step ${step}` }, at(step))).version;
+      }
+      const record = await ledger.get("i@example.com");
+      expect(record?.history).to.have.length(MAX_HISTORY_ENTRIES);
+      expect(record?.history[0]?.note).to.equal("request recorded");
+      expect(record?.history[1]?.note).to.equal("step 7");
+      expect(record?.history.at(-1)?.note).to.equal(`step ${MAX_HISTORY_ENTRIES + 5}`);
+    });
+
+    it("returns copies: mutating a returned record changes nothing stored", async () => {
+      const { record } = await ledger.claim(vend("j@example.com", "req-j"), T0);
+      (record.history as unknown as unknown[]).push({ at: "x", state: "FAILED" });
+      (record.request as Record<string, unknown>)["accountName"] = "changed";
+      const stored = await ledger.get("j@example.com");
+      expect(stored?.history).to.have.length(1);
+      expect(stored?.request["accountName"]).to.equal("acct req-j");
+    });
+
+    it("lets exactly one of 50 concurrent claims of one email create the record", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => ledger.claim(vend("race@example.com", `req-${i}`), at(i))),
+      );
+      const winners = results.filter((result) => result.created);
+      expect(winners).to.have.length(1);
+      const winner = winners[0]!.record.requestId;
+      expect(results.every((result) => result.record.requestId === winner)).to.equal(true);
+      expect(await ledger.list()).to.have.length(1);
+    });
+
+    it("lets exactly one of 20 concurrent updates with the same expected version win", async () => {
+      await ledger.claim(vend("cas@example.com", "req-cas"), T0);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => ledger.update("cas@example.com", 1, { note: `writer ${i}` }, at(i))),
+      );
+      const won = outcomes.filter((outcome) => outcome.status === "fulfilled");
+      const lost = outcomes.filter((outcome) => outcome.status === "rejected");
+      expect(won).to.have.length(1);
+      expect(lost).to.have.length(19);
+      expect(lost.every((outcome) => outcome.reason instanceof LedgerConflictError)).to.equal(true);
+      const stored = await ledger.get("cas@example.com");
+      expect(stored?.version).to.equal(2);
+      expect(stored?.history).to.have.length(2);
+    });
+
+    it("refuses to work after close", async () => {
+      await ledger.close();
+      const error = await rejection(ledger.get("a@example.com"));
+      expect(error).to.be.instanceOf(LedgerClosedError);
+      ledger = await factory(); // for afterEach
+    });
+  });
+}
