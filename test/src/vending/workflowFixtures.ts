@@ -128,6 +128,11 @@ export class FakeOrganizations {
   readonly createErrors: Error[] = [];
   /** Thrown by the next CloseAccount calls (consumed one per call). */
   readonly closeErrors: Error[] = [];
+  /**
+   * CreateAccount calls for an email whose earlier CreateAccount already created (or is creating) an
+   * account: a second account but for AWS's email uniqueness. The workflow must keep this at 0.
+   */
+  secondCreates = 0;
   /** Counts of calls by command name. */
   readonly calls = new Map<string, number>();
   private nextAccount = 100_000_000_000;
@@ -209,6 +214,9 @@ export class FakeOrganizations {
       const taken =
         this.accountsWithEmail(email).length > 0 ||
         [...this.creates.values()].some((c) => c.email.toLowerCase() === email && c.outcome.state === "SUCCEEDED");
+      if ([...this.creates.values()].some((c) => c.email.toLowerCase() === email && c.outcome.state === "SUCCEEDED")) {
+        this.secondCreates += 1;
+      }
       const outcome: FakeCreate["outcome"] = scripted
         ? { state: "FAILED", reason: scripted }
         : taken
