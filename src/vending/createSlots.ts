@@ -46,6 +46,15 @@ export function checkSlotCount(slots: number): number {
   return slots;
 }
 
+/**
+ * Validates a slot owner: a non-blank string.
+ * @throws CreateSlotsError otherwise.
+ */
+export function checkSlotOwner(owner: string): string {
+  if (owner.trim() === "") throw new CreateSlotsError("owner must not be empty");
+  return owner;
+}
+
 /** Options of {@link InProcessCreateSlots}. */
 export interface InProcessCreateSlotsOptions {
   /** Number of slots. Default {@link DEFAULT_MAX_CONCURRENT_CREATES}. */
@@ -73,6 +82,7 @@ export class InProcessCreateSlots implements CreateSlots {
   }
 
   async acquire(owner: string): Promise<boolean> {
+    checkSlotOwner(owner);
     const now = this.now().getTime();
     for (const [holder, until] of this.leases) {
       if (until <= now) this.leases.delete(holder);
@@ -83,6 +93,7 @@ export class InProcessCreateSlots implements CreateSlots {
   }
 
   async release(owner: string): Promise<void> {
+    checkSlotOwner(owner);
     this.leases.delete(owner);
   }
 
