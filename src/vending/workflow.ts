@@ -28,7 +28,6 @@ import {
 } from "./ledger";
 import type { AccountStackRunner } from "./accountStackRunner";
 import type { CreateSlots } from "./createSlots";
-import type { WorkQueue } from "./workQueue";
 import type { Timing } from "../shared/timing";
 import {
   OrganizationalUnitPathError,
@@ -96,8 +95,6 @@ export interface WorkflowDeps {
   readonly stackRunner: AccountStackRunner;
   readonly createSlots: CreateSlots;
   readonly timing: Timing;
-  /** Needed only by {@link Workflow.recordStackOutcome} to re-enqueue the request. */
-  readonly queue?: WorkQueue;
   readonly logger?: WorkflowLogger;
   readonly options?: WorkflowOptions;
 }
@@ -106,7 +103,10 @@ export interface WorkflowDeps {
 export type ProcessOutcome =
   /** The record is SUCCEEDED, FAILED or CLOSED. */
   | { readonly status: "terminal"; readonly record: LedgerRecord }
-  /** The account stack was queued remotely; a webhook continues the work (BOOTSTRAPPING). */
+  /**
+   * The account stack was queued remotely (BOOTSTRAPPING). The Pulumi Cloud webhook continues: it moves
+   * the record to COMPLETING (compare-and-set) and enqueues it again, or to FAILED.
+   */
   | { readonly status: "waiting"; readonly record: LedgerRecord; readonly reason: string }
   /** Ran out of time (still polling, or no CreateAccount slot); pick the request up again later. */
   | { readonly status: "deferred"; readonly record: LedgerRecord; readonly reason: string }
@@ -150,13 +150,6 @@ export interface CloseAccountOutcome {
   readonly record?: LedgerRecord;
 }
 
-/** How an account stack deployment reported by a webhook ended. */
-export interface StackOutcome {
-  readonly succeeded: boolean;
-  /** One line for the ledger history (and the failure reason when it failed). Never a secret. */
-  readonly summary: string;
-}
-
 /** The workflow's public operations. */
 export interface Workflow {
   /**
@@ -173,12 +166,6 @@ export interface Workflow {
   closeAccount(request: CloseAccountRequest): Promise<CloseAccountOutcome>;
   /** The current close quota (read only). */
   closeQuota(): Promise<CloseQuota>;
-  /**
-   * Records the end of a queued account stack deployment (from the Pulumi Cloud webhook): a BOOTSTRAPPING
-   * record moves to COMPLETING (and is re-enqueued when a queue is configured) or to FAILED. Returns
-   * `undefined` when no record in BOOTSTRAPPING matches the account (late or duplicate event).
-   */
-  recordStackOutcome(accountId: string, outcome: StackOutcome): Promise<LedgerRecord | undefined>;
 }
 
 /** Base class of workflow errors. */
@@ -269,8 +256,8 @@ type StepResult = { readonly next: LedgerRecord } | { readonly stop: ProcessOutc
 
 /**
  * Creates the workflow over its dependencies.
- * @param deps ledger, Organizations gateway, stack runner, CreateAccount slots, timing, optional queue,
- * logger and options.
+ * @param deps ledger, Organizations gateway, stack runner, CreateAccount slots, timing, optional logger
+ * and options.
  */
 export function createWorkflow(deps: WorkflowDeps): Workflow {
   const { ledger, organizations, stackRunner, createSlots, timing } = deps;
@@ -685,27 +672,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     };
   }
 
-  async function recordStackOutcome(accountId: string, outcome: StackOutcome): Promise<LedgerRecord | undefined> {
-    const record = await ledger.getByAccountId(accountId);
-    if (!record || record.state !== "BOOTSTRAPPING") return undefined;
-    const next = outcome.succeeded
-      ? await ledger.update(
-          record.email,
-          record.version,
-          { state: "COMPLETING", note: `account stack deployed: ${outcome.summary}` },
-          timing.now(),
-        )
-      : await ledger.update(
-          record.email,
-          record.version,
-          { state: "FAILED", failureReason: `account stack failed: ${outcome.summary}`, note: outcome.summary },
-          timing.now(),
-        );
-    if (outcome.succeeded) await deps.queue?.enqueue({ email: next.email, requestId: next.requestId });
-    return next;
-  }
-
-  return { processRequest, closeAccount, closeQuota, recordStackOutcome };
+  return { processRequest, closeAccount, closeQuota };
 }
 
 function requireAccountId(record: LedgerRecord): string {
