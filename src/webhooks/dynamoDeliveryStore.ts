@@ -1,0 +1,65 @@
+/**
+ * {@link DeliveryStore} on DynamoDB for the Lambda host: a conditional put of the delivery id into the ledger
+ * table under the ledger's reserved key prefix (`#webhook-delivery#<id>`), so concurrent Lambda instances cannot
+ * both process one delivery. Keys starting with `#` are never emails and the ledger's `list` skips them; the
+ * items carry none of the ledger's GSI attributes (`requestId`, `accountId`, `state`), so they never appear in
+ * ledger queries either. `expiresAt` (epoch seconds) lets a table TTL remove them.
+ */
+import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { RESERVED_KEY_PREFIX, isConditionFailure } from "../vending/dynamoLedger";
+import { LEDGER_TABLE } from "../vending/ledgerTable";
+import type { DeliveryStore } from "./deliveryStore";
+
+/** Key prefix of delivery items in the ledger table; never a valid (normalised) email. */
+export const DELIVERY_KEY_PREFIX = `${RESERVED_KEY_PREFIX}webhook-delivery#`;
+
+/** Options of {@link DynamoDeliveryStore}. */
+export interface DynamoDeliveryStoreOptions {
+  readonly client: DynamoDBClient;
+  /** The ledger table (env `AVM_LEDGER_TABLE`). */
+  readonly tableName: string;
+  /** How long an id blocks redeliveries, in seconds. Default 7 days. */
+  readonly ttlSeconds?: number;
+}
+
+/** Delivery de-duplication shared by every Lambda instance. */
+export class DynamoDeliveryStore implements DeliveryStore {
+  private readonly ttlSeconds: number;
+
+  constructor(private readonly options: DynamoDeliveryStoreOptions) {
+    this.ttlSeconds = options.ttlSeconds ?? 7 * 24 * 60 * 60;
+  }
+
+  private key(id: string): Record<string, { S: string }> {
+    return { [LEDGER_TABLE.hashKey]: { S: `${DELIVERY_KEY_PREFIX}${id}` } };
+  }
+
+  async claim(id: string, now: Date): Promise<boolean> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    try {
+      await this.options.client.send(
+        new PutItemCommand({
+          TableName: this.options.tableName,
+          Item: {
+            ...this.key(id),
+            kind: { S: "webhook-delivery" },
+            claimedAt: { S: now.toISOString() },
+            expiresAt: { N: String(nowSeconds + this.ttlSeconds) },
+          },
+          // A claim whose retention has passed may be taken again even before TTL deletes the item.
+          ConditionExpression: "attribute_not_exists(#k) OR expiresAt < :now",
+          ExpressionAttributeNames: { "#k": LEDGER_TABLE.hashKey },
+          ExpressionAttributeValues: { ":now": { N: String(nowSeconds) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(id: string): Promise<void> {
+    await this.options.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: this.key(id) }));
+  }
+}

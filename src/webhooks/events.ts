@@ -1,0 +1,63 @@
+/**
+ * Payloads of the Pulumi Cloud webhook kinds the AVM acts on (generic JSON format), as documented at
+ * https://www.pulumi.com/docs/pulumi-cloud/webhooks/ ("Payload Examples"):
+ * - `stack_update`: `{ projectName, stackName, updateUrl, kind: "update"|"refresh"|"destroy"|..., result, isPreview }`
+ * - `deployment`: `{ projectName, stackName, deploymentUrl, version, operation, status }`
+ * Unknown fields are allowed (Pulumi adds fields over time); only the fields used here are checked.
+ */
+import { z } from "zod";
+
+/** `stack_update` payload (fields the AVM reads). */
+export const stackUpdateEventSchema = z.looseObject({
+  projectName: z.string().min(1),
+  stackName: z.string().min(1),
+  kind: z.string().min(1),
+  result: z.string().min(1),
+  updateUrl: z.string().optional(),
+  isPreview: z.boolean().optional(),
+});
+
+/** `deployment` payload (fields the AVM reads). */
+export const deploymentEventSchema = z.looseObject({
+  projectName: z.string().min(1),
+  stackName: z.string().min(1),
+  operation: z.string().min(1),
+  status: z.string().min(1),
+  deploymentUrl: z.string().optional(),
+  version: z.number().int().optional(),
+});
+
+/** A parsed `stack_update` event. */
+export type StackUpdateEvent = z.infer<typeof stackUpdateEventSchema>;
+/** A parsed `deployment` event. */
+export type DeploymentEvent = z.infer<typeof deploymentEventSchema>;
+
+/** What an event says about an account stack's deployment. */
+export type StackEventOutcome =
+  | { readonly kind: "succeeded"; readonly summary: string; readonly url?: string }
+  | { readonly kind: "failed"; readonly summary: string; readonly url?: string }
+  /** Not a final update outcome (running, preview, refresh, destroy, skipped, ...): nothing to record. */
+  | { readonly kind: "ignored"; readonly summary: string };
+
+const withUrl = (url: string | undefined): { url?: string } => (url === undefined ? {} : { url });
+
+/** Interprets a `stack_update` event. Only non-preview `update` operations decide an account stack's fate. */
+export function stackUpdateOutcome(event: StackUpdateEvent): StackEventOutcome {
+  const what = `stack_update ${event.kind} ${event.result}`;
+  if (event.isPreview === true || event.kind !== "update") return { kind: "ignored", summary: what };
+  if (event.result === "succeeded") return { kind: "succeeded", summary: what, ...withUrl(event.updateUrl) };
+  if (event.result === "failed") return { kind: "failed", summary: what, ...withUrl(event.updateUrl) };
+  return { kind: "ignored", summary: what };
+}
+
+/**
+ * Interprets a `deployment` event. `update` deployments that `succeeded` or `failed` decide; `skipped` is
+ * ignored on purpose: a deployment is skipped when a newer one for the stack was queued, whose own event decides.
+ */
+export function deploymentOutcome(event: DeploymentEvent): StackEventOutcome {
+  const what = `deployment ${event.operation} ${event.status}${event.version === undefined ? "" : ` (#${event.version})`}`;
+  if (event.operation !== "update") return { kind: "ignored", summary: what };
+  if (event.status === "succeeded") return { kind: "succeeded", summary: what, ...withUrl(event.deploymentUrl) };
+  if (event.status === "failed") return { kind: "failed", summary: what, ...withUrl(event.deploymentUrl) };
+  return { kind: "ignored", summary: what };
+}
