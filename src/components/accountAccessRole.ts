@@ -83,7 +83,8 @@ export function accessRoleCollisionMessage(roleName: string, accountId: string):
  * {@link accessRoleCollisionMessage} turn that into a clear report. AWS Organizations' own
  * `OrganizationAccountAccessRole` name is rejected before anything is sent.
  *
- * Children: `<name>` LeastPrivilegeRole (role, inline policy `permissions`, exclusive policy management).
+ * Children: `<name>` LeastPrivilegeRole (role `<name>-role`, inline policy `<name>-permissions`, exclusive policy
+ * management).
  */
 export class AccountAccessRole extends pulumi.ComponentResource {
   /** Pulumi type token. */
@@ -115,7 +116,8 @@ export class AccountAccessRole extends pulumi.ComponentResource {
       }),
     );
     const role = new LeastPrivilegeRole(
-      `${name}-role`,
+      // Same name, different type: the role is the component's only child.
+      name,
       {
         roleName,
         description:

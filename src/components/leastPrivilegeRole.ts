@@ -82,9 +82,16 @@ export class LeastPrivilegeRole extends pulumi.ComponentResource {
  * with a message naming the policy and the action.
  */
 export function checkedPolicyJson(policyName: string, document: pulumi.Input<PolicyDocument>): pulumi.Output<string> {
-  return pulumi.output(document).apply(async (resolved) => {
-    const plain = resolved as unknown as PolicyDocument;
-    await checkPolicyActions({ name: policyName, document: plain });
-    return JSON.stringify(plain);
-  });
+  return pulumi
+    .output(document)
+    .apply((resolved) => checkedPolicyText(policyName, resolved as unknown as PolicyDocument));
+}
+
+/**
+ * `JSON.stringify(document)` after the IAM catalog check.
+ * @throws PolicyCheckError (UnknownIamActionError, WildcardIamActionError) naming the policy and the action.
+ */
+export async function checkedPolicyText(policyName: string, document: PolicyDocument): Promise<string> {
+  await checkPolicyActions({ name: policyName, document });
+  return JSON.stringify(document);
 }

@@ -21,7 +21,7 @@ export interface ManagementVendingRoleArgs {
  * describe, move, tag and close accounts). Deploy it with an explicit provider for the management account
  * (`opts.provider`). Trusts only the given AVM roles.
  *
- * Children: `<name>-role` LeastPrivilegeRole.
+ * Children: `<name>` LeastPrivilegeRole (role `<name>-role`, inline policy `<name>-permissions`).
  */
 export class ManagementVendingRole extends pulumi.ComponentResource {
   /** Pulumi type token. */
@@ -34,7 +34,8 @@ export class ManagementVendingRole extends pulumi.ComponentResource {
   constructor(name: string, args: ManagementVendingRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ManagementVendingRole.TYPE, name, {}, opts);
     const role = new LeastPrivilegeRole(
-      `${name}-role`,
+      // Same name, different type: the role is the component's only child.
+      name,
       {
         roleName: args.roleName,
         description: "AVM vending role: AWS Organizations calls of the meshStack Account Vending Machine",

@@ -1,0 +1,450 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import {
+  CONFIG_KEYS,
+  CONFIG_NAMESPACE,
+  ConfigError,
+  type ConfigInput,
+  LOG_RETENTION_DAYS_ALLOWED,
+  parseConfig,
+  qualifiedKey,
+} from "../../src/config";
+
+// js-yaml ships with @pulumi/pulumi; typings are not installed, so it is loaded untyped.
+const yaml = require("js-yaml") as { load(text: string): unknown };
+
+const ACCOUNT = "222233334444";
+const accountInput = (values: ConfigInput["values"] = {}, stackName = `account-${ACCOUNT}`): ConfigInput => ({
+  stackName,
+  region: "eu-central-1",
+  values: { managementAccountId: "111122223333", automationAccountId: "444455556666", accountId: ACCOUNT, ...values },
+});
+const platformInput = (values: ConfigInput["values"] = {}, stackName = "dev"): ConfigInput => ({
+  stackName,
+  region: "eu-central-1",
+  values: {
+    managementAccountId: "111122223333",
+    automationAccountId: "444455556666",
+    organizationId: "o-exampleorg1",
+    ...values,
+  },
+});
+
+/** The error message parseConfig throws for `input`. */
+function errorOf(input: ConfigInput): string {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("parseConfig did not throw");
+}
+
+describe("config", () => {
+  describe("parseConfig for account stacks", () => {
+    it("applies the documented defaults", () => {
+      const cfg = parseConfig(accountInput());
+      expect(cfg).to.deep.equal({
+        kind: "account",
+        stackName: `account-${ACCOUNT}`,
+        region: "eu-central-1",
+        managementAccountId: "111122223333",
+        automationAccountId: "444455556666",
+        meshfedServicePrincipalArn: undefined,
+        externalId: undefined,
+        accessRoleName: "MeshstackAccountAccessRole",
+        samlProviderName: "meshstack-saml-idp",
+        bootstrapRoleName: "OrganizationAccountAccessRole",
+        accountId: ACCOUNT,
+        accountAlias: undefined,
+        alternateContacts: undefined,
+        tags: {},
+      });
+      expect(Object.isFrozen(cfg)).to.equal(true);
+      expect(Object.isFrozen((cfg as { tags: object }).tags)).to.equal(true);
+    });
+
+    it("reads custom values, JSON objects and keeps the external id a secret", async () => {
+      const contacts = {
+        security: { name: "Sec Team", title: "CISO", emailAddress: "sec@example.com", phoneNumber: "+49 30 123456" },
+      };
+      const cfg = parseConfig(
+        accountInput({
+          meshfedServicePrincipalArn: "arn:aws:iam::111122223333:role/meshfed-service-role",
+          externalId: "meshstack-external-id",
+          accessRoleName: "CustomAccessRole",
+          samlProviderName: "custom-idp",
+          bootstrapRoleName: "CustomBootstrap",
+          accountAlias: "acme-dev",
+          alternateContacts: JSON.stringify(contacts),
+          tags: { CostCenter: "1234", Environment: "dev" },
+        }),
+      );
+      if (cfg.kind !== "account") throw new Error("expected an account stack");
+      expect(cfg.meshfedServicePrincipalArn).to.equal("arn:aws:iam::111122223333:role/meshfed-service-role");
+      expect(cfg.accessRoleName).to.equal("CustomAccessRole");
+      expect(cfg.samlProviderName).to.equal("custom-idp");
+      expect(cfg.bootstrapRoleName).to.equal("CustomBootstrap");
+      expect(cfg.accountAlias).to.equal("acme-dev");
+      expect(cfg.alternateContacts).to.deep.equal(contacts);
+      expect(cfg.tags).to.deep.equal({ CostCenter: "1234", Environment: "dev" });
+      expect(pulumi.Output.isInstance(cfg.externalId)).to.equal(true);
+      expect(await pulumi.isSecret(cfg.externalId!)).to.equal(true);
+    });
+
+    it("accepts stackKind account on an account stack name", () => {
+      expect(parseConfig(accountInput({ stackKind: "account" })).kind).to.equal("account");
+    });
+  });
+
+  describe("parseConfig for the platform stack", () => {
+    it("applies the documented defaults", () => {
+      const cfg = parseConfig(platformInput());
+      expect(cfg).to.deep.equal({
+        kind: "platform",
+        stackName: "dev",
+        region: "eu-central-1",
+        managementAccountId: "111122223333",
+        automationAccountId: "444455556666",
+        meshfedServicePrincipalArn: undefined,
+        externalId: undefined,
+        accessRoleName: "MeshstackAccountAccessRole",
+        samlProviderName: "meshstack-saml-idp",
+        bootstrapRoleName: "OrganizationAccountAccessRole",
+        organizationId: "o-exampleorg1",
+        vendingRoleName: "AVMVendingRole",
+        managementDeployRoleArn: undefined,
+        defaultOuId: undefined,
+        logRetentionDays: 90,
+        maxConcurrentCreates: 5,
+        webhookSecret: undefined,
+        pulumiOrganization: undefined,
+        pulumiAccessToken: undefined,
+      });
+    });
+
+    it("reads numbers from strings, custom values and secrets", async () => {
+      const cfg = parseConfig(
+        platformInput({
+          vendingRoleName: "CustomVending",
+          managementDeployRoleArn: "arn:aws:iam::111122223333:role/deploy/PulumiDeploy",
+          defaultOuId: "ou-ab12-cd34ef56",
+          logRetentionDays: "365",
+          maxConcurrentCreates: 2,
+          webhookSecret: "0123456789abcdef",
+          pulumiOrganization: "example-org",
+          pulumiAccessToken: "pul-0123456789",
+        }),
+      );
+      if (cfg.kind !== "platform") throw new Error("expected the platform stack");
+      expect([
+        cfg.vendingRoleName,
+        cfg.managementDeployRoleArn,
+        cfg.defaultOuId,
+        cfg.logRetentionDays,
+        cfg.maxConcurrentCreates,
+        cfg.pulumiOrganization,
+      ]).to.deep.equal([
+        "CustomVending",
+        "arn:aws:iam::111122223333:role/deploy/PulumiDeploy",
+        "ou-ab12-cd34ef56",
+        365,
+        2,
+        "example-org",
+      ]);
+      expect(await pulumi.isSecret(cfg.webhookSecret!)).to.equal(true);
+      expect(await pulumi.isSecret(cfg.pulumiAccessToken!)).to.equal(true);
+    });
+
+    it("accepts a root id as default OU and stackKind platform on any non-account name", () => {
+      const cfg = parseConfig(platformInput({ defaultOuId: "r-ab12", stackKind: "platform" }, "prod"));
+      expect(cfg.kind).to.equal("platform");
+    });
+  });
+
+  describe("validation errors", () => {
+    const ns = CONFIG_NAMESPACE;
+    const cases: [string, ConfigInput, string][] = [
+      [
+        "a short management account id",
+        platformInput({ managementAccountId: "123" }),
+        `${ns}:managementAccountId must be a 12-digit AWS account id, got "123"`,
+      ],
+      [
+        "a missing automation account id",
+        platformInput({ automationAccountId: undefined }),
+        `${ns}:automationAccountId is required and must be a 12-digit AWS account id`,
+      ],
+      [
+        "a missing region",
+        { ...platformInput(), region: undefined },
+        "aws:region is required and must be an AWS region name such as eu-central-1",
+      ],
+      [
+        "a malformed region",
+        { ...platformInput(), region: "Frankfurt" },
+        'aws:region must be an AWS region name such as eu-central-1, got "Frankfurt"',
+      ],
+      [
+        "a principal ARN without user/ or role/ (the tutorial's defect)",
+        platformInput({ meshfedServicePrincipalArn: "arn:aws:iam::111122223333:meshfed-service" }),
+        `${ns}:meshfedServicePrincipalArn must be an IAM user or role ARN (arn:<partition>:iam::<12 digits>:user/<name> or :role/<name>), got "arn:aws:iam::111122223333:meshfed-service"`,
+      ],
+      [
+        "an invalid external id, without echoing it",
+        platformInput({ externalId: "x" }),
+        `${ns}:externalId must be 2-1224 characters of letters, digits and +=,.@:/-_ (value not shown: secret)`,
+      ],
+      [
+        "an invalid role name",
+        platformInput({ accessRoleName: "bad name" }),
+        `${ns}:accessRoleName must be an IAM role name (1-64 characters of letters, digits and +=,.@-_), got "bad name"`,
+      ],
+      [
+        "the Organizations bootstrap role as access role name",
+        platformInput({ accessRoleName: "OrganizationAccountAccessRole" }),
+        `${ns}:accessRoleName must not be OrganizationAccountAccessRole: AWS Organizations creates that admin role in every new account; choose another name (default MeshstackAccountAccessRole)`,
+      ],
+      [
+        "a 65-character bootstrap role name",
+        platformInput({ bootstrapRoleName: "r".repeat(65) }),
+        `${ns}:bootstrapRoleName must be an IAM role name (1-64 characters of letters, digits and +=,.@-_), got "${"r".repeat(65)}"`,
+      ],
+      [
+        "an invalid SAML provider name",
+        platformInput({ samlProviderName: "a b" }),
+        `${ns}:samlProviderName must be 1-128 characters of letters, digits and ._-, got "a b"`,
+      ],
+      [
+        "an unknown stack kind",
+        platformInput({ stackKind: "shared" }),
+        `${ns}:stackKind must be "platform" or "account", got "shared"`,
+      ],
+      [
+        "stackKind platform on an account stack name",
+        accountInput({ stackKind: "platform" }),
+        `${ns}:stackKind is "platform" but stack "account-${ACCOUNT}" is named like an account stack (account-<12-digit id>); use another stack name for the platform stack or set stackKind to "account"`,
+      ],
+      [
+        "stackKind account on a platform stack name",
+        platformInput({ stackKind: "account" }),
+        `${ns}:stackKind is "account" but stack "dev" is not named account-<12-digit id>`,
+      ],
+      [
+        "an account stack without accountId",
+        accountInput({ accountId: undefined }),
+        `${ns}:accountId is required on account stack "account-${ACCOUNT}" and must be "${ACCOUNT}"`,
+      ],
+      [
+        "an accountId that differs from the stack name",
+        accountInput({ accountId: "999988887777" }),
+        `${ns}:accountId must equal the account id in the stack name "account-${ACCOUNT}" ("${ACCOUNT}"), got "999988887777"`,
+      ],
+      [
+        "an accountId on the platform stack",
+        platformInput({ accountId: ACCOUNT }),
+        `${ns}:accountId is set but stack "dev" is the platform stack; account stacks are named account-<12-digit id>`,
+      ],
+      [
+        "a platform key on an account stack",
+        accountInput({ organizationId: "o-exampleorg1" }),
+        `${ns}:organizationId applies only to the platform stack; remove it from account stack "account-${ACCOUNT}"`,
+      ],
+      [
+        "an account key on the platform stack",
+        platformInput({ tags: { a: "b" } }),
+        `${ns}:tags applies only to account stacks; remove it from platform stack "dev"`,
+      ],
+      [
+        "a missing organization id",
+        platformInput({ organizationId: undefined }),
+        `${ns}:organizationId is required and must be an AWS Organizations id (o- followed by 10-32 lower-case letters or digits)`,
+      ],
+      [
+        "a malformed organization id",
+        platformInput({ organizationId: "o-short" }),
+        `${ns}:organizationId must be an AWS Organizations id (o- followed by 10-32 lower-case letters or digits), got "o-short"`,
+      ],
+      [
+        "a management deploy role in another account",
+        platformInput({ managementDeployRoleArn: "arn:aws:iam::999988887777:role/Deploy" }),
+        `${ns}:managementDeployRoleArn must be a role in the management account 111122223333 (${ns}:managementAccountId), got "arn:aws:iam::999988887777:role/Deploy"`,
+      ],
+      [
+        "a user ARN as management deploy role",
+        platformInput({ managementDeployRoleArn: "arn:aws:iam::111122223333:user/Deploy" }),
+        `${ns}:managementDeployRoleArn must be an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>), got "arn:aws:iam::111122223333:user/Deploy"`,
+      ],
+      [
+        "an account id as default OU",
+        platformInput({ defaultOuId: "222233334444" }),
+        `${ns}:defaultOuId must be an organizational unit id (ou-...) or a root id (r-...), got "222233334444"`,
+      ],
+      [
+        "a retention CloudWatch Logs does not offer",
+        platformInput({ logRetentionDays: 100 }),
+        `${ns}:logRetentionDays must be one of the CloudWatch Logs retention periods (${LOG_RETENTION_DAYS_ALLOWED.join(", ")}), got 100`,
+      ],
+      [
+        "a non-integer retention",
+        platformInput({ logRetentionDays: "ninety" }),
+        `${ns}:logRetentionDays must be an integer, got "ninety"`,
+      ],
+      [
+        "more than 5 concurrent creates",
+        platformInput({ maxConcurrentCreates: 6 }),
+        `${ns}:maxConcurrentCreates must be between 1 and 5 (AWS allows 5 CreateAccount requests in flight), got 6`,
+      ],
+      [
+        "zero concurrent creates",
+        platformInput({ maxConcurrentCreates: "0" }),
+        `${ns}:maxConcurrentCreates must be between 1 and 5 (AWS allows 5 CreateAccount requests in flight), got 0`,
+      ],
+      [
+        "a short webhook secret, without echoing it",
+        platformInput({ webhookSecret: "short" }),
+        `${ns}:webhookSecret must be 16-4096 characters (value not shown: secret)`,
+      ],
+      [
+        "an invalid Pulumi organization",
+        platformInput({ pulumiOrganization: "-bad org" }),
+        `${ns}:pulumiOrganization must be a Pulumi Cloud organization name (letters, digits, ._-, at most 100 characters), got "-bad org"`,
+      ],
+      [
+        "an upper-case account alias",
+        accountInput({ accountAlias: "Acme" }),
+        `${ns}:accountAlias must be 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit, got "Acme"`,
+      ],
+      [
+        "tags that are not JSON",
+        accountInput({ tags: "{CostCenter" }),
+        `${ns}:tags must be a JSON object, got invalid JSON`,
+      ],
+      ["tags that are a list", accountInput({ tags: "[]" }), `${ns}:tags must be a JSON object`],
+      [
+        "a tag with a non-string value",
+        accountInput({ tags: { CostCenter: 1234 } }),
+        `${ns}:tags: value of tag "CostCenter" must be a string of 0-256 letters, digits, spaces or _.:/=+-@`,
+      ],
+      [
+        "a tag key in the aws: namespace",
+        accountInput({ tags: { "aws:owner": "x" } }),
+        `${ns}:tags: tag key "aws:owner" must be 1-128 letters, digits, spaces or _.:/=+-@ and must not start with aws:`,
+      ],
+      [
+        "51 tags",
+        accountInput({ tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])) }),
+        `${ns}:tags must have at most 50 tags, got 51`,
+      ],
+      [
+        "an unknown alternate contact type",
+        accountInput({ alternateContacts: { legal: {} } }),
+        `${ns}:alternateContacts: unknown contact type "legal" (allowed: operations, billing, security)`,
+      ],
+      [
+        "an alternate contact without phone number",
+        accountInput({ alternateContacts: { billing: { name: "A", title: "B", emailAddress: "a@example.com" } } }),
+        `${ns}:alternateContacts.billing.phoneNumber is required and must be 1-25 digits, spaces and ()+-`,
+      ],
+      [
+        "an alternate contact with an invalid email",
+        accountInput({
+          alternateContacts: { operations: { name: "A", title: "B", emailAddress: "nope", phoneNumber: "1" } },
+        }),
+        `${ns}:alternateContacts.operations.emailAddress is required and must be an email address of at most 254 characters`,
+      ],
+      [
+        "an alternate contact with an unknown field",
+        accountInput({ alternateContacts: { operations: { fax: "1" } } }),
+        `${ns}:alternateContacts.operations: unknown field "fax" (allowed: name, title, emailAddress, phoneNumber)`,
+      ],
+      [
+        "a number where a string is expected",
+        platformInput({ organizationId: 42 }),
+        `${ns}:organizationId must be a string, got number`,
+      ],
+    ];
+    for (const [what, input, message] of cases) {
+      it(`rejects ${what}`, () => {
+        expect(errorOf(input)).to.equal(message);
+      });
+    }
+
+    it("names the key on the error object", () => {
+      try {
+        parseConfig(platformInput({ managementAccountId: "123" }));
+        expect.fail("parseConfig did not throw");
+      } catch (error) {
+        expect((error as ConfigError).key).to.equal(qualifiedKey("managementAccountId"));
+      }
+    });
+  });
+
+  describe("Pulumi.yaml and Pulumi.dev.yaml", () => {
+    const root = path.resolve(__dirname, "..", "..");
+    const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      runtime: string;
+      config: Record<string, { type: string; description: string; secret?: boolean; default?: unknown }>;
+    };
+
+    it("names the project as the shared contract and the config namespace do", () => {
+      expect([project.name, project.runtime, CONFIG_NAMESPACE]).to.deep.equal([
+        "meshstack-avm",
+        "nodejs",
+        "meshstack-avm",
+      ]);
+    });
+
+    it("declares every scalar key the program reads, typed and described, and nothing else", () => {
+      const objectKeys = ["alternateContacts", "tags"];
+      const expected = [...CONFIG_KEYS.common, ...CONFIG_KEYS.account, ...CONFIG_KEYS.platform]
+        .filter((key) => !objectKeys.includes(key))
+        .sort();
+      expect(Object.keys(project.config).sort()).to.deep.equal(expected);
+      for (const [key, declaration] of Object.entries(project.config)) {
+        expect(["string", "integer"], key).to.include(declaration.type);
+        expect(declaration.description.length, key).to.be.greaterThan(10);
+      }
+    });
+
+    it("marks exactly the secret keys as secret", () => {
+      const secret = Object.entries(project.config)
+        .filter(([, declaration]) => declaration.secret === true)
+        .map(([key]) => key)
+        .sort();
+      expect(secret).to.deep.equal([...CONFIG_KEYS.secret].sort());
+    });
+
+    it("gives defaults only to keys both stack kinds read, equal to the program's defaults", () => {
+      const defaults = Object.fromEntries(
+        Object.entries(project.config)
+          .filter(([, declaration]) => declaration.default !== undefined)
+          .map(([key, declaration]) => [key, declaration.default]),
+      );
+      const cfg = parseConfig(platformInput());
+      expect(defaults).to.deep.equal({
+        accessRoleName: cfg.accessRoleName,
+        samlProviderName: cfg.samlProviderName,
+        bootstrapRoleName: cfg.bootstrapRoleName,
+      });
+    });
+
+    it("holds an example platform stack that validates", () => {
+      const stack = yaml.load(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+      };
+      const prefix = `${CONFIG_NAMESPACE}:`;
+      const values = Object.fromEntries(
+        Object.entries(stack.config)
+          .filter(([key]) => key.startsWith(prefix))
+          .map(([key, value]) => [key.slice(prefix.length), value]),
+      );
+      const cfg = parseConfig({ stackName: "dev", region: stack.config["aws:region"] as string, values });
+      expect(cfg.kind).to.equal("platform");
+    });
+  });
+});
