@@ -1,0 +1,229 @@
+/**
+ * `avm vend`: accepts a vend request (from flags or a JSON file) into the ledger, exactly as the
+ * AVMEntryPoint Lambda would, then drives it locally through the account workflow to a terminal state
+ * (CreateAccount, OU move, tags, account stack, completion tags) with progress on stderr.
+ * Running the same command again resumes the same request; it never creates a second account.
+ */
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { readFile } from "node:fs/promises";
+import { normaliseEmail, type Ledger, type LedgerRecord } from "../../../src/vending/ledger";
+import { parseVendRequest, RequestValidationError, type VendRequest } from "../../../src/vending/requests";
+import type { ProcessOutcome } from "../../../src/vending/workflow";
+import type { AccountStackResult } from "../../../src/vending/accountStackRunner";
+import { withLedger, type CommandContext } from "../context";
+import { CliFailedError, CliUsageError, CliValidationError, CliError } from "../errors";
+import { readAll } from "../io";
+import { recordJson, recordText, type RecordJson } from "../output";
+import { openLocalWorkflow, type LocalWorkflowOptions } from "../workflowSetup";
+
+/** Options of `avm vend`. */
+export interface VendOptions extends LocalWorkflowOptions {
+  /** JSON request file; `-` reads stdin. Exclusive with the request flags. */
+  readonly file?: string;
+  readonly accountName?: string;
+  readonly email?: string;
+  readonly ou?: string;
+  /** `Key=Value` pairs. */
+  readonly tag?: readonly string[];
+  readonly requestId?: string;
+  readonly productName?: string;
+  readonly stage?: string;
+  /** Give up waiting after this many seconds (the request stays resumable). */
+  readonly timeout?: number;
+}
+
+/** `--json` shape of `avm vend` (and of `avm invoke --process`'s `processed` member). */
+export interface VendJson {
+  /** False when the ledger already held a request for this email (the command resumed or reported it). */
+  readonly created: boolean;
+  /** `terminal`: SUCCEEDED/FAILED; `waiting`: a remote deployment reports back by webhook; `deferred`: ran out of time. */
+  readonly outcome: ProcessOutcome["status"];
+  /** Why the run stopped short of a terminal state, else null. */
+  readonly reason: string | null;
+  /** The account stack step, when it ran in this invocation. */
+  readonly stack: StackJson | null;
+  readonly record: RecordJson;
+}
+
+/** An account stack result in `--json` output. */
+export interface StackJson {
+  readonly status: AccountStackResult["status"];
+  readonly stackName: string;
+  readonly summary: string;
+  readonly url: string | null;
+}
+
+/** Converts a runner result to its `--json` shape. */
+export function stackJson(result: AccountStackResult | undefined): StackJson | null {
+  if (!result) return null;
+  return { status: result.status, stackName: result.stackName, summary: result.summary, url: result.url ?? null };
+}
+
+const FLAG_OF: Record<string, string> = {
+  accountName: "--account-name",
+  email: "--email",
+  targetOu: "--ou",
+  requestId: "--request-id",
+  productName: "--product-name",
+  stage: "--stage",
+  tags: "--tag",
+};
+
+/** Names a request field by its flag (`tags.CostCenter` -> `--tag CostCenter`). */
+function flagName(field: string): string {
+  if (field.startsWith("tags.")) return `--tag ${field.slice(5)}`;
+  return FLAG_OF[field] ?? field;
+}
+
+/**
+ * Reads the raw vend request from `--file` or the flags.
+ * @throws CliUsageError for contradictory flags or an unreadable file, CliValidationError for a bad `--tag`
+ */
+export async function rawVendRequest(
+  ctx: CommandContext,
+  options: VendOptions,
+): Promise<{ raw: unknown; fromFlags: boolean }> {
+  const flagKeys = ["accountName", "email", "ou", "tag", "requestId", "productName", "stage"] as const;
+  const used = flagKeys.filter((key) => options[key] !== undefined);
+  if (options.file !== undefined) {
+    if (used.length > 0) {
+      throw new CliUsageError(
+        `--file cannot be combined with request flags (${used.map((k) => flagName(k === "ou" ? "targetOu" : k === "tag" ? "tags" : k)).join(", ")})`,
+      );
+    }
+    let text: string;
+    try {
+      text =
+        options.file === "-"
+          ? await readAll(ctx.io.stdin)
+          : await readFile(path.resolve(ctx.io.cwd, options.file), "utf8");
+    } catch (error) {
+      throw new CliUsageError(
+        `cannot read --file ${options.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return { raw: text, fromFlags: false };
+  }
+  const tags: Record<string, string> = {};
+  for (const pair of options.tag ?? []) {
+    const at = pair.indexOf("=");
+    if (at <= 0) {
+      throw new CliValidationError(`invalid vend request: --tag: must be Key=Value, got "${pair}"`, [
+        { field: "tags", message: `must be Key=Value, got "${pair}"` },
+      ]);
+    }
+    tags[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const raw: Record<string, unknown> = {
+    ...(options.accountName !== undefined ? { accountName: options.accountName } : {}),
+    ...(options.email !== undefined ? { email: options.email } : {}),
+    ...(options.ou !== undefined ? { targetOu: options.ou } : {}),
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    ...(options.requestId !== undefined ? { requestId: options.requestId } : {}),
+    ...(options.productName !== undefined ? { productName: options.productName } : {}),
+    ...(options.stage !== undefined ? { stage: options.stage } : {}),
+  };
+  return { raw, fromFlags: true };
+}
+
+/**
+ * Parses and validates a vend request. With flags, problems are reported by flag name.
+ * @throws CliValidationError naming every bad field
+ */
+export function validateVendRequest(raw: unknown, fromFlags: boolean): VendRequest {
+  try {
+    return parseVendRequest(raw);
+  } catch (error) {
+    if (!(error instanceof RequestValidationError)) throw error;
+    if (!fromFlags) throw new CliValidationError(error.message, error.issues, { cause: error });
+    const issues = error.issues.map((issue) => ({ field: flagName(issue.field), message: issue.message }));
+    const shown = issues.slice(0, 5).map((i) => `${i.field}: ${i.message}`);
+    const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
+    throw new CliValidationError(`invalid vend request: ${shown.join("; ")}${more}`, issues, { cause: error });
+  }
+}
+
+/** Records a vend request in the ledger (idempotent per email). */
+export async function acceptVend(
+  ledger: Ledger,
+  request: VendRequest,
+  now: Date,
+): Promise<{ created: boolean; record: LedgerRecord }> {
+  const { kind: _kind, ...fields } = request;
+  void _kind;
+  const result = await ledger.claim(
+    {
+      email: normaliseEmail(request.email),
+      requestId: request.requestId ?? randomUUID(),
+      kind: "vend",
+      request: { ...fields },
+    },
+    now,
+  );
+  return { created: result.created, record: result.record };
+}
+
+/** Renders a finished vend for humans. */
+export function vendText(result: VendJson, record: LedgerRecord): string {
+  const head = result.created ? "" : "(request already in the ledger: resumed)\n";
+  const stack = result.stack
+    ? `stack     ${result.stack.stackName}: ${result.stack.status} (${result.stack.summary})\n`
+    : "";
+  const why = result.reason ? `note      ${result.reason}\n` : "";
+  return head + recordText(record) + stack + why;
+}
+
+/**
+ * Exit status of a processed request: SUCCEEDED (or waiting for a webhook) is success; FAILED and
+ * deferred are failures with one clear line.
+ */
+export function outcomeError(outcome: ProcessOutcome): CliError | undefined {
+  if (outcome.status === "terminal") {
+    const record = outcome.record;
+    if (record.state === "FAILED") {
+      return new CliFailedError(
+        `request ${record.requestId} (${record.email}) FAILED: ${record.failureReason ?? "no reason recorded"}`,
+      );
+    }
+    return undefined;
+  }
+  if (outcome.status === "waiting") return undefined;
+  if (outcome.status === "deferred") {
+    return new CliFailedError(
+      `request ${outcome.record.requestId} (${outcome.record.email}) not finished: ${outcome.reason}; run the command again to resume`,
+    );
+  }
+  return new CliFailedError(`request not processed: ${outcome.reason}`);
+}
+
+/** Runs `avm vend`. */
+export async function vendCommand(ctx: CommandContext, options: VendOptions): Promise<void> {
+  const { raw, fromFlags } = await rawVendRequest(ctx, options);
+  const request = validateVendRequest(raw, fromFlags);
+  const timeoutMs = (options.timeout ?? 1800) * 1000;
+  const { json, record, error } = await withLedger(ctx, async (ledger) => {
+    const accepted = await acceptVend(ledger, request, ctx.deps.timing.now());
+    const local = await openLocalWorkflow(ctx, ledger, options);
+    for (const note of local.notes) ctx.out.progress(`note: ${note}`);
+    ctx.out.progress(
+      `${accepted.record.email}: ${accepted.created ? "accepted" : "resuming"} request ${accepted.record.requestId} (account stacks: ${local.runnerKind})`,
+    );
+    const outcome = await local.workflow.processRequest(accepted.record.email, {
+      deadline: new Date(ctx.deps.timing.now().getTime() + timeoutMs),
+    });
+    const final = "record" in outcome ? outcome.record : ((await ledger.get(accepted.record.email)) ?? accepted.record);
+    local.progress.done(final);
+    const result: VendJson = {
+      created: accepted.created,
+      outcome: outcome.status,
+      reason: outcome.status === "terminal" ? null : outcome.reason,
+      stack: stackJson(final.accountId ? local.runner.results.get(final.accountId) : undefined),
+      record: recordJson(final),
+    };
+    return { json: result, record: final, error: outcomeError(outcome) };
+  });
+  ctx.out.result(json, vendText(json, record));
+  if (error) throw error;
+}

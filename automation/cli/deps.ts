@@ -1,0 +1,95 @@
+/**
+ * The dependencies of the `avm` CLI, with their production defaults. Each default loads its modules
+ * lazily, so `avm --help` and `avm status` never pay for the Pulumi SDK, and tests replace any of them
+ * (a memory ledger, a mocked Organizations client, a recording stack runner, instant timing).
+ *
+ * AWS clients are created with only a region: the SDK's standard credential chain and `AWS_ENDPOINT_URL`
+ * (e.g. a local moto) apply unchanged.
+ */
+import type { OrganizationsClient } from "@aws-sdk/client-organizations";
+import type { Ledger } from "../../src/vending/ledger";
+import type { AccountStackRunner } from "../../src/vending/accountStackRunner";
+import { realTiming, type Timing } from "../../src/shared/timing";
+import type { LedgerSpec } from "./settings";
+import { pulumiOnPath } from "./settings";
+import type { ProgressReporter } from "../progress";
+import type { AccountStackSettings } from "../stacks/stackConfig";
+
+/** Operator settings every account stack needs (see `automation/stacks/stackConfig.ts`). */
+export type StackSettings = AccountStackSettings;
+
+/** Everything the CLI reaches outside its own process. */
+export interface CliDeps {
+  /** Opens the ledger (SQLite file or DynamoDB table). The caller closes it. */
+  openLedger(spec: LedgerSpec): Promise<Ledger>;
+  /** An Organizations client with management-account credentials (standard chain). */
+  organizationsClient(env: Readonly<Record<string, string | undefined>>): OrganizationsClient;
+  /** Waits, clock and jitter of the workflow. */
+  readonly timing: Timing;
+  /** True when a `pulumi` binary is available (decides `--runner auto`). */
+  hasPulumiCli(env: Readonly<Record<string, string | undefined>>): boolean;
+  /** The local Automation API runner (`pulumi up` of `account-<id>`). */
+  localStackRunner(
+    settings: StackSettings,
+    env: Readonly<Record<string, string | undefined>>,
+    progress: ProgressReporter,
+  ): Promise<AccountStackRunner>;
+  /** The offline planner: renders the account stack under the Pulumi mock runtime (status `planned`). */
+  offlineStackRunner(settings: StackSettings): Promise<AccountStackRunner>;
+  /** The Pulumi Deployments runner (status `queued`); token from `PULUMI_ACCESS_TOKEN`. */
+  remoteStackRunner(
+    settings: StackSettings,
+    env: Readonly<Record<string, string | undefined>>,
+  ): Promise<AccountStackRunner>;
+}
+
+/**
+ * Loads a module on first use (CommonJS `require`): the Pulumi SDK and AWS clients cost hundreds of
+ * milliseconds to load, which `avm --help` and `avm status` should not pay.
+ */
+function lazy<T>(id: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(id) as T;
+}
+
+/** The production dependencies. */
+export function defaultDeps(): CliDeps {
+  return {
+    async openLedger(spec) {
+      if (spec.kind === "sqlite") {
+        const { SqliteLedger } = lazy<typeof import("../../src/vending/sqliteLedger")>(
+          "../../src/vending/sqliteLedger",
+        );
+        return new SqliteLedger({ path: spec.path });
+      }
+      throw new Error("DynamoDB ledger not wired yet");
+    },
+    organizationsClient() {
+      const { OrganizationsClient } = lazy<typeof import("@aws-sdk/client-organizations")>(
+        "@aws-sdk/client-organizations",
+      );
+      // Organizations is a global service served from us-east-1 (aws partition).
+      return new OrganizationsClient({ region: "us-east-1" });
+    },
+    timing: realTiming,
+    hasPulumiCli: (env) => pulumiOnPath(env),
+    async localStackRunner(settings, env, progress) {
+      const { AccountStacks } = lazy<typeof import("../stacks/accountStacks")>("../stacks/accountStacks");
+      const { LocalPulumiEngine } = lazy<typeof import("../stacks/localPulumiEngine")>("../stacks/localPulumiEngine");
+      const { resolveWorkspaceSettings } =
+        lazy<typeof import("../stacks/workspaceSettings")>("../stacks/workspaceSettings");
+      const { LocalAccountStackRunner } = lazy<typeof import("../stacks/localAccountStackRunner")>(
+        "../stacks/localAccountStackRunner",
+      );
+      const engine = new LocalPulumiEngine(resolveWorkspaceSettings({ ...env }));
+      void progress;
+      return new LocalAccountStackRunner(new AccountStacks({ engine, settings }));
+    },
+    async offlineStackRunner() {
+      throw new Error("the offline planner is not available yet");
+    },
+    async remoteStackRunner() {
+      throw new Error("the Pulumi Deployments runner is not available yet");
+    },
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * The `avm` command tree (commander). Built fresh for every run so parsed option state never leaks
+ * between in-process runs. Every command has `--help` with an example, writes results to stdout (`--json`
+ * for scripts), progress to stderr, and ends with an exit code (0 ok, 1 runtime error, 2 usage error).
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { CommandContext } from "./context";
+import type { CliDeps } from "./deps";
+import type { CliIo } from "./io";
+import { Output } from "./output";
+import { CLI_ENV, resolveGlobalSettings, type GlobalFlags } from "./settings";
+import * as vendModule from "./commands/vend";
+import * as statusModule from "./commands/status";
+import * as listModule from "./commands/list";
+import * as bootstrapModule from "./commands/bootstrap";
+import * as planModule from "./commands/plan";
+import * as closeModule from "./commands/close";
+import * as serveModule from "./commands/serve";
+import * as invokeModule from "./commands/invoke";
+
+export type { CliDeps } from "./deps";
+
+/** Mutable result of one run, set by the action that ran. */
+export interface RunState {
+  exitCode: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION = (require("../../package.json") as { version: string }).version;
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) {
+      throw new InvalidArgumentError(`${name} must be a positive integer.`);
+    }
+    return Number(value);
+  };
+}
+
+function port(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError("must be a port number 0-65535.");
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const STACK_ENV_HELP = `
+Account stack settings (flag, else environment):
+  --management-account-id  ${CLI_ENV.managementAccountId} (vend: default the organization's management account)
+  --automation-account-id  ${CLI_ENV.automationAccountId} (default: the management account)
+  --bootstrap-role         ${CLI_ENV.bootstrapRoleName} (default OrganizationAccountAccessRole)
+  --access-role            ${CLI_ENV.accessRoleName} (default MeshstackAccountAccessRole)
+  external id              ${CLI_ENV.externalId} (environment only; never printed)
+  state backend            PULUMI_BACKEND_URL (default file://.avm/state), PULUMI_CONFIG_PASSPHRASE
+  Pulumi Deployments       PULUMI_ACCESS_TOKEN (never printed)`;
+
+function addStackOptions(command: Command, withRunner: boolean): Command {
+  command
+    .option("--management-account-id <id>", `management account id (env ${CLI_ENV.managementAccountId})`)
+    .option("--automation-account-id <id>", `automation account id (env ${CLI_ENV.automationAccountId})`)
+    .option("--bootstrap-role <name>", `role assumed in the new account (env ${CLI_ENV.bootstrapRoleName})`)
+    .option("--access-role <name>", `name of the meshStack access role (env ${CLI_ENV.accessRoleName})`);
+  if (withRunner) {
+    command.addOption(
+      new Option(
+        "--runner <kind>",
+        `how the account stack step runs (env ${CLI_ENV.stackRunner}; auto = local if pulumi is on PATH, else offline)`,
+      ).choices(["auto", "local", "offline", "remote"]),
+    );
+  }
+  return command;
+}
+
+/**
+ * Builds the command tree for one run.
+ * @param io the run's streams and environment
+ * @param deps the run's dependencies
+ * @param state receives the exit code chosen by the action
+ */
+export function buildProgram(io: CliIo, deps: CliDeps, state: RunState): Command {
+  const program = new Command("avm");
+  program
+    .description("meshStack AWS Account Vending Machine: vend accounts, deploy their stacks, inspect the ledger")
+    .version(VERSION, "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+      // Errors are reported by run() as one `avm: error: ...` line.
+      outputError: () => undefined,
+    })
+    .showSuggestionAfterError(true)
+    .option("--ledger <path>", `SQLite ledger file (env ${CLI_ENV.ledger}; default .avm/ledger.sqlite)`)
+    .option("--ledger-table <name>", `DynamoDB ledger table instead of SQLite (env ${CLI_ENV.ledgerTable})`)
+    .option("--region <region>", "AWS region of the ledger table and account stacks (env AWS_REGION)")
+    .option("--json", "print results as JSON on stdout (for scripts)")
+    .option("-q, --quiet", "no progress lines on stderr")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 success, 1 runtime error (AWS, engine, request FAILED, not found), 2 usage error, 130 interrupted.
+AWS credentials come from the standard chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, instance roles);
+AWS_ENDPOINT_URL points every client at another endpoint (e.g. a local moto).
+
+Example:
+  $ avm vend --account-name team-a-dev --email aws+team-a-dev@example.com --ou /Workloads --tag CostCenter=1234
+  $ avm status --email aws+team-a-dev@example.com --json`,
+    );
+
+  const action =
+    <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number | void>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args.at(-1) as Command;
+      const global = command.optsWithGlobals() as GlobalFlags;
+      const settings = resolveGlobalSettings(global, io.env, io.cwd);
+      const ctx: CommandContext = { io, deps, settings, out: new Output(io, settings.json, settings.quiet) };
+      const code = await fn(ctx, ...(args.slice(0, -1) as A));
+      state.exitCode = typeof code === "number" ? code : 0;
+    };
+
+  addStackOptions(
+    program
+      .command("vend")
+      .description(
+        "vend one account: record the request, create it, move, tag, deploy its stack, write completion tags",
+      )
+      .option("-f, --file <path>", "JSON vend request (- for stdin) instead of the flags below")
+      .option("--account-name <name>", "account name (1-50 printable ASCII)")
+      .option("--email <email>", "root email of the new account")
+      .option("--ou <ou>", "target OU: id (ou-...), root (r-...) or path (/Workloads/Prod)")
+      .option("--tag <key=value>", "account tag (repeatable)", collect)
+      .option("--request-id <id>", "request id (default: generated)")
+      .option("--product-name <name>", "completion tag ProductName (meshStack workspace)")
+      .option("--stage <stage>", "completion tag Stage (meshStack project)")
+      .option("--default-ou <ou>", `OU for requests naming none (env ${CLI_ENV.defaultOu})`)
+      .option(
+        "--timeout <seconds>",
+        "stop waiting after this long; the request stays resumable",
+        positiveInt("--timeout"),
+      ),
+    true,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+The request file holds {"accountName", "email", "targetOu"?, "tags"?, "requestId"?, "productName"?, "stage"?}.
+Running the same vend again resumes the same request; it never creates a second account.
+
+Example:
+  $ avm vend --account-name team-a-dev --email aws+team-a-dev@example.com --ou /Workloads --tag CostCenter=1234
+  $ avm vend --file request.json --json`,
+    )
+    .action(action(async (ctx, options) => vendModule.vendCommand(ctx, options as never)));
+
+  program
+    .command("status")
+    .description("show one request from the ledger (no AWS calls)")
+    .option("--email <email>", "account root email")
+    .option("--account-id <id>", "12-digit account id")
+    .option("--request-id <id>", "request id")
+    .addHelpText(
+      "after",
+      `
+Reads the ledger only (one indexed lookup): its cost does not grow with the organization.
+
+Example:
+  $ avm status --email aws+team-a-dev@example.com
+  $ avm status --account-id 123456789012 --json`,
+    )
+    .action(action(async (ctx, options) => statusModule.statusCommand(ctx, options as never)));
+
+  program
+    .command("list")
+    .description("list ledger records, newest first")
+    .option("--state <states>", "only these states, comma-separated (e.g. FAILED or CREATING,MOVING)")
+    .option("--limit <n>", "at most n records", positiveInt("--limit"))
+    .addHelpText("after", `\nExample:\n  $ avm list --state FAILED\n  $ avm list --json --limit 20`)
+    .action(action(async (ctx, options) => listModule.listCommand(ctx, options as never)));
+
+  addStackOptions(
+    program
+      .command("bootstrap")
+      .description("deploy an account's stack (access role, baseline) with the local Automation API")
+      .argument("<accountId>", "12-digit id of the managed account")
+      .option("--remote", "run on Pulumi Deployments instead (needs PULUMI_ACCESS_TOKEN)"),
+    false,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+Example:
+  $ PULUMI_CONFIG_PASSPHRASE=... avm bootstrap 123456789012 --management-account-id 111122223333
+  $ avm bootstrap 123456789012 --remote --json`,
+    )
+    .action(
+      action(async (ctx, accountId, options) =>
+        bootstrapModule.bootstrapCommand(ctx, accountId as string, options as never),
+      ),
+    );
+
+  addStackOptions(
+    program
+      .command("plan")
+      .description("render an account's stack offline (Pulumi mock runtime, IAM catalog check; no credentials)")
+      .argument("<accountId>", "12-digit id of the managed account"),
+    false,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+Nothing is deployed and no credentials are needed; --management-account-id defaults to 111111111111 for a preview.
+
+Example:
+  $ avm plan 123456789012 --management-account-id 111122223333
+  $ avm plan 123456789012 --json`,
+    )
+    .action(
+      action(async (ctx, accountId, options) => planModule.planCommand(ctx, accountId as string, options as never)),
+    );
+
+  program
+    .command("close")
+    .description("close a member account (quota-aware; never removes it from the organization)")
+    .argument("<accountId>", "12-digit id of the member account")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--reason <text>", "reason, stored in the ledger history")
+    .addHelpText(
+      "after",
+      `
+Refuses when AWS's rolling 30-day close quota (10% of member accounts, at least 10) is used up,
+and for the management account. Without --yes it asks to type the account id (terminal only).
+
+Example:
+  $ avm close 123456789012 --yes --reason "project decommissioned"`,
+    )
+    .action(
+      action(async (ctx, accountId, options) => closeModule.closeCommand(ctx, accountId as string, options as never)),
+    );
+
+  program
+    .command("serve")
+    .description("receive Pulumi Cloud webhooks locally and move ledger records")
+    .option("--port <port>", "port to listen on (0 = any free port)", port, 8787)
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .addHelpText(
+      "after",
+      `
+The webhook secret comes from ${CLI_ENV.webhookSecret} (never printed); without it deliveries are accepted
+unsigned (a warning is printed). Stops cleanly on Ctrl-C.
+
+Example:
+  $ ${CLI_ENV.webhookSecret}=... avm serve --port 8787`,
+    )
+    .action(action(async (ctx, options) => serveModule.serveCommand(ctx, options as never)));
+
+  addStackOptions(
+    program
+      .command("invoke")
+      .description("run the AVMEntryPoint handler locally on a JSON event (meshStack hook or vend request)")
+      .option("-f, --file <path>", "event file (default: stdin)")
+      .option("--process", "then drive the request to a terminal state, as the worker would"),
+    true,
+  )
+    .addHelpText(
+      "after",
+      `
+Uses the local ledger; the handler's JSON result is printed on stdout (exit 1 when it is an error result).
+
+Example:
+  $ avm invoke --file hook.json
+  $ echo '{"AccountName": ...}' | avm invoke --process`,
+    )
+    .action(action(async (ctx, options) => invokeModule.invokeCommand(ctx, options as never)));
+
+  return program;
+}

@@ -1,0 +1,231 @@
+/**
+ * Builds the vending workflow for the commands that drive it locally (`vend`, `invoke --process`, `close`):
+ * ledger (with progress reporting), Organizations gateway, CreateAccount slots, account stack runner, and
+ * the account-stack settings resolved from flags and environment.
+ */
+import { OrganizationsGateway } from "../../src/vending/organizations";
+import { InProcessCreateSlots } from "../../src/vending/createSlots";
+import type { Ledger, LedgerPatch, LedgerRecord } from "../../src/vending/ledger";
+import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
+import { createWorkflow, type Workflow } from "../../src/vending/workflow";
+import { createProgress, type ProgressReporter } from "../progress";
+import type { CommandContext } from "./context";
+import type { StackSettings } from "./deps";
+import { CliError, CliUsageError } from "./errors";
+import { CLI_ENV, accountIdSetting, pick, roleNameSetting, runnerSetting, type RunnerKind } from "./settings";
+
+/** Flags shared by the commands that run account stacks. */
+export interface StackFlags {
+  readonly managementAccountId?: string;
+  readonly automationAccountId?: string;
+  readonly bootstrapRole?: string;
+  readonly accessRole?: string;
+  readonly runner?: string;
+}
+
+/** Region of account stacks when neither `--region` nor `AWS_REGION` is set. */
+export const DEFAULT_STACK_REGION = "us-east-1";
+
+/**
+ * Resolves the account-stack settings. The management account id falls back to `lookupManagement()` (the
+ * organization's, via DescribeOrganization) and the automation account id to the management account's.
+ * @throws CliUsageError naming the flag when a value is malformed or no management account id is known
+ */
+export async function resolveStackSettings(
+  ctx: CommandContext,
+  flags: StackFlags,
+  lookupManagement?: () => Promise<string>,
+): Promise<{ settings: StackSettings; notes: string[] }> {
+  const env = ctx.io.env;
+  const notes: string[] = [];
+  let managementAccountId = accountIdSetting(
+    flags.managementAccountId,
+    env,
+    "--management-account-id",
+    CLI_ENV.managementAccountId,
+  );
+  if (managementAccountId === undefined) {
+    if (!lookupManagement) {
+      throw new CliUsageError(
+        `--management-account-id (or ${CLI_ENV.managementAccountId}) is required: the account stack's access role trusts that account's meshfed-service user`,
+      );
+    }
+    managementAccountId = await lookupManagement();
+  }
+  let automationAccountId = accountIdSetting(
+    flags.automationAccountId,
+    env,
+    "--automation-account-id",
+    CLI_ENV.automationAccountId,
+  );
+  if (automationAccountId === undefined) {
+    automationAccountId = managementAccountId;
+    notes.push(
+      `${CLI_ENV.automationAccountId} not set: the access role may invoke AVMEntryPoint in the management account ${managementAccountId}`,
+    );
+  }
+  const bootstrapRoleName = roleNameSetting(flags.bootstrapRole, env, "--bootstrap-role", CLI_ENV.bootstrapRoleName);
+  const accessRoleName = roleNameSetting(flags.accessRole, env, "--access-role", CLI_ENV.accessRoleName);
+  const externalId = pick(undefined, env, CLI_ENV.externalId);
+  return {
+    settings: {
+      managementAccountId,
+      automationAccountId,
+      region: ctx.settings.region ?? DEFAULT_STACK_REGION,
+      ...(bootstrapRoleName !== undefined ? { bootstrapRoleName } : {}),
+      ...(accessRoleName !== undefined ? { accessRoleName } : {}),
+      ...(externalId !== undefined ? { externalId } : {}),
+    },
+    notes,
+  };
+}
+
+/** The runner actually used: `auto` resolved against the PATH. */
+export function effectiveRunner(ctx: CommandContext, flag: string | undefined): Exclude<RunnerKind, "auto"> {
+  const kind = runnerSetting(flag, ctx.io.env);
+  if (kind !== "auto") return kind;
+  return ctx.deps.hasPulumiCli(ctx.io.env) ? "local" : "offline";
+}
+
+/** Creates the account stack runner of `kind`. */
+export async function createStackRunner(
+  ctx: CommandContext,
+  kind: Exclude<RunnerKind, "auto">,
+  settings: StackSettings,
+  progress: ProgressReporter,
+): Promise<AccountStackRunner> {
+  switch (kind) {
+    case "local":
+      if (!ctx.deps.hasPulumiCli(ctx.io.env)) {
+        throw new CliError(
+          "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) or use --runner offline",
+        );
+      }
+      return ctx.deps.localStackRunner(settings, ctx.io.env, progress);
+    case "offline":
+      return ctx.deps.offlineStackRunner(settings);
+    case "remote":
+      return ctx.deps.remoteStackRunner(settings, ctx.io.env);
+  }
+}
+
+/** Records every runner result by account id (for summaries). */
+export class RecordingRunner implements AccountStackRunner {
+  /** Results by account id, in call order. */
+  readonly results = new Map<string, AccountStackResult>();
+  constructor(private readonly inner: AccountStackRunner) {}
+  async deploy(request: AccountStackRequest): Promise<AccountStackResult> {
+    const result = await this.inner.deploy(request);
+    this.results.set(request.accountId, result);
+    return result;
+  }
+}
+
+/** Calls `onChange` with every record a ledger update returns; everything else is passed through. */
+export function observeLedger(ledger: Ledger, onChange: (record: LedgerRecord) => void): Ledger {
+  return {
+    claim: (record, now) => ledger.claim(record, now),
+    get: (email) => ledger.get(email),
+    getByRequestId: (id) => ledger.getByRequestId(id),
+    getByAccountId: (id) => ledger.getByAccountId(id),
+    list: (options) => ledger.list(options),
+    close: () => ledger.close(),
+    async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date) {
+      const record = await ledger.update(email, expectedVersion, patch, now);
+      if (patch.state !== undefined || patch.note !== undefined) onChange(record);
+      return record;
+    },
+  };
+}
+
+/** Per-request progress on stderr: a live line per request on a TTY, one line per step otherwise. */
+export class RequestProgress {
+  private readonly live: ProgressReporter | undefined;
+  constructor(private readonly ctx: CommandContext) {
+    const stream = ctx.out.progressStream;
+    this.live = !ctx.out.quiet && stream.isTTY === true ? createProgress(stream, true) : undefined;
+  }
+  /** Reports the latest step of `record`. */
+  step(record: LedgerRecord): void {
+    const note = record.history.at(-1)?.note;
+    const line = `${record.state}${note ? ` ${note}` : ""}`;
+    if (this.live) this.live.update(record.email, line);
+    else this.ctx.out.progress(`${record.email}: ${line}`);
+  }
+  /** Reports the end of a request. */
+  done(record: LedgerRecord): void {
+    if (!this.live) return;
+    const detail = record.failureReason ?? (record.accountId ? `account ${record.accountId}` : "");
+    if (record.state === "FAILED") this.live.fail(record.email, detail);
+    else this.live.succeed(record.email, `${record.state} ${detail}`.trim());
+  }
+}
+
+/** A workflow wired for local use. */
+export interface LocalWorkflow {
+  readonly workflow: Workflow;
+  readonly organizations: OrganizationsGateway;
+  readonly runner: RecordingRunner;
+  readonly runnerKind: Exclude<RunnerKind, "auto">;
+  readonly progress: RequestProgress;
+  /** Notes about defaults applied (shown as progress). */
+  readonly notes: readonly string[];
+}
+
+/** Options of {@link openLocalWorkflow}. */
+export interface LocalWorkflowOptions extends StackFlags {
+  /** Default target OU of vend requests naming none (`--default-ou` / `AVM_DEFAULT_OU`). */
+  readonly defaultOu?: string;
+  /** Build no stack runner (close). */
+  readonly withoutStacks?: boolean;
+}
+
+/**
+ * Wires the workflow over `ledger` for this process: in-process CreateAccount slots, the Organizations
+ * gateway on `deps.organizationsClient`, and the chosen account stack runner.
+ */
+export async function openLocalWorkflow(
+  ctx: CommandContext,
+  ledger: Ledger,
+  options: LocalWorkflowOptions,
+): Promise<LocalWorkflow> {
+  const timing = ctx.deps.timing;
+  const organizations = new OrganizationsGateway(ctx.deps.organizationsClient(ctx.io.env), { timing });
+  const progress = new RequestProgress(ctx);
+  const runnerKind = effectiveRunner(ctx, options.runner);
+  let notes: string[] = [];
+  let inner: AccountStackRunner = {
+    deploy: async () => {
+      throw new CliError("no account stack runner configured for this command");
+    },
+  };
+  if (!options.withoutStacks) {
+    const resolved = await resolveStackSettings(
+      ctx,
+      options,
+      async () => (await organizations.describeOrganization()).managementAccountId,
+    );
+    notes = resolved.notes;
+    inner = await createStackRunner(ctx, runnerKind, resolved.settings, createProgress(ctx.out.progressStream));
+  }
+  const runner = new RecordingRunner(inner);
+  const defaultTargetOu = pick(options.defaultOu, ctx.io.env, CLI_ENV.defaultOu);
+  const bootstrapRoleName = roleNameSetting(
+    options.bootstrapRole,
+    ctx.io.env,
+    "--bootstrap-role",
+    CLI_ENV.bootstrapRoleName,
+  );
+  const workflow = createWorkflow({
+    ledger: observeLedger(ledger, (record) => progress.step(record)),
+    organizations,
+    stackRunner: runner,
+    createSlots: new InProcessCreateSlots({ now: () => timing.now() }),
+    timing,
+    options: {
+      ...(defaultTargetOu !== undefined ? { defaultTargetOu } : {}),
+      ...(bootstrapRoleName !== undefined ? { bootstrapRoleName } : {}),
+    },
+  });
+  return { workflow, organizations, runner, runnerKind, progress, notes };
+}
