@@ -5,7 +5,7 @@
  * items carry none of the ledger's GSI attributes (`requestId`, `accountId`, `state`), so they never appear in
  * ledger queries either. `expiresAt` (epoch seconds) lets a table TTL remove them.
  */
-import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { RESERVED_KEY_PREFIX, isConditionFailure } from "../vending/dynamoLedger";
 import { LEDGER_TABLE } from "../vending/ledgerTable";
 import type { DeliveryStore } from "./deliveryStore";
@@ -59,7 +59,16 @@ export class DynamoDeliveryStore implements DeliveryStore {
     }
   }
 
+  /**
+   * Releases by overwriting the claim with an expired one (PutItem, the only write the webhook role needs
+   * besides the ledger's own), so the next claim's condition `expiresAt < :now` passes.
+   */
   async release(id: string): Promise<void> {
-    await this.options.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: this.key(id) }));
+    await this.options.client.send(
+      new PutItemCommand({
+        TableName: this.options.tableName,
+        Item: { ...this.key(id), kind: { S: "webhook-delivery" }, expiresAt: { N: "0" } },
+      }),
+    );
   }
 }
