@@ -21,6 +21,11 @@ export const ENV = {
   pulumiTokenSecretArn: "AVM_PULUMI_TOKEN_SECRET_ARN",
   /** Pulumi Cloud organization that owns the account stacks. */
   pulumiOrganization: "AVM_PULUMI_ORGANIZATION",
+  /**
+   * The work queue's redrive `maxReceiveCount`: on that delivery the worker records the failure in the
+   * ledger before SQS moves the message to the dead-letter queue (default 5).
+   */
+  queueMaxReceiveCount: "AVM_QUEUE_MAX_RECEIVE_COUNT",
   /** Powertools service name for structured logs. */
   serviceName: "POWERTOOLS_SERVICE_NAME",
 } as const;

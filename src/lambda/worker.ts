@@ -1,4 +1,170 @@
-/** Placeholder so the Pulumi program can bundle this handler; replaced by its owning issue. */
-export async function handler(): Promise<never> {
-  throw new Error("worker handler not implemented yet");
+/**
+ * The SQS worker Lambda: each message names a ledger record (`{ email, requestId }`); the worker drives it
+ * through the account workflow. Partial batch responses keep one bad message from retrying the rest;
+ * a message that fails on its last allowed delivery has its reason recorded in the ledger (FAILED)
+ * before SQS moves it to the dead-letter queue.
+ */
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { TERMINAL_STATES, LedgerConflictError, type Ledger } from "../vending/ledger";
+import type { WorkItem } from "../vending/workQueue";
+import { parseWorkItem } from "../vending/sqsWorkQueue";
+import type { ProcessOutcome, Workflow, WorkflowLogger } from "../vending/workflow";
+import { describeError } from "../vending/organizations";
+import type { Timing } from "../shared/timing";
+import { ENV } from "./env";
+import { createDefaultWorkerDeps } from "./workerDeps";
+
+/** Receive count at which SQS moves a message to the DLQ when `AVM_QUEUE_MAX_RECEIVE_COUNT` is unset. */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+
+/** Delay of a re-enqueued (deferred) work item: the next poll is due no sooner anyway. */
+export const DEFAULT_REQUEUE_DELAY_SECONDS = 10;
+
+/** Time kept free at the end of an invocation for ledger writes and the batch response. */
+export const DEFAULT_SAFETY_MARGIN_MS = 15_000;
+
+/** Everything the worker handler needs; built once per Lambda container by {@link createDefaultWorkerDeps}. */
+export interface WorkerDeps {
+  /** Builds the workflow with a logger that carries the message's request id. */
+  readonly workflowFor: (logger: WorkflowLogger) => Pick<Workflow, "processRequest">;
+  readonly ledger: Ledger;
+  /** Where deferred work (still polling, no CreateAccount slot) is put back, visible after a delay. */
+  readonly queue: { enqueue(item: WorkItem, delaySeconds?: number): Promise<void> };
+  readonly timing: Timing;
+  readonly logger: Logger;
+  /** The queue's redrive `maxReceiveCount`. */
+  readonly maxReceiveCount: number;
+  /** Default {@link DEFAULT_SAFETY_MARGIN_MS}. */
+  readonly safetyMarginMs?: number;
+  /** Delay before deferred work becomes visible again, in seconds. Default {@link DEFAULT_REQUEUE_DELAY_SECONDS}. */
+  readonly requeueDelaySeconds?: number;
+}
+
+/**
+ * Reads the redrive limit from `AVM_QUEUE_MAX_RECEIVE_COUNT`.
+ * @throws Error naming the variable when it is set but not a positive integer.
+ */
+export function maxReceiveCountFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env[ENV.queueMaxReceiveCount];
+  if (raw === undefined || raw.trim() === "") return DEFAULT_MAX_RECEIVE_COUNT;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`environment variable ${ENV.queueMaxReceiveCount} must be a positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+/** What happened to one message (returned for tests and logged). */
+export type MessageResult =
+  | { readonly messageId: string; readonly ok: true; readonly outcome: ProcessOutcome["status"] | "requeued" }
+  | { readonly messageId: string; readonly ok: false; readonly reason: string; readonly recordedFailure: boolean };
+
+/** The worker handler over injected dependencies. */
+export function createWorkerHandler(
+  deps: WorkerDeps | (() => WorkerDeps),
+): (
+  event: SQSEvent,
+  context?: Pick<Context, "getRemainingTimeInMillis" | "awsRequestId">,
+) => Promise<SQSBatchResponse> {
+  let resolved: WorkerDeps | undefined;
+  const get = (): WorkerDeps => (resolved ??= typeof deps === "function" ? deps() : deps);
+
+  return async (event, context) => {
+    const d = get();
+    const margin = d.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+    const remaining = context?.getRemainingTimeInMillis() ?? 5 * 60_000;
+    const deadline = new Date(d.timing.now().getTime() + Math.max(0, remaining - margin));
+    const results = await Promise.all(
+      (event.Records ?? []).map((record) => handleMessage(d, record, deadline, context?.awsRequestId)),
+    );
+    return {
+      batchItemFailures: results.filter((r) => !r.ok).map((r) => ({ itemIdentifier: r.messageId })),
+    };
+  };
+}
+
+async function handleMessage(
+  d: WorkerDeps,
+  message: SQSRecord,
+  deadline: Date,
+  invocation?: string,
+): Promise<MessageResult> {
+  const receiveCount = Number(message.attributes?.ApproximateReceiveCount ?? "1");
+  let item: WorkItem;
+  try {
+    item = parseWorkItem(message.body);
+  } catch (error) {
+    d.logger.error("unreadable work message", { messageId: message.messageId, reason: describeError(error) });
+    return { messageId: message.messageId, ok: false, reason: describeError(error), recordedFailure: false };
+  }
+  const log = d.logger.createChild({
+    persistentKeys: { requestId: item.requestId, messageId: message.messageId, ...(invocation ? { invocation } : {}) },
+  });
+  try {
+    const outcome = await d.workflowFor(log).processRequest(item.email, { deadline });
+    if (outcome.status === "deferred") {
+      await d.queue.enqueue(item, d.requeueDelaySeconds ?? DEFAULT_REQUEUE_DELAY_SECONDS);
+      log.info("work deferred and re-enqueued", { reason: outcome.reason, state: outcome.record.state });
+      return { messageId: message.messageId, ok: true, outcome: "requeued" };
+    }
+    log.info("work done", {
+      outcome: outcome.status,
+      ...("record" in outcome ? { state: outcome.record.state } : { reason: outcome.reason }),
+    });
+    return { messageId: message.messageId, ok: true, outcome: outcome.status };
+  } catch (error) {
+    const reason = describeError(error);
+    if (receiveCount < d.maxReceiveCount) {
+      log.warn("work failed; the queue will redeliver", { receiveCount, maxReceiveCount: d.maxReceiveCount, reason });
+      return { messageId: message.messageId, ok: false, reason, recordedFailure: false };
+    }
+    const recorded = await recordGiveUp(d, item, receiveCount, reason, log);
+    log.error("work failed on its last delivery; the message goes to the dead-letter queue", {
+      receiveCount,
+      reason,
+      recordedFailure: recorded,
+    });
+    return { messageId: message.messageId, ok: false, reason, recordedFailure: recorded };
+  }
+}
+
+/** Marks the record FAILED with the reason (compare-and-set, re-read on conflict a few times). */
+async function recordGiveUp(d: WorkerDeps, item: WorkItem, receiveCount: number, reason: string, log: Logger) {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      const record = await d.ledger.get(item.email);
+      if (!record || TERMINAL_STATES.has(record.state)) return false;
+      await d.ledger.update(
+        record.email,
+        record.version,
+        {
+          state: "FAILED",
+          failureReason: `gave up after ${receiveCount} deliveries in ${record.state}: ${reason}`,
+          note: `moved to the dead-letter queue after ${receiveCount} deliveries`,
+        },
+        d.timing.now(),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof LedgerConflictError) continue;
+      log.error("could not record the failure in the ledger", { reason: describeError(error) });
+      return false;
+    }
+  }
+  return false;
+}
+
+let defaultHandler: ReturnType<typeof createWorkerHandler> | undefined;
+
+/**
+ * The Lambda entry point (`worker.handler`): SQS batch in, partial batch response out. Dependencies are
+ * built on the first invocation and reused by the container.
+ */
+export async function handler(
+  event: SQSEvent,
+  context?: Pick<Context, "getRemainingTimeInMillis" | "awsRequestId">,
+): Promise<SQSBatchResponse> {
+  defaultHandler ??= createWorkerHandler(() => createDefaultWorkerDeps());
+  return defaultHandler(event, context);
 }
