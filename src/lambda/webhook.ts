@@ -12,7 +12,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
+import type { LambdaFunctionURLEvent } from "aws-lambda";
 import { realTiming, type Timing } from "../shared/timing";
 import { DynamoLedger } from "../vending/dynamoLedger";
 import { SqsWorkQueue } from "../vending/sqsWorkQueue";
@@ -68,7 +68,14 @@ export function fromPowertools(logger: Logger): WebhookLogger {
   };
 }
 
-function toResult(response: WebhookResponse): LambdaFunctionURLResult {
+/** The structured Function URL response this handler always returns. */
+export interface FunctionUrlResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+function toResult(response: WebhookResponse): FunctionUrlResponse {
   return {
     statusCode: response.statusCode,
     headers: { "content-type": "application/json" },
@@ -79,7 +86,7 @@ function toResult(response: WebhookResponse): LambdaFunctionURLResult {
 /** Builds a Function URL handler from its dependencies. */
 export function createWebhookHandler(
   deps: WebhookHandlerDeps,
-): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
+): (event: LambdaFunctionURLEvent) => Promise<FunctionUrlResponse> {
   const receivers = new Map<string, WebhookReceiver>();
   return async (event) => {
     let secret: string | undefined;
@@ -115,10 +122,10 @@ export function createWebhookHandler(
   };
 }
 
-let defaultHandler: ((event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>) | undefined;
+let defaultHandler: ((event: LambdaFunctionURLEvent) => Promise<FunctionUrlResponse>) | undefined;
 
 /** Production wiring from the environment the platform stack sets (created on the first invocation). */
-function productionHandler(): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
+function productionHandler(): (event: LambdaFunctionURLEvent) => Promise<FunctionUrlResponse> {
   if (!defaultHandler) {
     const logger = fromPowertools(new Logger({ serviceName: process.env[ENV.serviceName] ?? "avm-webhook" }));
     const tableName = requireEnv(ENV.ledgerTable);
@@ -139,6 +146,6 @@ function productionHandler(): (event: LambdaFunctionURLEvent) => Promise<LambdaF
 }
 
 /** The Lambda entry point (`webhook.handler`). */
-export async function handler(event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> {
+export async function handler(event: LambdaFunctionURLEvent): Promise<FunctionUrlResponse> {
   return productionHandler()(event);
 }
