@@ -1,0 +1,211 @@
+/**
+ * Request intake, shared by the `AVMEntryPoint` Lambda and the CLI: parse -> validate -> record in the
+ * ledger (idempotently, keyed by email) -> enqueue the work. It never drives the workflow itself, so it
+ * returns within one ledger write and one queue send.
+ *
+ * When work is enqueued:
+ * - the call created the record: always;
+ * - the record already existed and is terminal (SUCCEEDED, FAILED, CLOSED): never;
+ * - it already existed and is in flight: only as a *nudge*, when the record has not changed for
+ *   `nudgeAfterMs` (default 5 minutes: a lost message, a worker that died between retries) or when the
+ *   enqueue that followed its creation failed. Concurrent duplicates of a fresh request therefore add no
+ *   messages, and an extra message is harmless anyway (the workflow's compare-and-set lets one worker on).
+ *
+ * A repeated request never changes the stored record: the ledger only writes when the claim creates it
+ * (and once, to note a failed enqueue).
+ */
+import { randomUUID } from "node:crypto";
+import {
+  normaliseEmail,
+  TERMINAL_STATES,
+  type Ledger,
+  type LedgerRecord,
+  type RequestKind,
+  type RequestState,
+} from "./ledger";
+import { parseRequest, RequestValidationError, type AccountRequest } from "./requests";
+import type { WorkQueue } from "./workQueue";
+
+/** Default quiet time after which a repeated request re-enqueues an in-flight record. */
+export const DEFAULT_NUDGE_AFTER_MS = 5 * 60_000;
+
+/** History note written when the enqueue after a claim failed; the next repeat re-enqueues at once. */
+export const ENQUEUE_FAILED_NOTE = "enqueue failed";
+
+/** Minimal structured logger the intake reports to. */
+export interface IntakeLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** What {@link acceptRequest} needs. */
+export interface IntakeDeps {
+  readonly ledger: Ledger;
+  readonly queue: WorkQueue;
+  /** Clock. */
+  readonly now: () => Date;
+  /** Request id for requests that bring none. Default `randomUUID`. */
+  readonly newRequestId?: () => string;
+  /** See the module comment. Default {@link DEFAULT_NUDGE_AFTER_MS}. */
+  readonly nudgeAfterMs?: number;
+  readonly logger?: IntakeLogger;
+}
+
+/** Outcome of an accepted request. */
+export interface AcceptResult {
+  /** The ledger request id: the new one, or the existing record's for a repeated request. */
+  readonly requestId: string;
+  /** The record's state after intake. */
+  readonly state: RequestState;
+  /** True when this call recorded the request; false for a repeat (the record was left unchanged). */
+  readonly created: boolean;
+  /** True when this call put a work item on the queue. */
+  readonly enqueued: boolean;
+  readonly kind: RequestKind;
+  /** Normalised email (the ledger key). */
+  readonly email: string;
+  /** Known for meshStack hook requests and for accounts the workflow already created or adopted. */
+  readonly accountId?: string;
+}
+
+/** Base class of intake errors. */
+export class IntakeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The request was recorded but its work item could not be enqueued. The record says so, and the next
+ * repeat of the request enqueues it again.
+ */
+export class IntakeEnqueueError extends IntakeError {
+  constructor(
+    message: string,
+    readonly requestId: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const noLog: IntakeLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Validates and records one request and enqueues its work.
+ * @param input the request as JSON text or a parsed object (a meshStack hook payload or a vend request).
+ * @throws RequestValidationError for invalid input, including a request id already used for another email
+ * or a hook whose email is recorded for another account (nothing is recorded then).
+ * @throws IntakeEnqueueError when the request was recorded but could not be enqueued.
+ * @throws the ledger's errors when the ledger cannot be reached (nothing was recorded then).
+ */
+export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<AcceptResult> {
+  const log = deps.logger ?? noLog;
+  const request = parseRequest(input);
+  const requestId =
+    request.kind === "vend" && request.requestId !== undefined
+      ? request.requestId
+      : (deps.newRequestId ?? randomUUID)();
+
+  if (request.kind === "vend" && request.requestId !== undefined) {
+    const sameId = await deps.ledger.getByRequestId(request.requestId);
+    if (sameId && sameId.email !== normaliseEmail(request.email)) {
+      throw new RequestValidationError(
+        [{ field: "requestId", message: "is already used by a request for another email" }],
+        "vend",
+      );
+    }
+  }
+
+  const now = deps.now();
+  const { created, record } = await deps.ledger.claim(
+    {
+      email: request.email,
+      requestId,
+      kind: request.kind,
+      request: storedRequest(request),
+      ...(request.kind === "meshstack-hook" ? { accountId: request.accountId } : {}),
+    },
+    now,
+  );
+
+  if (!created && request.kind === "meshstack-hook" && record.accountId !== undefined) {
+    if (record.accountId !== request.accountId) {
+      throw new RequestValidationError(
+        [
+          {
+            field: "AccountEmail",
+            message: `is already recorded for account ${record.accountId}, not ${request.accountId}`,
+          },
+        ],
+        "meshstack-hook",
+      );
+    }
+  }
+
+  const nudge = !created && needsNudge(record, now, deps.nudgeAfterMs ?? DEFAULT_NUDGE_AFTER_MS);
+  if (created || nudge) {
+    await enqueue(record, deps, log, created);
+  }
+  log.info(created ? "request recorded" : "request already recorded", {
+    requestId: record.requestId,
+    kind: record.kind,
+    state: record.state,
+    created,
+    enqueued: created || nudge,
+    ...(record.accountId !== undefined ? { accountId: record.accountId } : {}),
+  });
+  return {
+    requestId: record.requestId,
+    state: record.state,
+    created,
+    enqueued: created || nudge,
+    kind: record.kind,
+    email: record.email,
+    ...(record.accountId !== undefined ? { accountId: record.accountId } : {}),
+  };
+}
+
+/** True when an existing record should get another work item (see the module comment). */
+export function needsNudge(record: LedgerRecord, now: Date, nudgeAfterMs: number): boolean {
+  if (TERMINAL_STATES.has(record.state)) return false;
+  if (record.history.at(-1)?.note?.startsWith(ENQUEUE_FAILED_NOTE)) return true;
+  return now.getTime() - Date.parse(record.updatedAt) >= nudgeAfterMs;
+}
+
+async function enqueue(record: LedgerRecord, deps: IntakeDeps, log: IntakeLogger, created: boolean): Promise<void> {
+  try {
+    await deps.queue.enqueue({ email: record.email, requestId: record.requestId });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.error("enqueue failed", { requestId: record.requestId, reason });
+    if (created) {
+      try {
+        await deps.ledger.update(
+          record.email,
+          record.version,
+          { note: `${ENQUEUE_FAILED_NOTE}: ${reason}` },
+          deps.now(),
+        );
+      } catch (noteError) {
+        // The quiet-time nudge still recovers the record; the enqueue failure is what the caller must see.
+        log.warn("could not note the failed enqueue", {
+          requestId: record.requestId,
+          reason: noteError instanceof Error ? noteError.message : String(noteError),
+        });
+      }
+    }
+    throw new IntakeEnqueueError(
+      `request ${record.requestId} was recorded but could not be enqueued: ${reason}`,
+      record.requestId,
+      { cause: error },
+    );
+  }
+}
+
+/** The validated request as stored in the ledger (`record.request`): the parsed request, JSON-safe. */
+function storedRequest(request: AccountRequest): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(request)) as Record<string, unknown>;
+}
