@@ -52,6 +52,19 @@ function lazy<T>(id: string): T {
   return require(id) as T;
 }
 
+/** The ledger's methods bound to it (so they can be spread into a wrapper). */
+function bind(ledger: Ledger): Ledger {
+  return {
+    claim: ledger.claim.bind(ledger),
+    get: ledger.get.bind(ledger),
+    getByRequestId: ledger.getByRequestId.bind(ledger),
+    getByAccountId: ledger.getByAccountId.bind(ledger),
+    list: ledger.list.bind(ledger),
+    update: ledger.update.bind(ledger),
+    close: ledger.close.bind(ledger),
+  };
+}
+
 /** The production dependencies. */
 export function defaultDeps(): CliDeps {
   return {
@@ -62,7 +75,17 @@ export function defaultDeps(): CliDeps {
         );
         return new SqliteLedger({ path: spec.path });
       }
-      throw new Error("DynamoDB ledger not wired yet");
+      const { DynamoDBClient } = lazy<typeof import("@aws-sdk/client-dynamodb")>("@aws-sdk/client-dynamodb");
+      const { DynamoLedger } = lazy<typeof import("../../src/vending/dynamoLedger")>("../../src/vending/dynamoLedger");
+      const client = new DynamoDBClient(spec.region !== undefined ? { region: spec.region } : {});
+      const ledger = new DynamoLedger({ client, tableName: spec.table });
+      return {
+        ...bind(ledger),
+        close: async () => {
+          await ledger.close();
+          client.destroy();
+        },
+      };
     },
     organizationsClient() {
       const { OrganizationsClient } = lazy<typeof import("@aws-sdk/client-organizations")>(

@@ -16,6 +16,10 @@ export interface RecordJson {
   readonly accountName: string | null;
   readonly targetOu: string | null;
   readonly tags: Readonly<Record<string, string>>;
+  /** Completion tag `ProductName` (meshStack workspace), when the request has one. */
+  readonly productName: string | null;
+  /** Completion tag `Stage` (meshStack project), when the request has one. */
+  readonly stage: string | null;
   readonly failureReason: string | null;
   readonly createAccountRequestId: string | null;
   readonly attempts: number;
@@ -29,11 +33,15 @@ export function recordJson(record: LedgerRecord): RecordJson {
   let accountName: string | null = null;
   let targetOu: string | null = null;
   let tags: Readonly<Record<string, string>> = {};
+  let productName: string | null = null;
+  let stage: string | null = null;
   try {
     const input = workflowInputOf(record);
     accountName = input.accountName;
     targetOu = input.targetOu ?? null;
     tags = input.tags;
+    productName = input.productName ?? null;
+    stage = input.stage ?? null;
   } catch {
     // A record without an account name (hand-edited): show what there is.
   }
@@ -46,6 +54,8 @@ export function recordJson(record: LedgerRecord): RecordJson {
     accountName,
     targetOu,
     tags,
+    productName,
+    stage,
     failureReason: record.failureReason ?? null,
     createAccountRequestId: record.createAccountRequestId ?? null,
     attempts: record.attempts,
@@ -80,6 +90,9 @@ export function recordText(record: LedgerRecord): string {
   if (view.targetOu !== null) lines.push(["target OU", view.targetOu]);
   const tags = Object.entries(view.tags);
   if (tags.length > 0) lines.push(["tags", tags.map(([k, v]) => `${k}=${v}`).join(", ")]);
+  if (view.productName !== null && view.stage !== null) {
+    lines.push(["completion", `ProductName=${view.productName}, Stage=${view.stage}`]);
+  }
   if (view.failureReason !== null) lines.push(["failure", view.failureReason]);
   lines.push(["updated", view.updatedAt]);
   const width = Math.max(...lines.map(([k]) => k.length));

@@ -1,8 +1,90 @@
-/** `avm serve` (wired when its core lands). */
-import type { CommandContext } from "../context";
-import { CliError } from "../errors";
+/**
+ * `avm serve`: the Pulumi Cloud webhook receiver on a local HTTP server (default 127.0.0.1:8787). Verified
+ * `stack_update` / `deployment` events for account stacks move the matching ledger records. The secret
+ * comes from `AVM_WEBHOOK_SECRET` only (never a flag, so it stays out of shell history and `ps`), and is
+ * never printed. Runs until SIGINT/SIGTERM, then stops gracefully.
+ */
+import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
+import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
+import { WebhookReceiver, type WebhookLogger } from "../../../src/webhooks/receiver";
+import { LedgerStackOutcomeRecorder } from "../../../src/webhooks/stackOutcomeRecorder";
+import { startWebhookServer } from "../../serve";
+import { withLedger, type CommandContext } from "../context";
+import { CliUsageError } from "../errors";
+import { CLI_ENV } from "../settings";
+import { openLocalWorkflow } from "../workflowSetup";
 
-/** Runs `avm serve`. */
-export async function serveCommand(_ctx: CommandContext, ..._args: unknown[]): Promise<void> {
-  throw new CliError("avm serve is not available yet");
+/** Options of `avm serve`. */
+export interface ServeOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Finish re-enqueued requests (completion tags) in this process. */
+  readonly process?: boolean;
+}
+
+/** `--json` shape of `avm serve`: one line once listening. */
+export interface ServeJson {
+  readonly url: string;
+  readonly port: number;
+  /** True when deliveries must be signed (AVM_WEBHOOK_SECRET set). */
+  readonly signed: boolean;
+}
+
+/** Log lines of the receiver as single lines on stderr (`webhook <level>: message {json}`). */
+function stderrLogger(ctx: CommandContext): WebhookLogger {
+  const line = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+    ctx.io.stderr.write(
+      `webhook ${level}: ${message}${extra && Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : ""}\n`,
+    );
+  return { info: line("info"), warn: line("warn"), error: line("error") };
+}
+
+/** Runs `avm serve` until interrupted. */
+export async function serveCommand(ctx: CommandContext, options: ServeOptions): Promise<void> {
+  const host = options.host ?? "127.0.0.1";
+  if (!/^[\w.:-]+$/.test(host)) throw new CliUsageError(`--host must be a host name or IP address, got "${host}"`);
+  const secret = ctx.io.env[CLI_ENV.webhookSecret];
+  const signed = secret !== undefined && secret !== "";
+  ctx.io.claimInterrupt?.();
+  await withLedger(ctx, async (ledger) => {
+    const queue = new InProcessWorkQueue();
+    const logger = stderrLogger(ctx);
+    const receiver = new WebhookReceiver({
+      ...(signed ? { secret } : {}),
+      recorder: new LedgerStackOutcomeRecorder({ ledger, queue, timing: ctx.deps.timing }),
+      deliveries: new MemoryDeliveryStore(),
+      timing: ctx.deps.timing,
+      logger,
+    });
+    const server = await startWebhookServer({ receiver, host, port: options.port ?? 8787 });
+    if (!signed) {
+      ctx.io.stderr.write(
+        `avm: warning: ${CLI_ENV.webhookSecret} is not set: deliveries are accepted unsigned (local testing only)\n`,
+      );
+    }
+    if (ctx.out.json)
+      ctx.io.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, signed } satisfies ServeJson)}\n`);
+    else ctx.out.text(`listening on ${server.url} (${signed ? "signed deliveries only" : "UNSIGNED"}; Ctrl-C to stop)`);
+    let draining = Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    if (options.process === true) {
+      const local = await openLocalWorkflow(ctx, ledger, { withoutStacks: true });
+      timer = setInterval(() => {
+        if (queue.size === 0) return;
+        draining = draining.then(() =>
+          queue
+            .drain(async (item) => void (await local.workflow.processRequest(item.email)), {
+              onDeadLetter: (item, error) =>
+                logger.error("could not finish request", { requestId: item.requestId, error: String(error) }),
+            })
+            .then(() => undefined),
+        );
+      }, 250);
+    }
+    const signal = await (ctx.io.interrupted ?? new Promise<string>(() => undefined));
+    ctx.out.progress(`stopping (${signal})`);
+    if (timer) clearInterval(timer);
+    await server.stop();
+    await draining;
+  });
 }

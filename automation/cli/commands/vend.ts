@@ -4,10 +4,11 @@
  * (CreateAccount, OU move, tags, account stack, completion tags) with progress on stderr.
  * Running the same command again resumes the same request; it never creates a second account.
  */
-import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { readFile } from "node:fs/promises";
-import { normaliseEmail, type Ledger, type LedgerRecord } from "../../../src/vending/ledger";
+import { TERMINAL_STATES, type Ledger, type LedgerRecord } from "../../../src/vending/ledger";
+import { acceptRequest } from "../../../src/vending/intake";
+import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
 import { parseVendRequest, RequestValidationError, type VendRequest } from "../../../src/vending/requests";
 import type { ProcessOutcome } from "../../../src/vending/workflow";
 import type { AccountStackResult } from "../../../src/vending/accountStackRunner";
@@ -128,6 +129,15 @@ export async function rawVendRequest(
   return { raw, fromFlags: true };
 }
 
+/** Converts a request validation error; with flags, fields are named by their flag. */
+export function toCliValidation(error: RequestValidationError, fromFlags: boolean): CliValidationError {
+  if (!fromFlags) return new CliValidationError(error.message, error.issues, { cause: error });
+  const issues = error.issues.map((issue) => ({ field: flagName(issue.field), message: issue.message }));
+  const shown = issues.slice(0, 5).map((i) => `${i.field}: ${i.message}`);
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
+  return new CliValidationError(`invalid vend request: ${shown.join("; ")}${more}`, issues, { cause: error });
+}
+
 /**
  * Parses and validates a vend request. With flags, problems are reported by flag name.
  * @throws CliValidationError naming every bad field
@@ -136,33 +146,32 @@ export function validateVendRequest(raw: unknown, fromFlags: boolean): VendReque
   try {
     return parseVendRequest(raw);
   } catch (error) {
-    if (!(error instanceof RequestValidationError)) throw error;
-    if (!fromFlags) throw new CliValidationError(error.message, error.issues, { cause: error });
-    const issues = error.issues.map((issue) => ({ field: flagName(issue.field), message: issue.message }));
-    const shown = issues.slice(0, 5).map((i) => `${i.field}: ${i.message}`);
-    const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
-    throw new CliValidationError(`invalid vend request: ${shown.join("; ")}${more}`, issues, { cause: error });
+    if (error instanceof RequestValidationError) throw toCliValidation(error, fromFlags);
+    throw error;
   }
 }
 
-/** Records a vend request in the ledger (idempotent per email). */
+/**
+ * Records a vend request through the shared intake (the AVMEntryPoint's own path: validation, request-id
+ * uniqueness, idempotent claim keyed by email) and returns the stored record.
+ * @throws CliValidationError (fields named by flag when `fromFlags`) for invalid requests
+ */
 export async function acceptVend(
   ledger: Ledger,
-  request: VendRequest,
-  now: Date,
+  raw: unknown,
+  fromFlags: boolean,
+  now: () => Date,
 ): Promise<{ created: boolean; record: LedgerRecord }> {
-  const { kind: _kind, ...fields } = request;
-  void _kind;
-  const result = await ledger.claim(
-    {
-      email: normaliseEmail(request.email),
-      requestId: request.requestId ?? randomUUID(),
-      kind: "vend",
-      request: { ...fields },
-    },
-    now,
-  );
-  return { created: result.created, record: result.record };
+  let accepted;
+  try {
+    accepted = await acceptRequest(raw, { ledger, queue: new InProcessWorkQueue(), now });
+  } catch (error) {
+    if (error instanceof RequestValidationError) throw toCliValidation(error, fromFlags);
+    throw error;
+  }
+  const record = await ledger.get(accepted.email);
+  if (!record) throw new CliError(`request ${accepted.requestId} vanished from the ledger after intake`);
+  return { created: accepted.created, record };
 }
 
 /** Renders a finished vend for humans. */
@@ -201,10 +210,22 @@ export function outcomeError(outcome: ProcessOutcome): CliError | undefined {
 /** Runs `avm vend`. */
 export async function vendCommand(ctx: CommandContext, options: VendOptions): Promise<void> {
   const { raw, fromFlags } = await rawVendRequest(ctx, options);
-  const request = validateVendRequest(raw, fromFlags);
+  validateVendRequest(raw, fromFlags);
   const timeoutMs = (options.timeout ?? 1800) * 1000;
   const { json, record, error } = await withLedger(ctx, async (ledger) => {
-    const accepted = await acceptVend(ledger, request, ctx.deps.timing.now());
+    const accepted = await acceptVend(ledger, raw, fromFlags, () => ctx.deps.timing.now());
+    if (TERMINAL_STATES.has(accepted.record.state)) {
+      // Nothing left to do: report the stored outcome without touching AWS.
+      const outcome: ProcessOutcome = { status: "terminal", record: accepted.record };
+      const result: VendJson = {
+        created: false,
+        outcome: "terminal",
+        reason: null,
+        stack: null,
+        record: recordJson(accepted.record),
+      };
+      return { json: result, record: accepted.record, error: outcomeError(outcome) };
+    }
     const local = await openLocalWorkflow(ctx, ledger, options);
     for (const note of local.notes) ctx.out.progress(`note: ${note}`);
     ctx.out.progress(

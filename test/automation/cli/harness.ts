@@ -1,0 +1,111 @@
+/**
+ * In-process harness for the `avm` CLI: captured streams, a memory ledger that survives between runs,
+ * a fake AWS Organizations behind an `aws-sdk-client-mock` stub, instant timing and recording stack runners.
+ */
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { mockClient } from "aws-sdk-client-mock";
+import { run } from "../../../automation/cli/main";
+import type { CliDeps, StackSettings } from "../../../automation/cli/deps";
+import type { CliIo } from "../../../automation/cli/io";
+import type { LedgerSpec } from "../../../automation/cli/settings";
+import type { Ledger } from "../../../src/vending/ledger";
+import { MemoryLedger } from "../../../src/vending/memoryLedger";
+import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../../src/vending/workflowFixtures";
+
+/** Output of one run. */
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A reusable in-process CLI environment. */
+export class CliHarness {
+  readonly ledger = new MemoryLedger();
+  readonly org = new FakeOrganizations();
+  readonly timing = new InstantTiming();
+  readonly runners = {
+    local: new RecordingStackRunner(),
+    offline: new RecordingStackRunner(),
+    remote: new RecordingStackRunner(),
+  };
+  /** Settings each runner was created with. */
+  readonly runnerSettings: { kind: string; settings: StackSettings }[] = [];
+  /** Ledger specs opened. */
+  readonly opened: LedgerSpec[] = [];
+  /** Times an Organizations client was requested. */
+  organizationsClients = 0;
+  pulumiOnPath = false;
+  env: Record<string, string | undefined> = {};
+  private readonly client = new OrganizationsClient({ region: "us-east-1" });
+  private readonly mock = mockClient(this.client);
+
+  constructor(readonly overrides: Partial<CliDeps> = {}) {
+    this.org.install(this.mock);
+    this.runners.offline.status = "planned";
+    this.runners.remote.status = "queued";
+  }
+
+  /** The dependencies handed to `run`. */
+  deps(): Partial<CliDeps> {
+    const shared = this.ledger;
+    const view: Ledger = {
+      claim: (r, now) => shared.claim(r, now),
+      get: (e) => shared.get(e),
+      getByRequestId: (id) => shared.getByRequestId(id),
+      getByAccountId: (id) => shared.getByAccountId(id),
+      list: (o) => shared.list(o),
+      update: (e, v, p, now) => shared.update(e, v, p, now),
+      close: async () => undefined, // keep state across runs
+    };
+    return {
+      openLedger: async (spec) => {
+        this.opened.push(spec);
+        return view;
+      },
+      organizationsClient: () => {
+        this.organizationsClients += 1;
+        return this.client;
+      },
+      timing: this.timing,
+      hasPulumiCli: () => this.pulumiOnPath,
+      localStackRunner: async (settings) => {
+        this.runnerSettings.push({ kind: "local", settings });
+        return this.runners.local;
+      },
+      offlineStackRunner: async (settings) => {
+        this.runnerSettings.push({ kind: "offline", settings });
+        return this.runners.offline;
+      },
+      remoteStackRunner: async (settings) => {
+        this.runnerSettings.push({ kind: "remote", settings });
+        return this.runners.remote;
+      },
+      ...this.overrides,
+    };
+  }
+
+  /** Runs `avm <argv>` in-process. */
+  async run(argv: readonly string[], io: Partial<CliIo> = {}): Promise<RunResult> {
+    let stdout = "";
+    let stderr = "";
+    const code = await run(
+      argv,
+      {
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s) },
+        stdin: "",
+        env: this.env,
+        cwd: "/tmp/avm-cli-test",
+        ...io,
+      },
+      this.deps(),
+    );
+    return { code, stdout, stderr };
+  }
+
+  /** Restores the mocked client. */
+  dispose(): void {
+    this.mock.restore();
+  }
+}
