@@ -9,12 +9,17 @@ import { ENV, requireEnv } from "./env";
 /** STS session name of the worker's management-account sessions (shows in CloudTrail). */
 export const MANAGEMENT_SESSION_NAME = "meshstack-avm-worker";
 
+/** Credentials (or a provider) accepted as the source of the AssumeRole call. */
+export type SourceCredentials = NonNullable<Parameters<typeof fromTemporaryCredentials>[0]["masterCredentials"]>;
+
 /** Options of {@link createManagementOrganizationsClient}. */
 export interface ManagementClientOptions {
   /** Environment to read `AVM_MANAGEMENT_ROLE_ARN`, `AWS_REGION` and `AWS_ENDPOINT_URL` from. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** SDK attempts per call (the gateway retries throttling on top). Default: the SDK's (3). */
   readonly maxAttempts?: number;
+  /** Credentials that call STS AssumeRole. Default: the standard chain (in Lambda, the worker's role). */
+  readonly sourceCredentials?: SourceCredentials;
 }
 
 /**
@@ -35,6 +40,7 @@ export function createManagementOrganizationsClient(options: ManagementClientOpt
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
     credentials: fromTemporaryCredentials({
       params: { RoleArn: roleArn, RoleSessionName: MANAGEMENT_SESSION_NAME },
+      ...(options.sourceCredentials ? { masterCredentials: options.sourceCredentials } : {}),
       clientConfig: { region, ...local },
     }),
   });

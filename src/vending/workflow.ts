@@ -21,6 +21,7 @@
 import {
   LedgerConflictError,
   TERMINAL_STATES,
+  normaliseEmail,
   type Ledger,
   type LedgerPatch,
   type LedgerRecord,
@@ -232,8 +233,12 @@ export function workflowInputOf(record: LedgerRecord): WorkflowInput {
   const targetOu = str("targetOu");
   const productName = str("productName");
   const stage = str("stage");
+  // The email as the requester wrote it (AWS keeps its case); the ledger key is the normalised form.
+  const givenEmail = str("email");
+  const email =
+    givenEmail !== undefined && normaliseEmail(givenEmail) === record.email ? givenEmail.trim() : record.email;
   return {
-    email: record.email,
+    email,
     accountName,
     tags,
     ...(targetOu !== undefined ? { targetOu } : {}),
