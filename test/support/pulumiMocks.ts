@@ -22,8 +22,10 @@ export interface RecordedResource {
   readonly type: string;
   /** Logical (Pulumi) name. */
   readonly name: string;
-  /** Inputs as the engine would receive them (secrets unwrapped, assets as asset objects). */
+  /** Inputs as the engine would receive them, with secret values unwrapped (see {@link secretInputs}). */
   readonly inputs: Record<string, any>;
+  /** Top-level input names whose value is, or contains, a secret (e.g. `assumeRolePolicy` with an external id). */
+  readonly secretInputs: string[];
   /** Logical name of the explicit provider managing the resource, when one is set. */
   readonly provider: string | undefined;
   /** False for component resources. */
@@ -139,7 +141,9 @@ export async function installPulumiMocks(options: PulumiMockOptions = {}): Promi
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-        const inputs = args.inputs as Record<string, any>;
+        const raw = args.inputs as Record<string, any>;
+        const inputs = unwrapSecrets(raw) as Record<string, any>;
+        const secretInputs = Object.keys(raw).filter((key) => containsSecret(raw[key]));
         if (args.type.startsWith(PROVIDER_TYPE_PREFIX)) {
           // Provider inputs reach the engine JSON-encoded (e.g. `allowedAccountIds: '["111122223333"]'`).
           const raw = inputs["allowedAccountIds"] as string[] | string | undefined;
@@ -153,13 +157,14 @@ export async function installPulumiMocks(options: PulumiMockOptions = {}): Promi
           type: args.type,
           name: args.name,
           inputs,
+          secretInputs,
           provider: providerName(args.provider),
           custom: args.custom ?? true,
           accountId,
         });
         return {
           id: `${args.name}-id`,
-          state: { ...inputs, ...synthesizedState(args.type, args.name, inputs, { partition, region, accountId }) },
+          state: { ...raw, ...synthesizedState(args.type, args.name, inputs, { partition, region, accountId }) },
         };
       },
       call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -199,6 +204,30 @@ export async function installPulumiMocks(options: PulumiMockOptions = {}): Promi
     options.preview ?? false,
   );
   return recorder;
+}
+
+// How the runtime marks a secret value in serialized properties.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function containsSecret(value: unknown): boolean {
+  if (isSecretValue(value)) return true;
+  if (Array.isArray(value)) return value.some(containsSecret);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(containsSecret);
+  return false;
+}
+
+function unwrapSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === undefined) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
 }
 
 /** Outputs the mock adds to a resource's state, by type; inputs win when they set the same key. */
