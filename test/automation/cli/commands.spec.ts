@@ -1,0 +1,494 @@
+import { expect } from "chai";
+import { request } from "node:http";
+import { Readable } from "node:stream";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CliHarness } from "./harness";
+import { recordJson } from "../../../automation/cli/output";
+
+const VEND = [
+  "vend",
+  "--account-name",
+  "team-a-dev",
+  "--email",
+  "Team-A@Example.com",
+  "--ou",
+  "/Workloads",
+  "--tag",
+  "CostCenter=1234",
+  "--request-id",
+  "req-a",
+  "--product-name",
+  "ws-a",
+  "--stage",
+  "dev",
+];
+
+describe("avm CLI commands (in-process, fake Organizations)", function () {
+  let h: CliHarness;
+  let ouId: string;
+  beforeEach(() => {
+    h = new CliHarness();
+    ouId = h.org.addOu("Workloads");
+  });
+  afterEach(() => h.dispose());
+
+  describe("vend", () => {
+    it("creates, moves, tags, plans the stack offline and writes the completion tags", async () => {
+      const r = await h.run([...VEND, "--json", "--management-account-id", "111122223333"]);
+      expect(r.code, r.stderr).to.equal(0);
+      const json = JSON.parse(r.stdout);
+      const record = await h.ledger.get("team-a@example.com");
+      expect(json).to.deep.equal({
+        created: true,
+        outcome: "terminal",
+        reason: null,
+        stack: {
+          status: "planned",
+          stackName: "account-100000000000",
+          summary: "account-100000000000 planned",
+          url: null,
+        },
+        record: recordJson(record!),
+      });
+      expect(json.record).to.include({
+        requestId: "req-a",
+        email: "team-a@example.com",
+        state: "SUCCEEDED",
+        accountId: "100000000000",
+        accountName: "team-a-dev",
+        targetOu: "/Workloads",
+        productName: "ws-a",
+        stage: "dev",
+        failureReason: null,
+      });
+      const account = h.org.accounts.get("100000000000")!;
+      expect(account.parentId).to.equal(ouId);
+      expect(account.tags).to.deep.equal({ CostCenter: "1234", ProductName: "ws-a", Stage: "dev" });
+      expect(h.runners.offline.calls).to.deep.equal([
+        {
+          accountId: "100000000000",
+          accountName: "team-a-dev",
+          email: "Team-A@Example.com", // as sent; the ledger key is the normalised email
+          requestId: "req-a",
+          tags: { CostCenter: "1234" },
+        },
+      ]);
+      expect(h.runnerSettings).to.deep.equal([
+        {
+          kind: "offline",
+          settings: { managementAccountId: "111122223333", automationAccountId: "111122223333", region: "us-east-1" },
+        },
+      ]);
+      expect(r.stderr.split("\n")).to.include.members([
+        "team-a@example.com: accepted request req-a (account stacks: offline)",
+        "team-a@example.com: SUCCEEDED completion tags ProductName and Stage written",
+      ]);
+    });
+
+    it("prints the record for humans and suppresses progress with --quiet", async () => {
+      h.env = { AVM_MANAGEMENT_ACCOUNT_ID: "111122223333", AVM_AUTOMATION_ACCOUNT_ID: "444455556666" };
+      const r = await h.run([...VEND, "--quiet"]);
+      expect(r.code).to.equal(0);
+      expect(r.stderr).to.equal("");
+      expect(r.stdout).to.match(
+        /^request +req-a\nemail +team-a@example.com\nkind +vend\nstate +SUCCEEDED\naccount +100000000000\n/,
+      );
+      expect(r.stdout).to.include("completion  ProductName=ws-a, Stage=dev\n");
+      expect(r.stdout).to.include("stack     account-100000000000: planned (account-100000000000 planned)\n");
+    });
+
+    it("uses the local Automation API runner when pulumi is on PATH, and the organization's management account", async () => {
+      h.pulumiOnPath = true;
+      const r = await h.run([...VEND, "--json"]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout).stack.status).to.equal("deployed");
+      expect(h.runnerSettings).to.deep.equal([
+        {
+          kind: "local",
+          settings: { managementAccountId: "999999999999", automationAccountId: "999999999999", region: "us-east-1" },
+        },
+      ]);
+      expect(r.stderr).to.include(
+        "note: AVM_AUTOMATION_ACCOUNT_ID not set: the access role may invoke AVMEntryPoint in the management account 999999999999\n",
+      );
+    });
+
+    it("refuses --runner local without a pulumi binary", async () => {
+      const r = await h.run([...VEND, "--runner", "local"]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr.split("\n").at(-2)).to.equal(
+        "avm: error: the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) or use --runner offline",
+      );
+    });
+
+    it("is idempotent: a repeat reports the stored outcome without calling AWS", async () => {
+      expect((await h.run(VEND)).code).to.equal(0);
+      const clients = h.organizationsClients;
+      const r = await h.run([...VEND, "--json"]);
+      expect(r.code).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.include({ created: false, outcome: "terminal" });
+      expect(h.organizationsClients).to.equal(clients);
+      expect(h.org.count("CreateAccount")).to.equal(1);
+    });
+
+    it("exits 1 with the failure reason verbatim when the request FAILS", async () => {
+      h.org.scriptedFailures.set("team-a@example.com", ["ACCOUNT_LIMIT_EXCEEDED"]);
+      const r = await h.run([...VEND, "--json"]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr.split("\n").at(-2)).to.equal(
+        "avm: error: request req-a (team-a@example.com) FAILED: ACCOUNT_LIMIT_EXCEEDED",
+      );
+      const [result, error] = r.stdout.split(/\n(?=\{)/).map((part) => JSON.parse(part));
+      expect(result.record).to.include({ state: "FAILED", failureReason: "ACCOUNT_LIMIT_EXCEEDED" });
+      expect(error).to.deep.equal({
+        error: {
+          code: "failed",
+          message: "request req-a (team-a@example.com) FAILED: ACCOUNT_LIMIT_EXCEEDED",
+          exitCode: 1,
+        },
+      });
+    });
+
+    it("names the flag of an invalid field and exits 2 before touching the ledger", async () => {
+      const r = await h.run(["vend", "--account-name", "x", "--email", "not-an-email"]);
+      expect(r).to.deep.equal({
+        code: 2,
+        stdout: "",
+        stderr: "avm: error: invalid vend request: --email: must contain exactly one @\n",
+      });
+      expect(h.opened).to.deep.equal([]);
+    });
+
+    it("reports every missing field and a malformed --tag", async () => {
+      expect((await h.run(["vend"])).stderr).to.equal(
+        "avm: error: invalid vend request: --account-name: is required; --email: is required\n",
+      );
+      expect(
+        (await h.run(["vend", "--account-name", "a", "--email", "a@example.com", "--tag", "novalue"])).stderr,
+      ).to.equal('avm: error: invalid vend request: --tag: must be Key=Value, got "novalue"\n');
+    });
+
+    it("lists validation issues in the --json error shape", async () => {
+      const r = await h.run(["vend", "--json", "--account-name", "a", "--email", "a@example.com", "--ou", "Workloads"]);
+      expect(r.code).to.equal(2);
+      expect(JSON.parse(r.stdout)).to.deep.equal({
+        error: {
+          code: "validation",
+          message:
+            "invalid vend request: --ou: must be an OU id (ou-...), a root id (r-...) or an OU path starting with /",
+          exitCode: 2,
+          issues: [
+            { field: "--ou", message: "must be an OU id (ou-...), a root id (r-...) or an OU path starting with /" },
+          ],
+        },
+      });
+    });
+
+    describe("from a request file", () => {
+      let dir: string;
+      beforeEach(() => {
+        dir = mkdtempSync(path.join(tmpdir(), "avm-cli-"));
+      });
+      afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+      it("reads the file and names JSON fields in validation errors", async () => {
+        writeFileSync(
+          path.join(dir, "bad.json"),
+          JSON.stringify({ accountName: "a", email: "a@example.com", colour: 1 }),
+        );
+        const r = await h.run(["vend", "--file", path.join(dir, "bad.json")]);
+        expect(r).to.deep.equal({
+          code: 2,
+          stdout: "",
+          stderr: "avm: error: invalid vend request: colour: is not a known field\n",
+        });
+      });
+
+      it("vends from stdin with --file -", async () => {
+        const body = JSON.stringify({ accountName: "b", email: "b@example.com", targetOu: ouId, requestId: "req-b" });
+        const r = await h.run(["vend", "--json", "--file", "-"], { stdin: Readable.from([body]) });
+        expect(r.code, r.stderr).to.equal(0);
+        expect(JSON.parse(r.stdout).record).to.include({ requestId: "req-b", state: "SUCCEEDED", targetOu: ouId });
+      });
+
+      it("exits 2 for a missing file and for --file with request flags", async () => {
+        expect(await h.run(["vend", "--file", path.join(dir, "none.json")])).to.deep.equal({
+          code: 2,
+          stdout: "",
+          stderr: `avm: error: cannot read --file ${path.join(dir, "none.json")}: ENOENT\n`,
+        });
+        expect((await h.run(["vend", "--file", "x.json", "--email", "a@example.com", "--tag", "a=b"])).stderr).to.equal(
+          "avm: error: --file cannot be combined with request flags (--email, --tag)\n",
+        );
+      });
+    });
+  });
+
+  describe("status", () => {
+    it("finds a record by email, account id and request id without any Organizations call", async () => {
+      await h.run([...VEND, "--quiet"]);
+      const before = h.organizationsClients;
+      const record = recordJson((await h.ledger.get("team-a@example.com"))!);
+      for (const key of [
+        ["--email", "TEAM-A@example.com"],
+        ["--account-id", "100000000000"],
+        ["--request-id", "req-a"],
+      ]) {
+        const r = await h.run(["status", "--json", ...key]);
+        expect(r.code).to.equal(0);
+        expect(JSON.parse(r.stdout)).to.deep.equal({ record });
+      }
+      expect(h.organizationsClients).to.equal(before);
+      const text = await h.run(["status", "--request-id", "req-a"]);
+      expect(text.stdout).to.include("state       SUCCEEDED\n");
+      expect(text.stdout).to.include("history:\n");
+    });
+
+    it("needs exactly one key and a 12-digit account id", async () => {
+      expect((await h.run(["status"])).stderr).to.equal(
+        "avm: error: status needs exactly one of --email, --account-id or --request-id\n",
+      );
+      expect((await h.run(["status", "--email", "a@example.com", "--request-id", "r"])).code).to.equal(2);
+      expect(await h.run(["status", "--account-id", "123"])).to.deep.equal({
+        code: 2,
+        stdout: "",
+        stderr: 'avm: error: --account-id must be a 12-digit AWS account id, got "123"\n',
+      });
+    });
+
+    it("exits 1 with one line when nothing matches", async () => {
+      expect(await h.run(["status", "--account-id", "123456789012"])).to.deep.equal({
+        code: 1,
+        stdout: "",
+        stderr:
+          "avm: error: no request found for account id 123456789012 in ledger /tmp/avm-cli-test/.avm/ledger.sqlite\n",
+      });
+    });
+  });
+
+  describe("list", () => {
+    it("lists records, filters by state and prints the --json shape", async () => {
+      await h.run([...VEND, "--quiet"]);
+      h.org.scriptedFailures.set("c@example.com", ["INVALID_EMAIL"]);
+      await h.run(["vend", "--quiet", "--account-name", "c", "--email", "c@example.com", "--request-id", "req-c"]);
+      const all = await h.run(["list"]);
+      expect(all.code).to.equal(0);
+      expect(all.stdout.split("\n")[0]).to.match(/^REQUEST ID +EMAIL +STATE +ACCOUNT ID +UPDATED$/);
+      expect(all.stdout.trimEnd().split("\n")).to.have.length(3);
+      const failed = await h.run(["list", "--json", "--state", "failed"]);
+      const records = [recordJson((await h.ledger.get("c@example.com"))!)];
+      expect(JSON.parse(failed.stdout)).to.deep.equal({ count: 1, records });
+      const none = await h.run(["list", "--state", "CLOSED"]);
+      expect(none).to.deep.equal({ code: 0, stdout: "no requests\n", stderr: "" });
+    });
+
+    it("rejects an unknown state", async () => {
+      expect((await h.run(["list", "--state", "DONE"])).stderr).to.equal(
+        'avm: error: --state: unknown state "DONE" (one of RECEIVED, CREATING, MOVING, TAGGING, BOOTSTRAPPING, COMPLETING, SUCCEEDED, FAILED, CLOSING, CLOSED)\n',
+      );
+    });
+  });
+
+  describe("close", () => {
+    beforeEach(async () => {
+      await h.run([...VEND, "--quiet"]);
+    });
+
+    it("requires --yes when not interactive", async () => {
+      expect(await h.run(["close", "100000000000"])).to.deep.equal({
+        code: 2,
+        stdout: "",
+        stderr: "avm: error: close needs --yes when not run interactively (closing an account cannot be undone)\n",
+      });
+      expect(h.org.count("CloseAccount")).to.equal(0);
+    });
+
+    it("asks interactively and refuses unless the account id is typed", async () => {
+      const questions: string[] = [];
+      const io = {
+        interactive: true,
+        prompt: async (q: string) => {
+          questions.push(q);
+          return "yes";
+        },
+      };
+      expect(await h.run(["close", "100000000000"], io)).to.deep.equal({
+        code: 1,
+        stdout: "",
+        stderr: "avm: error: close of account 100000000000 not confirmed\n",
+      });
+      expect(questions).to.have.length(1);
+      expect(h.org.count("CloseAccount")).to.equal(0);
+      const confirmed = await h.run(["close", "100000000000", "--quiet"], {
+        ...io,
+        prompt: async () => "100000000000\n",
+      });
+      expect(confirmed.code).to.equal(0);
+      expect(h.org.count("CloseAccount")).to.equal(1);
+    });
+
+    it("closes with --yes, keeps the account in the organization and prints the quota", async () => {
+      const r = await h.run(["close", "100000000000", "--yes", "--json", "--reason", "decommissioned"]);
+      expect(r.code, r.stderr).to.equal(0);
+      const record = recordJson((await h.ledger.get("team-a@example.com"))!);
+      expect(JSON.parse(r.stdout)).to.deep.equal({
+        accountId: "100000000000",
+        status: "close-requested",
+        quota: { memberAccounts: 1, allowed: 10, used: 0, remaining: 10 },
+        record,
+      });
+      expect(record.state).to.equal("CLOSED");
+      expect(record.history.at(-2)).to.deep.include({ state: "CLOSING", note: "close requested: decommissioned" });
+      expect(h.org.accounts.get("100000000000")!.status).to.not.equal("ACTIVE");
+      expect(h.org.count("RemoveAccountFromOrganization")).to.equal(0);
+    });
+
+    it("refuses the management account and malformed ids", async () => {
+      expect((await h.run(["close", "999999999999", "--yes"])).stderr).to.equal(
+        "avm: error: refusing to close account 999999999999: it is the organization's management account\n",
+      );
+      expect(await h.run(["close", "12", "--yes"])).to.deep.equal({
+        code: 2,
+        stdout: "",
+        stderr: 'avm: error: <accountId> must be a 12-digit AWS account id, got "12"\n',
+      });
+    });
+  });
+
+  describe("bootstrap", () => {
+    it("deploys with the local runner using the ledger record's tags", async () => {
+      await h.run([...VEND, "--quiet"]);
+      h.pulumiOnPath = true;
+      const r = await h.run(["bootstrap", "100000000000", "--json", "--management-account-id", "111122223333"]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.deep.equal({
+        accountId: "100000000000",
+        status: "deployed",
+        stackName: "account-100000000000",
+        summary: "account-100000000000 deployed",
+        url: null,
+        outputs: null,
+        requestId: "req-a",
+      });
+      expect(h.runners.local.calls.at(-1)).to.deep.equal({
+        accountId: "100000000000",
+        accountName: "team-a-dev",
+        email: "team-a@example.com",
+        requestId: "req-a",
+        tags: { CostCenter: "1234" },
+      });
+    });
+
+    it("starts a Pulumi Deployments update with --remote", async () => {
+      const r = await h.run(["bootstrap", "123456789012", "--remote", "--management-account-id", "111122223333"]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal(
+        "account-123456789012: queued (account-123456789012 queued)\nurl: https://app.pulumi.com/acme/meshstack-avm/account-123456789012/deployments/1\n",
+      );
+      expect(h.runnerSettings.map((s) => s.kind)).to.deep.equal(["remote"]);
+    });
+
+    it("needs the management account id, a pulumi binary and a valid account id", async () => {
+      expect((await h.run(["bootstrap", "123456789012"])).stderr).to.equal(
+        "avm: error: --management-account-id (or AVM_MANAGEMENT_ACCOUNT_ID) is required: the account stack's access role trusts that account's meshfed-service user\n",
+      );
+      h.env = { AVM_MANAGEMENT_ACCOUNT_ID: "111122223333" };
+      const noPulumi = await h.run(["bootstrap", "123456789012", "--quiet"]);
+      expect(noPulumi.code).to.equal(1);
+      expect(noPulumi.stderr).to.equal(
+        "avm: error: the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) or use --runner offline\n",
+      );
+      expect((await h.run(["bootstrap", "1234"])).code).to.equal(2);
+      h.env = { AVM_MANAGEMENT_ACCOUNT_ID: "1111" };
+      expect((await h.run(["bootstrap", "123456789012"])).stderr).to.equal(
+        'avm: error: --management-account-id (or AVM_MANAGEMENT_ACCOUNT_ID) must be a 12-digit AWS account id, got "1111"\n',
+      );
+    });
+  });
+
+  describe("serve", () => {
+    it("listens on 127.0.0.1, answers a ping, and stops on the interrupt signal", async () => {
+      let stop!: (signal: string) => void;
+      const interrupted = new Promise<string>((resolve) => (stop = resolve));
+      let claimed = false;
+      let stdout = "";
+      let stderr = "";
+      const { run } = await import("../../../automation/cli/main");
+      const running = run(
+        ["serve", "--port", "0", "--json"],
+        {
+          stdout: { write: (s: string) => (stdout += s) },
+          stderr: { write: (s: string) => (stderr += s) },
+          stdin: "",
+          env: {},
+          cwd: "/tmp",
+          interrupted,
+          claimInterrupt: () => (claimed = true),
+        },
+        h.deps(),
+      );
+      while (!stdout.includes("\n")) await new Promise((resolve) => setTimeout(resolve, 5));
+      const listening = JSON.parse(stdout);
+      expect(listening.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/pulumi$/);
+      expect(listening.signed).to.equal(false);
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          listening.url,
+          {
+            method: "POST",
+            headers: { "pulumi-webhook-kind": "ping", "pulumi-webhook-id": "d-1", "content-type": "application/json" },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode!, body }));
+          },
+        );
+        req.on("error", reject);
+        req.end("{}");
+      });
+      expect(answer.status).to.equal(200);
+      stop("SIGINT");
+      expect(await running).to.equal(0);
+      expect(claimed).to.equal(true);
+      expect(stderr).to.include(
+        "avm: warning: AVM_WEBHOOK_SECRET is not set: deliveries are accepted unsigned (local testing only)\n",
+      );
+      expect(stderr).to.include("stopping (SIGINT)\n");
+    });
+
+    it("never prints the webhook secret", async () => {
+      let stop!: (signal: string) => void;
+      const interrupted = new Promise<string>((resolve) => (stop = resolve));
+      let out = "";
+      const { run } = await import("../../../automation/cli/main");
+      const running = run(
+        ["serve", "--port", "0"],
+        {
+          stdout: { write: (s: string) => (out += s) },
+          stderr: { write: (s: string) => (out += s) },
+          stdin: "",
+          env: { AVM_WEBHOOK_SECRET: "s3cr3t-value" },
+          cwd: "/tmp",
+          interrupted,
+        },
+        h.deps(),
+      );
+      while (!out.includes("listening")) await new Promise((resolve) => setTimeout(resolve, 5));
+      stop("SIGTERM");
+      expect(await running).to.equal(0);
+      expect(out).to.match(
+        /^listening on http:\/\/127\.0\.0\.1:\d+\/webhooks\/pulumi \(signed deliveries only; Ctrl-C to stop\)\n/,
+      );
+      expect(out).to.not.include("s3cr3t-value");
+    });
+
+    it("rejects a malformed port", async () => {
+      expect((await h.run(["serve", "--port", "99999"])).stderr).to.equal(
+        "avm: error: option '--port <port>' argument '99999' is invalid. must be a port number 0-65535.\n",
+      );
+    });
+  });
+});
