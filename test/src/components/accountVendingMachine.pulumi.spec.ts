@@ -332,7 +332,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       "POWERTOOLS_SERVICE_NAME",
     ]);
     expect(recorder.json(POLICY, "bare-worker-role-permissions", "policy")).to.deep.equal(
-      workerPolicy({ ...location, accountId: "123456789012", vendingRoleArn: VENDING_ROLE, pulumiTokenSecret: false }),
+      workerPolicy({ ...location, vendingRoleArn: VENDING_ROLE, pulumiTokenSecret: false }),
     );
   });
 });
