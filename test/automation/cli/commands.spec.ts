@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { CliHarness } from "./harness";
 import { recordJson } from "../../../automation/cli/output";
+import { run } from "../../../automation/cli/main";
 
 const VEND = [
   "vend",
@@ -415,7 +416,6 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       let claimed = false;
       let stdout = "";
       let stderr = "";
-      const { run } = await import("../../../automation/cli/main");
       const running = run(
         ["serve", "--port", "0", "--json"],
         {
@@ -463,7 +463,6 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       let stop!: (signal: string) => void;
       const interrupted = new Promise<string>((resolve) => (stop = resolve));
       let out = "";
-      const { run } = await import("../../../automation/cli/main");
       const running = run(
         ["serve", "--port", "0"],
         {
