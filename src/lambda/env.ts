@@ -26,6 +26,18 @@ export const ENV = {
    * ledger before SQS moves the message to the dead-letter queue (default 5).
    */
   queueMaxReceiveCount: "AVM_QUEUE_MAX_RECEIVE_COUNT",
+  /** Git clone URL of this repository, the source Pulumi Deployments runs account stacks from. */
+  pulumiRepoUrl: "AVM_PULUMI_REPO_URL",
+  /** Branch of {@link ENV.pulumiRepoUrl} (default `main`). */
+  pulumiRepoBranch: "AVM_PULUMI_REPO_BRANCH",
+  /** Directory of `Pulumi.yaml` inside the repository (default: the root). */
+  pulumiRepoDir: "AVM_PULUMI_REPO_DIR",
+  /** Name of the meshStack access role written into account stacks (program default when unset). */
+  accessRoleName: "AVM_ACCESS_ROLE_NAME",
+  /** Principal ARN the access role trusts (program default when unset). */
+  meshfedServicePrincipalArn: "AVM_MESHFED_SERVICE_PRINCIPAL_ARN",
+  /** ARN of the Secrets Manager secret holding the access role's `sts:ExternalId`, when one is used. */
+  externalIdSecretArn: "AVM_EXTERNAL_ID_SECRET_ARN",
   /** Powertools service name for structured logs. */
   serviceName: "POWERTOOLS_SERVICE_NAME",
 } as const;
