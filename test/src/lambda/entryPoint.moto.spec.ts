@@ -1,0 +1,143 @@
+import { expect } from "chai";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { createEntryPointHandler, depsFromEnv } from "../../../src/lambda/entryPoint";
+import { createLedgerTable, DynamoLedger } from "../../../src/vending/dynamoLedger";
+import { parseWorkItem, SqsWorkQueue } from "../../../src/vending/sqsWorkQueue";
+import type { WorkItem } from "../../../src/vending/workQueue";
+import { useMoto } from "../../support/moto";
+
+const HOOK = {
+  AccountName: "meshcloud.test-aws-integration",
+  AccountEmail: "awsexample+meshcloud.test-aws-integration@example.com",
+  AccountId: "222233334444",
+  AccountArn: "arn:aws:organizations::111122223333:account/o-exampleorg1/222233334444",
+  ProductName: "meshcloud",
+  ContactEmail: "owner@example.com",
+  Stage: "test-aws-integration",
+  tagCostCenter: "1234",
+};
+
+const quietLogger = () => new Logger({ serviceName: "AVMEntryPoint", logLevel: "SILENT" });
+
+describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", () => {
+  const moto = useMoto();
+  let dynamo: DynamoDBClient;
+  let sqs: SQSClient;
+  let queueUrl: string;
+  before(() => {
+    dynamo = new DynamoDBClient(moto.clientConfig());
+    sqs = new SQSClient(moto.clientConfig());
+  });
+  after(() => {
+    dynamo.destroy();
+    sqs.destroy();
+  });
+  beforeEach(async () => {
+    await createLedgerTable(dynamo, "avm-ledger");
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "avm-work" }))).QueueUrl!;
+  });
+
+  async function drainMessages(): Promise<WorkItem[]> {
+    const items: WorkItem[] = [];
+    for (;;) {
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      if (!Messages || Messages.length === 0) return items;
+      for (const message of Messages) {
+        items.push(parseWorkItem(message.Body!));
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      }
+    }
+  }
+
+  function entryPoint() {
+    return createEntryPointHandler({
+      ledger: new DynamoLedger({ client: dynamo, tableName: "avm-ledger" }),
+      queue: new SqsWorkQueue({ client: sqs, queueUrl }),
+      now: () => new Date(),
+      logger: quietLogger(),
+    });
+  }
+
+  it("records a meshStack hook for an existing account and enqueues its work", async () => {
+    const result = await entryPoint()(HOOK);
+    expect(result).to.have.property("state", "RECEIVED");
+    const requestId = (result as { requestId: string }).requestId;
+    const ledger = new DynamoLedger({ client: dynamo, tableName: "avm-ledger" });
+    const record = await ledger.getByAccountId("222233334444");
+    expect(record).to.deep.include({
+      email: "awsexample+meshcloud.test-aws-integration@example.com",
+      requestId,
+      kind: "meshstack-hook",
+      state: "RECEIVED",
+      accountId: "222233334444",
+      version: 1,
+    });
+    expect(record?.request).to.deep.include({ productName: "meshcloud", stage: "test-aws-integration" });
+    expect(await drainMessages()).to.deep.equal([
+      { email: "awsexample+meshcloud.test-aws-integration@example.com", requestId },
+    ]);
+  });
+
+  it("gives exactly 20 records and 20 messages for 20 distinct plus 20 duplicate concurrent invocations", async () => {
+    const handler = entryPoint();
+    const payloads = Array.from({ length: 20 }, (_, i) => {
+      const accountId = String(300000000000 + i);
+      return {
+        ...HOOK,
+        AccountName: `project-${i}`,
+        AccountEmail: `aws+project-${i}@example.com`,
+        AccountId: accountId,
+        AccountArn: `arn:aws:organizations::111122223333:account/o-exampleorg1/${accountId}`,
+        Stage: `project-${i}`,
+      };
+    });
+    const results = await Promise.all([...payloads, ...payloads].map((payload) => handler(payload)));
+    expect(results.every((result) => "requestId" in result && result.state === "RECEIVED")).to.equal(true);
+    const ids = results.map((result) => (result as { requestId: string }).requestId);
+    // Each duplicate answers with the request id of the record its twin created.
+    expect(ids.slice(0, 20)).to.deep.equal(ids.slice(20));
+    expect(new Set(ids).size).to.equal(20);
+
+    const ledger = new DynamoLedger({ client: dynamo, tableName: "avm-ledger" });
+    const records = await ledger.list();
+    expect(records).to.have.length(20);
+    expect(records.every((record) => record.version === 1)).to.equal(true);
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+    );
+    expect(Attributes?.["ApproximateNumberOfMessages"]).to.equal("20");
+    const messages = await drainMessages();
+    expect(messages.map((item) => item.requestId).sort()).to.deep.equal([...new Set(ids)].sort());
+  });
+
+  it("wires DynamoDB and SQS from the environment (AVM_LEDGER_TABLE, AVM_QUEUE_URL, AWS_ENDPOINT_URL)", async () => {
+    const keys = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_MAX_ATTEMPTS"];
+    const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_MAX_ATTEMPTS: "1",
+    });
+    try {
+      const deps = depsFromEnv({ AVM_LEDGER_TABLE: "avm-ledger", AVM_QUEUE_URL: queueUrl }, quietLogger());
+      const result = await createEntryPointHandler(deps)(JSON.stringify(HOOK));
+      expect(result).to.have.property("state", "RECEIVED");
+      expect(await drainMessages()).to.have.length(1);
+    } finally {
+      for (const key of keys) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  });
+});
