@@ -2,7 +2,7 @@
  * Entry point of the `avm` CLI (`bin/avm.js`, `npm run avm -- ...`). The command logic lives in
  * {@link run}, which takes argv, the streams and the dependencies, so tests drive it in-process.
  */
-import { buildProgram, type CliDeps } from "./program";
+import { buildProgram, type CliDeps, type RunState } from "./program";
 import { defaultDeps } from "./deps";
 import { CLI_ENV } from "./settings";
 import { EXIT, oneLine, toCliError, type JsonError } from "./errors";
@@ -22,7 +22,7 @@ export type { CliDeps } from "./program";
  */
 export async function run(argv: readonly string[], io: CliIo, deps: Partial<CliDeps> = {}): Promise<number> {
   const json = argv.includes("--json");
-  const state = { exitCode: EXIT.ok as number };
+  const state: RunState = { exitCode: EXIT.ok };
   const program = buildProgram(io, { ...defaultDeps(), ...deps }, state);
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -41,7 +41,8 @@ export async function run(argv: readonly string[], io: CliIo, deps: Partial<CliD
       io.stderr.write(`${cause.stack ?? cause.message}\n`);
     }
     const issues = (cliError as { issues?: JsonError["error"]["issues"] }).issues;
-    return report(io, json, {
+    // One JSON document on stdout: a command that printed its result (e.g. a FAILED record) gets no second one.
+    return report(io, json && state.wroteJson !== true, {
       code: cliError.code,
       message: oneLine(cliError.message),
       exitCode: cliError.exitCode,

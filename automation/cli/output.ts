@@ -108,10 +108,13 @@ export class Output {
     readonly json: boolean,
     /** `--quiet`: no progress on stderr. */
     readonly quiet: boolean,
+    /** Told when a result document was written (then a later error adds no second JSON document). */
+    private readonly onResult: () => void = () => undefined,
   ) {}
 
   /** Writes `value` as pretty JSON (one document) to stdout. */
   writeJson(value: unknown): void {
+    this.onResult();
     this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 

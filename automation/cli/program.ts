@@ -23,6 +23,8 @@ export type { CliDeps } from "./deps";
 /** Mutable result of one run, set by the action that ran. */
 export interface RunState {
   exitCode: number;
+  /** True once the command printed its `--json` result (an error then prints no second document). */
+  wroteJson?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -115,7 +117,12 @@ Example:
       const command = args.at(-1) as Command;
       const global = command.optsWithGlobals() as GlobalFlags;
       const settings = resolveGlobalSettings(global, io.env, io.cwd);
-      const ctx: CommandContext = { io, deps, settings, out: new Output(io, settings.json, settings.quiet) };
+      const ctx: CommandContext = {
+        io,
+        deps,
+        settings,
+        out: new Output(io, settings.json, settings.quiet, () => (state.wroteJson = true)),
+      };
       const code = await fn(ctx, ...(args.slice(0, -1) as A));
       state.exitCode = typeof code === "number" ? code : 0;
     };
@@ -263,13 +270,15 @@ Example:
       .command("invoke")
       .description("run the AVMEntryPoint handler locally on a JSON event (meshStack hook or vend request)")
       .option("-f, --file <path>", "event file (default: stdin)")
-      .option("--process", "then drive the request to a terminal state, as the worker would"),
+      .option("--process", "then drive the request to a terminal state, as the worker would")
+      .option("--logs", "print the handler's structured log lines on stderr"),
     true,
   )
     .addHelpText(
       "after",
       `
-Uses the local ledger; the handler's JSON result is printed on stdout (exit 1 when it is an error result).
+Uses the local ledger and an in-process queue; the handler's JSON response is printed on stdout
+(exit 2 when it rejects the event, naming the field).
 
 Example:
   $ avm invoke --file hook.json
