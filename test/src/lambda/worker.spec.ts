@@ -15,10 +15,6 @@ import {
   type WorkerDeps,
 } from "../../../src/lambda/worker";
 import { createManagementOrganizationsClient } from "../../../src/lambda/managementClients";
-import {
-  AccountStackRunnerNotConfiguredError,
-  createLambdaAccountStackRunner,
-} from "../../../src/lambda/lambdaStackRunner";
 import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../vending/workflowFixtures";
 
 function sqsRecord(messageId: string, body: string, receiveCount = 1): SQSRecord {
@@ -213,19 +209,6 @@ describe("createManagementOrganizationsClient", () => {
   it("requires AVM_MANAGEMENT_ROLE_ARN", () => {
     expect(() => createManagementOrganizationsClient({ env: {} })).to.throw(
       "environment variable AVM_MANAGEMENT_ROLE_ARN is required but not set",
-    );
-  });
-});
-
-describe("createLambdaAccountStackRunner", () => {
-  it("fails clearly until the Pulumi Deployments runner is wired in", async () => {
-    const error = await createLambdaAccountStackRunner({})
-      .deploy({ accountId: "111122223333", accountName: "a", email: "a@example.com", requestId: "r", tags: {} })
-      .catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(AccountStackRunnerNotConfiguredError);
-    expect((error as Error).message).to.equal(
-      "no account stack runner is configured for the worker Lambda (account 111122223333): " +
-        "createLambdaAccountStackRunner in src/lambda/lambdaStackRunner.ts must return the Pulumi Deployments runner",
     );
   });
 });
