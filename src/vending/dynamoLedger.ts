@@ -234,7 +234,10 @@ export class DynamoLedger implements Ledger {
           ExclusiveStartKey: start,
         }),
       );
-      records.push(...(page.Items ?? []).map(fromItem));
+      // Internal items never carry index attributes today; skip them anyway should one ever do.
+      records.push(
+        ...(page.Items ?? []).filter((item) => !item["email"]?.S?.startsWith(RESERVED_KEY_PREFIX)).map(fromItem),
+      );
       start = page.LastEvaluatedKey;
     } while (start);
     return records;

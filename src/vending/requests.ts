@@ -1,5 +1,6 @@
 /**
- * The two kinds of account request the AVM accepts, parsed and validated with zod:
+ * The two kinds of account request the AVM accepts, parsed and validated with zod (its tree-shakable
+ * `zod/mini` build: about 12 KB in the Lambda bundle instead of about 450 KB for the classic API):
  *
  * - the **meshStack AVM hook** payload (flat JSON, PascalCase keys, `tag<Name>` keys for tags; the account
  *   already exists), and
@@ -9,7 +10,7 @@
  * reports every problem at once with the field and the rule it breaks, reports unknown fields instead of
  * ignoring them, and never throws anything but {@link RequestValidationError}.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { isAccountId } from "../shared/naming";
 
 /** Maximum number of tags AWS Organizations allows on an account. */
@@ -174,10 +175,12 @@ function requiredString(rule: string) {
 }
 
 function checked(rule: string, problem: (value: string) => string | undefined) {
-  return requiredString(rule).superRefine((value, ctx) => {
-    const message = problem(value);
-    if (message !== undefined) ctx.addIssue({ code: "custom", message });
-  });
+  return requiredString(rule).check(
+    z.superRefine((value, ctx) => {
+      const message = problem(value);
+      if (message !== undefined) ctx.addIssue({ code: "custom", message });
+    }),
+  );
 }
 
 const accountName = () =>
@@ -212,7 +215,7 @@ const hookSchema = z.strictObject({
       : "must be an AWS Organizations account ARN (arn:<partition>:organizations::<management account id>:account/o-<org id>/<account id>)",
   ),
   ProductName: nonEmptyTagValue("meshStack workspace id"),
-  ContactEmail: email().optional(),
+  ContactEmail: z.optional(email()),
   Stage: nonEmptyTagValue("meshStack project id"),
 });
 
@@ -285,19 +288,21 @@ export const VEND_KEYS = ["accountName", "email", "targetOu", "tags", "requestId
 const vendSchema = z.strictObject({
   accountName: accountName(),
   email: email(),
-  targetOu: checked("OU id or path", targetOuProblem).optional(),
-  tags: z
-    .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+  targetOu: z.optional(checked("OU id or path", targetOuProblem)),
+  tags: z.optional(
+    z.custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
       error: "must be an object mapping tag keys to string values",
-    })
-    .optional(),
-  requestId: checked("request id", (v) =>
-    REQUEST_ID.test(v)
-      ? undefined
-      : "must be 1 to 128 characters of letters, digits and . _ : - starting with a letter or digit",
-  ).optional(),
-  productName: nonEmptyTagValue("completion tag ProductName").optional(),
-  stage: nonEmptyTagValue("completion tag Stage").optional(),
+    }),
+  ),
+  requestId: z.optional(
+    checked("request id", (v) =>
+      REQUEST_ID.test(v)
+        ? undefined
+        : "must be 1 to 128 characters of letters, digits and . _ : - starting with a letter or digit",
+    ),
+  ),
+  productName: z.optional(nonEmptyTagValue("completion tag ProductName")),
+  stage: z.optional(nonEmptyTagValue("completion tag Stage")),
 });
 
 function parseVend(payload: Record<string, unknown>): VendRequest {
@@ -358,7 +363,7 @@ function parseVend(payload: Record<string, unknown>): VendRequest {
 // ---------------------------------------------------------------------------------------------------
 // entry points
 
-function zodIssues(error: z.ZodError): RequestIssue[] {
+function zodIssues(error: z.core.$ZodError): RequestIssue[] {
   const issues: RequestIssue[] = [];
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
