@@ -65,6 +65,9 @@ export const CONFIG_KEYS = {
     "webhookSecret",
     "pulumiOrganization",
     "pulumiAccessToken",
+    "pulumiRepoUrl",
+    "pulumiRepoBranch",
+    "pulumiRepoDir",
   ],
   /** Keys whose values are secrets (read as plain text, validated, then wrapped with `pulumi.secret`). */
   secret: ["externalId", "webhookSecret", "pulumiAccessToken"],
@@ -155,6 +158,12 @@ export interface PlatformStackConfig extends CommonConfig {
   readonly pulumiOrganization: string | undefined;
   /** Pulumi access token for Pulumi Deployments, when configured. */
   readonly pulumiAccessToken: pulumi.Output<string> | undefined;
+  /** HTTPS clone URL of this repository, the source Pulumi Deployments runs account stacks from. */
+  readonly pulumiRepoUrl: string | undefined;
+  /** Branch of `pulumiRepoUrl` (the worker's default `main` when unset). */
+  readonly pulumiRepoBranch: string | undefined;
+  /** Directory of `Pulumi.yaml` inside the repository (the root when unset). */
+  readonly pulumiRepoDir: string | undefined;
 }
 
 /** The validated configuration of either stack kind; discriminated by `kind`. */
@@ -200,6 +209,9 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^[\s0-9()+-]{1,25}$/;
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+const REPO_URL = /^https:\/\/[^\s/]+\/\S+$/;
+const GIT_BRANCH = /^(?!.*\.\.)(?!\/)[\w./-]{1,255}$/;
+const REPO_DIR = /^(?!.*\.\.)(?!\/)[\w./-]{1,1024}$/;
 const CONTACT_TYPES = ["operations", "billing", "security"] as const;
 
 /**
@@ -297,6 +309,19 @@ export function parseConfig(input: ConfigInput): AvmConfig {
       "must be a Pulumi Cloud organization name (letters, digits, ._-, at most 100 characters)",
     ),
     pulumiAccessToken: optionalSecret(values, "pulumiAccessToken", /^\S{1,1024}$/, "must be a non-empty token"),
+    pulumiRepoUrl: optionalMatch(values, "pulumiRepoUrl", REPO_URL, "must be an https:// git clone URL"),
+    pulumiRepoBranch: optionalMatch(
+      values,
+      "pulumiRepoBranch",
+      GIT_BRANCH,
+      'must be a git branch name (letters, digits and ._/-, no "..")',
+    ),
+    pulumiRepoDir: optionalMatch(
+      values,
+      "pulumiRepoDir",
+      REPO_DIR,
+      'must be a relative directory inside the repository (letters, digits and ._/-, no "..")',
+    ),
   });
 }
 

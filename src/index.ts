@@ -5,6 +5,11 @@
  * - platform stack: the Account Vending Machine in the automation account and its vending role in the
  *   management account.
  * Runs unchanged under `pulumi up`, the Automation API, Pulumi Deployments and `pulumi.runtime.setMocks`.
+ *
+ * Providers: `@pulumi/aws` only. Every resource here (including `RolePoliciesExclusive`,
+ * `RolePolicyAttachmentsExclusive`, `account.AlternativeContact` and Lambda Function URL permissions) exists in it
+ * with typed inputs, mocks and a mature diff; `@pulumi/aws-native` would add a second provider plugin per stack
+ * (and per account stack) without a resource this program needs.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -96,6 +101,12 @@ function platformStack(cfg: PlatformStackConfig): StackOutputs {
       webhookSecret: cfg.webhookSecret,
       pulumiAccessToken: cfg.pulumiAccessToken,
       pulumiOrganization: cfg.pulumiOrganization,
+      pulumiRepoUrl: cfg.pulumiRepoUrl,
+      pulumiRepoBranch: cfg.pulumiRepoBranch,
+      pulumiRepoDir: cfg.pulumiRepoDir,
+      accessRoleName: cfg.accessRoleName,
+      meshfedServicePrincipalArn: cfg.meshfedServicePrincipalArn,
+      externalId: cfg.externalId,
     },
     { providers: [automation] },
   );

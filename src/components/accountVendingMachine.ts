@@ -57,6 +57,16 @@ export interface AccountVendingMachineArgs {
   readonly pulumiAccessToken?: pulumi.Input<string> | undefined;
   /** Pulumi Cloud organization of the account stacks. */
   readonly pulumiOrganization?: string | undefined;
+  /** HTTPS clone URL, branch and directory of this repository for Pulumi Deployments of account stacks. */
+  readonly pulumiRepoUrl?: string | undefined;
+  readonly pulumiRepoBranch?: string | undefined;
+  readonly pulumiRepoDir?: string | undefined;
+  /** Access role name the worker writes into account stacks (default `MeshstackAccountAccessRole`). */
+  readonly accessRoleName?: string | undefined;
+  /** Principal the access roles trust, written into account stacks (the program's default when unset). */
+  readonly meshfedServicePrincipalArn?: string | undefined;
+  /** The access roles' `sts:ExternalId`; stored in Secrets Manager for the worker when set. */
+  readonly externalId?: pulumi.Input<string> | undefined;
   /** Bundle handlers with `@aws-sdk/*` left to the Lambda runtime (default `false`: SDK bundled, pinned). */
   readonly externalAwsSdk?: boolean;
 }
@@ -160,6 +170,16 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
             args.webhookSecret,
             "Pulumi Cloud webhook HMAC secret of the AVM",
           );
+    const externalId =
+      args.externalId === undefined
+        ? undefined
+        : storedSecret(
+            this,
+            `${name}-external-id`,
+            names.externalIdSecret,
+            args.externalId,
+            "sts:ExternalId of the meshStack access roles, for the account stacks the AVM starts",
+          );
     const pulumiToken =
       args.pulumiAccessToken === undefined
         ? undefined
@@ -187,11 +207,14 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         roleName: names.workerRole,
         description: "Execution role of the AVM worker",
         trustPolicy: lambdaTrustPolicy(),
-        permissionsPolicy: pulumi
-          .all([location, vendingRoleArn])
-          .apply(([loc, vending]) =>
-            workerPolicy({ ...loc, vendingRoleArn: vending, pulumiTokenSecret: pulumiToken !== undefined }),
-          ),
+        permissionsPolicy: pulumi.all([location, vendingRoleArn]).apply(([loc, vending]) =>
+          workerPolicy({
+            ...loc,
+            vendingRoleArn: vending,
+            pulumiTokenSecret: pulumiToken !== undefined,
+            externalIdSecret: externalId !== undefined,
+          }),
+        ),
       },
       parent,
     );
@@ -244,6 +267,12 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         ...(args.defaultOuId === undefined ? {} : { [ENV.defaultOuId]: args.defaultOuId }),
         ...(pulumiToken === undefined ? {} : { [ENV.pulumiTokenSecretArn]: pulumiToken.arn }),
         ...(args.pulumiOrganization === undefined ? {} : { [ENV.pulumiOrganization]: args.pulumiOrganization }),
+        ...optionalEnv(ENV.pulumiRepoUrl, args.pulumiRepoUrl),
+        ...optionalEnv(ENV.pulumiRepoBranch, args.pulumiRepoBranch),
+        ...optionalEnv(ENV.pulumiRepoDir, args.pulumiRepoDir),
+        ...optionalEnv(ENV.accessRoleName, args.accessRoleName),
+        ...optionalEnv(ENV.meshfedServicePrincipalArn, args.meshfedServicePrincipalArn),
+        ...(externalId === undefined ? {} : { [ENV.externalIdSecretArn]: externalId.arn }),
       },
     });
     const webhook = this.lambda(name, "webhook", {
@@ -363,6 +392,11 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
       { parent: this, dependsOn: [logGroup, spec.role.permissions] },
     );
   }
+}
+
+/** `{ [name]: value }` when `value` is set, else nothing. */
+function optionalEnv(name: string, value: string | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: value };
 }
 
 /** A Secrets Manager secret and its current value; the Lambdas get only the ARN. */

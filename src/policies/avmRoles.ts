@@ -19,6 +19,8 @@ export interface WorkerPolicyArgs extends AvmLocation {
   readonly vendingRoleArn: string;
   /** Whether a Pulumi access token secret exists (then the worker may read it). */
   readonly pulumiTokenSecret: boolean;
+  /** Whether an external id secret exists (then the worker may read it to configure account stacks). */
+  readonly externalIdSecret?: boolean;
 }
 
 /** Inputs of {@link webhookPolicy}. */
@@ -94,7 +96,8 @@ export function entryPointPolicy(location: AvmLocation): PolicyDocument {
 
 /**
  * Permissions of the worker: consume (and re-enqueue to) the work queue, drive ledger records and take/release
- * CreateAccount slots (DeleteItem), assume the vending role, read the Pulumi token secret when configured.
+ * CreateAccount slots (DeleteItem), assume the vending role, read the Pulumi token and external id secrets when
+ * configured (the worker starts account stacks on Pulumi Deployments with them).
  */
 export function workerPolicy(args: WorkerPolicyArgs): PolicyDocument {
   return policyDocument(
@@ -120,6 +123,16 @@ export function workerPolicy(args: WorkerPolicyArgs): PolicyDocument {
             Effect: "Allow" as const,
             Action: "secretsmanager:GetSecretValue",
             Resource: secretArnPattern(args, AVM_RESOURCE_NAMES.pulumiTokenSecret),
+          },
+        ]
+      : []),
+    ...(args.externalIdSecret === true
+      ? [
+          {
+            Sid: "ReadExternalId",
+            Effect: "Allow" as const,
+            Action: "secretsmanager:GetSecretValue",
+            Resource: secretArnPattern(args, AVM_RESOURCE_NAMES.externalIdSecret),
           },
         ]
       : []),

@@ -18,6 +18,7 @@ export const AVM_RESOURCE_NAMES = {
   deadLetterQueue: "avm-work-dlq",
   webhookSecret: "avm/webhook-secret",
   pulumiTokenSecret: "avm/pulumi-access-token",
+  externalIdSecret: "avm/external-id",
 } as const;
 
 /** Name of the CloudWatch Logs group Lambda writes to for `functionName`. */

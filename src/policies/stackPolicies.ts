@@ -62,6 +62,7 @@ export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvir
         ...location,
         vendingRoleArn: roleArn(env.partition, cfg.managementAccountId, cfg.vendingRoleName),
         pulumiTokenSecret: cfg.pulumiAccessToken !== undefined,
+        externalIdSecret: cfg.externalId !== undefined,
       }),
     },
     { name: `${names.webhookRole}/trust`, document: lambdaTrustPolicy() },

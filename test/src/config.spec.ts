@@ -123,6 +123,9 @@ describe("config", () => {
         webhookSecret: undefined,
         pulumiOrganization: undefined,
         pulumiAccessToken: undefined,
+        pulumiRepoUrl: undefined,
+        pulumiRepoBranch: undefined,
+        pulumiRepoDir: undefined,
       });
     });
 
@@ -137,6 +140,9 @@ describe("config", () => {
           webhookSecret: "0123456789abcdef",
           pulumiOrganization: "example-org",
           pulumiAccessToken: "pul-0123456789",
+          pulumiRepoUrl: "https://github.com/example/meshstack-avm.git",
+          pulumiRepoBranch: "release/1.x",
+          pulumiRepoDir: "infra/avm",
         }),
       );
       if (cfg.kind !== "platform") throw new Error("expected the platform stack");
@@ -147,6 +153,9 @@ describe("config", () => {
         cfg.logRetentionDays,
         cfg.maxConcurrentCreates,
         cfg.pulumiOrganization,
+        cfg.pulumiRepoUrl,
+        cfg.pulumiRepoBranch,
+        cfg.pulumiRepoDir,
       ]).to.deep.equal([
         "CustomVending",
         "arn:aws:iam::111122223333:role/deploy/PulumiDeploy",
@@ -154,6 +163,9 @@ describe("config", () => {
         365,
         2,
         "example-org",
+        "https://github.com/example/meshstack-avm.git",
+        "release/1.x",
+        "infra/avm",
       ]);
       expect(await pulumi.isSecret(cfg.webhookSecret!)).to.equal(true);
       expect(await pulumi.isSecret(cfg.pulumiAccessToken!)).to.equal(true);
@@ -312,6 +324,21 @@ describe("config", () => {
         "an invalid Pulumi organization",
         platformInput({ pulumiOrganization: "-bad org" }),
         `${ns}:pulumiOrganization must be a Pulumi Cloud organization name (letters, digits, ._-, at most 100 characters), got "-bad org"`,
+      ],
+      [
+        "a repository URL that is not https",
+        platformInput({ pulumiRepoUrl: "git@github.com:example/avm.git" }),
+        `${ns}:pulumiRepoUrl must be an https:// git clone URL, got "git@github.com:example/avm.git"`,
+      ],
+      [
+        "a branch with ..",
+        platformInput({ pulumiRepoBranch: "main/../x" }),
+        `${ns}:pulumiRepoBranch must be a git branch name (letters, digits and ._/-, no ".."), got "main/../x"`,
+      ],
+      [
+        "an absolute repository directory",
+        platformInput({ pulumiRepoDir: "/etc" }),
+        `${ns}:pulumiRepoDir must be a relative directory inside the repository (letters, digits and ._/-, no ".."), got "/etc"`,
       ],
       [
         "an upper-case account alias",

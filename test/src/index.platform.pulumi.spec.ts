@@ -46,6 +46,8 @@ const PLATFORM_RESOURCES: [string, string][] = [
 ];
 
 const SECRET_RESOURCES: [string, string][] = [
+  ["aws:secretsmanager/secret:Secret", "avm-external-id"],
+  ["aws:secretsmanager/secretVersion:SecretVersion", "avm-external-id-value"],
   ["aws:secretsmanager/secret:Secret", "avm-webhook-secret"],
   ["aws:secretsmanager/secretVersion:SecretVersion", "avm-webhook-secret-value"],
   ["aws:secretsmanager/secret:Secret", "avm-pulumi-token"],
@@ -122,8 +124,9 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
         "meshstack-avm:webhookSecret": "0123456789abcdef",
         "meshstack-avm:pulumiAccessToken": "pul-123",
         "meshstack-avm:logRetentionDays": "365",
+        "meshstack-avm:externalId": "ext-123",
       },
-      secretKeys: ["meshstack-avm:webhookSecret", "meshstack-avm:pulumiAccessToken"],
+      secretKeys: ["meshstack-avm:webhookSecret", "meshstack-avm:pulumiAccessToken", "meshstack-avm:externalId"],
     });
     await runProgram(PROGRAM_PATH);
     expect(recorder.inventory()).to.deep.equal(sorted([...PLATFORM_RESOURCES, ...SECRET_RESOURCES]));
@@ -135,6 +138,7 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       recorder.byType("aws:secretsmanager/secretVersion:SecretVersion").map((r) => [r.name, r.secretInputs]),
     ).to.deep.equal([
       ["avm-webhook-secret-value", ["secretString"]],
+      ["avm-external-id-value", ["secretString"]],
       ["avm-pulumi-token-value", ["secretString"]],
     ]);
     expect(recorder.byType("aws:cloudwatch/logGroup:LogGroup").map((r) => r.inputs["retentionInDays"])).to.deep.equal([
@@ -144,6 +148,7 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
     for (const value of env) {
       expect(value).not.to.include("0123456789abcdef");
       expect(value).not.to.include("pul-123");
+      expect(value).not.to.include("ext-123");
     }
   });
 });

@@ -52,6 +52,12 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
         webhookSecret: pulumi.secret("0123456789abcdef"),
         pulumiAccessToken: pulumi.secret("pul-123"),
         pulumiOrganization: "example-org",
+        pulumiRepoUrl: "https://github.com/example/meshstack-avm.git",
+        pulumiRepoBranch: "main",
+        pulumiRepoDir: "infra",
+        accessRoleName: "MeshstackAccountAccessRole",
+        meshfedServicePrincipalArn: "arn:aws:iam::111122223333:role/meshfed",
+        externalId: pulumi.secret("ext-123"),
       },
       { providers: [provider] },
     );
@@ -70,6 +76,8 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
         ["aws:secretsmanager/secretVersion:SecretVersion", "avm-webhook-secret-value"],
         ["aws:secretsmanager/secret:Secret", "avm-pulumi-token"],
         ["aws:secretsmanager/secretVersion:SecretVersion", "avm-pulumi-token-value"],
+        ["aws:secretsmanager/secret:Secret", "avm-external-id"],
+        ["aws:secretsmanager/secretVersion:SecretVersion", "avm-external-id-value"],
         ...roleChildren("avm-entry-point-role"),
         ...roleChildren("avm-worker-role"),
         ...roleChildren("avm-webhook-role"),
@@ -87,7 +95,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       ]),
     );
     expect(recorder.resources.filter((r) => r.custom && r.type !== "pulumi:providers:aws").map((r) => r.provider))
-      .to.have.length(30)
+      .to.have.length(32)
       .and.satisfy((providers: string[]) => providers.every((p) => p === "automation"));
   });
 
@@ -178,16 +186,28 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
   it("stores the secrets in Secrets Manager, as secrets", () => {
     const webhook = recorder.one("aws:secretsmanager/secretVersion:SecretVersion", "avm-webhook-secret-value");
     const token = recorder.one("aws:secretsmanager/secretVersion:SecretVersion", "avm-pulumi-token-value");
-    expect([webhook.inputs, webhook.secretInputs, token.inputs, token.secretInputs]).to.deep.equal([
+    const externalId = recorder.one("aws:secretsmanager/secretVersion:SecretVersion", "avm-external-id-value");
+    expect([
+      webhook.inputs,
+      webhook.secretInputs,
+      token.inputs,
+      token.secretInputs,
+      externalId.inputs,
+      externalId.secretInputs,
+    ]).to.deep.equal([
       { secretId: "avm-webhook-secret-id", secretString: "0123456789abcdef" },
       ["secretString"],
       { secretId: "avm-pulumi-token-id", secretString: "pul-123" },
       ["secretString"],
+      { secretId: "avm-external-id-id", secretString: "ext-123" },
+      ["secretString"],
     ]);
-    expect(recorder.byType("aws:secretsmanager/secret:Secret").map((r) => r.inputs["name"])).to.deep.equal([
-      "avm/webhook-secret",
-      "avm/pulumi-access-token",
-    ]);
+    expect(
+      recorder
+        .byType("aws:secretsmanager/secret:Secret")
+        .map((r) => r.inputs["name"])
+        .sort(),
+    ).to.deep.equal(["avm/external-id", "avm/pulumi-access-token", "avm/webhook-secret"]);
   });
 
   it("deploys AVMEntryPoint on nodejs22.x with its role and environment", () => {
@@ -215,7 +235,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
     expect(fn["code"]).to.have.property("__pulumiArchive", true);
   });
 
-  it("deploys the worker with the vending role ARN and only the token secret's ARN", () => {
+  it("deploys the worker with the vending role ARN, the account-stack settings and only secret ARNs", () => {
     const fn = recorder.one(FN, "avm-worker").inputs;
     expect([fn["name"], fn["runtime"], fn["role"], fn["timeout"], fn["memorySize"]]).to.deep.equal([
       "AVMWorker",
@@ -237,6 +257,12 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
         AVM_PULUMI_TOKEN_SECRET_ARN:
           "arn:aws:secretsmanager:eu-central-1:444455556666:secret:avm/pulumi-access-token-AbCdEf",
         AVM_PULUMI_ORGANIZATION: "example-org",
+        AVM_PULUMI_REPO_URL: "https://github.com/example/meshstack-avm.git",
+        AVM_PULUMI_REPO_BRANCH: "main",
+        AVM_PULUMI_REPO_DIR: "infra",
+        AVM_ACCESS_ROLE_NAME: "MeshstackAccountAccessRole",
+        AVM_MESHFED_SERVICE_PRINCIPAL_ARN: "arn:aws:iam::111122223333:role/meshfed",
+        AVM_EXTERNAL_ID_SECRET_ARN: "arn:aws:secretsmanager:eu-central-1:444455556666:secret:avm/external-id-AbCdEf",
       },
     });
   });
@@ -303,7 +329,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       entryPointPolicy(location),
     );
     expect(recorder.json(POLICY, "avm-worker-role-permissions", "policy")).to.deep.equal(
-      workerPolicy({ ...location, vendingRoleArn: VENDING_ROLE, pulumiTokenSecret: true }),
+      workerPolicy({ ...location, vendingRoleArn: VENDING_ROLE, pulumiTokenSecret: true, externalIdSecret: true }),
     );
     expect(recorder.json(POLICY, "avm-webhook-role-permissions", "policy")).to.deep.equal(
       webhookPolicy({ ...location, webhookSecret: true }),
@@ -332,7 +358,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       "POWERTOOLS_SERVICE_NAME",
     ]);
     expect(recorder.json(POLICY, "bare-worker-role-permissions", "policy")).to.deep.equal(
-      workerPolicy({ ...location, vendingRoleArn: VENDING_ROLE, pulumiTokenSecret: false }),
+      workerPolicy({ ...location, vendingRoleArn: VENDING_ROLE, pulumiTokenSecret: false, externalIdSecret: false }),
     );
   });
 });

@@ -103,6 +103,21 @@ describe("AVM role policies", () => {
     });
   });
 
+  it("lets the worker read the external id secret when one is configured", () => {
+    const document = workerPolicy({
+      ...location,
+      vendingRoleArn: "arn:aws:iam::111122223333:role/AVMVendingRole",
+      pulumiTokenSecret: false,
+      externalIdSecret: true,
+    });
+    expect(document.Statement.at(-1)).to.deep.equal({
+      Sid: "ReadExternalId",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: "arn:aws:secretsmanager:eu-central-1:444455556666:secret:avm/external-id-??????",
+    });
+  });
+
   it("gives the worker no secret access without a Pulumi token", () => {
     const document = workerPolicy({
       ...location,

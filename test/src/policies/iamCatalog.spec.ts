@@ -113,6 +113,7 @@ describe("IAM catalog check", () => {
         organizationId: "o-exampleorg1",
         webhookSecret: "0123456789abcdef",
         pulumiAccessToken: "pul-123",
+        externalId: "ext-123",
       },
     });
     if (account.kind !== "account" || platform.kind !== "platform") throw new Error("unexpected stack kinds");
