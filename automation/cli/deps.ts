@@ -13,6 +13,7 @@ import { realTiming, type Timing } from "../../src/shared/timing";
 import type { LedgerSpec } from "./settings";
 import { pulumiOnPath } from "./settings";
 import type { ProgressReporter } from "../progress";
+import type { AutomationLogger } from "../logger";
 import type { AccountStackSettings } from "../stacks/stackConfig";
 
 /** Operator settings every account stack needs (see `automation/stacks/stackConfig.ts`). */
@@ -36,10 +37,16 @@ export interface CliDeps {
   ): Promise<AccountStackRunner>;
   /** The offline planner: renders the account stack under the Pulumi mock runtime (status `planned`). */
   offlineStackRunner(settings: StackSettings): Promise<AccountStackRunner>;
-  /** The Pulumi Deployments runner (status `queued`); token from `PULUMI_ACCESS_TOKEN`. */
+  /**
+   * The Pulumi Deployments runner: token `PULUMI_ACCESS_TOKEN`, organization `AVM_PULUMI_ORGANIZATION`, git
+   * source `AVM_PULUMI_REPO_URL` / `AVM_PULUMI_REPO_BRANCH` (default `main`) / `AVM_PULUMI_REPO_DIR`, API
+   * `PULUMI_API_URL` (default `https://api.pulumi.com`). Waits for the deployment (status `deployed`) or
+   * returns `queued` after `AVM_DEPLOYMENT_WAIT_SECONDS` (default 1800).
+   */
   remoteStackRunner(
     settings: StackSettings,
     env: Readonly<Record<string, string | undefined>>,
+    logger: AutomationLogger,
   ): Promise<AccountStackRunner>;
 }
 
@@ -111,8 +118,34 @@ export function defaultDeps(): CliDeps {
     async offlineStackRunner() {
       throw new Error("the offline planner is not available yet");
     },
-    async remoteStackRunner() {
-      throw new Error("the Pulumi Deployments runner is not available yet");
+    async remoteStackRunner(settings, env, logger) {
+      const { DeploymentsAccountStackRunner } = lazy<typeof import("../deployments/deploymentsRunner")>(
+        "../deployments/deploymentsRunner",
+      );
+      const { PulumiCloudClient, tokenFromEnv } = lazy<typeof import("../deployments/pulumiCloudClient")>(
+        "../deployments/pulumiCloudClient",
+      );
+      const { DeploymentsConfigError } = lazy<typeof import("../deployments/errors")>("../deployments/errors");
+      const need = (name: string): string => {
+        const value = env[name]?.trim();
+        if (!value) throw new DeploymentsConfigError(`${name} is not set: Pulumi Deployments needs it`);
+        return value;
+      };
+      const apiUrl = env.PULUMI_API_URL?.trim();
+      const waitSeconds = Number(env.AVM_DEPLOYMENT_WAIT_SECONDS ?? 1800);
+      const repoDir = env.AVM_PULUMI_REPO_DIR?.trim();
+      return new DeploymentsAccountStackRunner({
+        client: new PulumiCloudClient({ token: tokenFromEnv({ ...env }), ...(apiUrl ? { baseUrl: apiUrl } : {}) }),
+        organization: need("AVM_PULUMI_ORGANIZATION"),
+        source: {
+          repoUrl: need("AVM_PULUMI_REPO_URL"),
+          branch: env.AVM_PULUMI_REPO_BRANCH?.trim() || "main",
+          ...(repoDir ? { repoDir } : {}),
+        },
+        settings,
+        logger,
+        waitTimeoutMs: Number.isFinite(waitSeconds) && waitSeconds >= 0 ? waitSeconds * 1000 : 1_800_000,
+      });
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Ledger, LedgerPatch, LedgerRecord } from "../../src/vending/ledger
 import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
 import { createWorkflow, type Workflow } from "../../src/vending/workflow";
 import { createProgress, type ProgressReporter } from "../progress";
+import type { AutomationLogger } from "../logger";
 import type { CommandContext } from "./context";
 import type { StackSettings } from "./deps";
 import { CliError, CliUsageError } from "./errors";
@@ -105,8 +106,17 @@ export async function createStackRunner(
     case "offline":
       return ctx.deps.offlineStackRunner(settings);
     case "remote":
-      return ctx.deps.remoteStackRunner(settings, ctx.io.env);
+      return ctx.deps.remoteStackRunner(settings, ctx.io.env, progressLogger(ctx, "deployments"));
   }
+}
+
+/** An automation logger whose info/warn/error lines become progress lines (`<prefix>: message {fields}`). */
+export function progressLogger(ctx: CommandContext, prefix: string): AutomationLogger {
+  const line = (message: string, extra?: Record<string, unknown>) =>
+    ctx.out.progress(
+      `${prefix}: ${message}${extra && Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : ""}`,
+    );
+  return { debug: () => undefined, info: line, warn: line, error: line };
 }
 
 /** Records every runner result by account id (for summaries). */
