@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { AccountAccessRole } from "../../../src/components/accountAccessRole";
 import { AccountBaseline } from "../../../src/components/accountBaseline";
+import { LeastPrivilegeRole } from "../../../src/components/leastPrivilegeRole";
 import { ManagementVendingRole } from "../../../src/components/managementVendingRole";
 import { accessRolePermissionsPolicy } from "../../../src/policies/accessRole";
 import { vendingRolePermissionsPolicy } from "../../../src/policies/managementVendingRole";
@@ -184,6 +185,37 @@ describe("access-side components (Pulumi mocks)", () => {
           organizationId: "o-exampleorg1",
         }),
       );
+    });
+  });
+
+  describe("LeastPrivilegeRole", () => {
+    it("fails the deployment with the catalog error instead of writing an unknown action", async () => {
+      const failures: string[] = [];
+      const collect = (reason: unknown) => failures.push((reason as Error).message);
+      process.on("unhandledRejection", collect);
+      try {
+        new LeastPrivilegeRole("typo", {
+          roleName: "Typo",
+          description: "role with the tutorial's misspelled action",
+          trustPolicy: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+          },
+          permissionsPolicy: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "iam:ListSAMProviders", Resource: "*" }],
+          },
+        });
+        await settle();
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off("unhandledRejection", collect);
+      }
+      expect(failures.length).to.be.greaterThan(0);
+      expect(
+        failures.every((m) => m.endsWith('policy "Typo/permissions": unknown IAM action "iam:ListSAMProviders"')),
+      ).to.equal(true);
+      expect(recorder.byType(POLICY)).to.deep.equal([]);
     });
   });
 });
