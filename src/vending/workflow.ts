@@ -83,6 +83,12 @@ export interface WorkflowOptions {
    */
   readonly maxWaitMs?: number;
   /**
+   * After EMAIL_ALREADY_EXISTS, how long to keep looking for the account (instead of failing) when an
+   * earlier CreateAccount of this request was interrupted before its id was stored and may still be
+   * creating it. Default 30 minutes.
+   */
+  readonly interruptedCreateGraceMs?: number;
+  /**
    * How long a queued (remote) account stack deployment may stay unreported before a later pick-up
    * deploys again. Default 2 hours.
    */
@@ -165,7 +171,15 @@ export interface Workflow {
    * @throws CloseRefusedError (or its subclass CloseQuotaExceededError) when the close is not allowed.
    */
   closeAccount(request: CloseAccountRequest): Promise<CloseAccountOutcome>;
-  /** The current close quota (read only). */
+  /**
+   * The current close quota (read only). AWS allows closing max(10, 10% of member accounts) per rolling
+   * 30 days and gives no closure dates, so closures are counted conservatively as the union of:
+   * - accounts the ledger closed (a CLOSING history entry) within the last 30 days;
+   * - accounts the organization lists as PENDING_CLOSURE (closed moments ago);
+   * - accounts listed as SUSPENDED (closed within the last 90 days), unless the ledger shows the closure
+   *   is older than 30 days.
+   * Member accounts are the ACTIVE accounts other than the management account.
+   */
   closeQuota(): Promise<CloseQuota>;
 }
 
@@ -275,6 +289,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   const maxWaitMs = options.maxWaitMs ?? 30 * 60_000;
   const stackQueuedTimeoutMs = options.stackQueuedTimeoutMs ?? 2 * 60 * 60_000;
   const roleName = options.bootstrapRoleName ?? DEFAULT_BOOTSTRAP_ROLE_NAME;
+  const interruptedCreateGraceMs = options.interruptedCreateGraceMs ?? 30 * 60_000;
 
   async function update(record: LedgerRecord, patch: LedgerPatch): Promise<LedgerRecord> {
     try {
@@ -315,6 +330,17 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   async function adoptOrFail(record: LedgerRecord, input: WorkflowInput, reason: string): Promise<StepResult> {
     const existing = await organizations.findAccountByEmail(input.email);
     if (existing) return adopt(record, input, existing, `${reason}: adopted existing account ${existing.id}`);
+    const { interruptedAt } = createAttempts(record);
+    if (interruptedAt !== undefined && timing.now().getTime() - Date.parse(interruptedAt) < interruptedCreateGraceMs) {
+      // An earlier, interrupted CreateAccount of ours may still be creating this account: look again later.
+      return {
+        stop: {
+          status: "deferred",
+          record,
+          reason: `${reason}: an interrupted CreateAccount may still be creating the account`,
+        },
+      };
+    }
     return fail(record, reason, `${reason}: no account with this email in the organization`);
   }
 
@@ -686,19 +712,32 @@ function requireAccountId(record: LedgerRecord): string {
   return record.accountId;
 }
 
-/**
- * CreateAccount attempts recorded in the history: how many reached AWS (`issuing` markers minus those
- * AWS rejected outright), and whether the last one has no persisted request id yet (the worker stopped
- * between the call and the write, so the call may or may not have reached AWS).
- */
-export function createAttempts(record: LedgerRecord): { issued: number; unconfirmed: boolean } {
+/** CreateAccount attempts as recorded in a record's history (see {@link createAttempts}). */
+export interface CreateAttempts {
+  /** Attempts that may have reached AWS (`issuing` markers minus those AWS rejected outright). */
+  readonly issued: number;
+  /** The last attempt has no persisted request id yet (the worker stopped between the call and the write). */
+  readonly unconfirmed: boolean;
+  /**
+   * Time of the latest earlier attempt that was interrupted that way and then superseded by a new
+   * attempt: its account may still be being created.
+   */
+  readonly interruptedAt?: string;
+}
+
+/** Reads the CreateAccount attempt markers the workflow writes into the history. */
+export function createAttempts(record: Pick<LedgerRecord, "history">): CreateAttempts {
   let issued = 0;
   let unconfirmed = false;
+  let interruptedAt: string | undefined;
+  let lastIssuingAt: string | undefined;
   for (const entry of record.history) {
     const note = entry.note ?? "";
     if (ISSUING.test(note)) {
+      if (unconfirmed) interruptedAt = lastIssuingAt;
       issued += 1;
       unconfirmed = true;
+      lastIssuingAt = entry.at;
     } else if (ISSUED.test(note)) {
       unconfirmed = false;
     } else if (REJECTED.test(note)) {
@@ -706,5 +745,5 @@ export function createAttempts(record: LedgerRecord): { issued: number; unconfir
       unconfirmed = false;
     }
   }
-  return { issued, unconfirmed };
+  return { issued, unconfirmed, ...(interruptedAt !== undefined ? { interruptedAt } : {}) };
 }

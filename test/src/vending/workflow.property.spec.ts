@@ -134,6 +134,16 @@ class Preexisting implements Cmd {
   toString = () => `Preexisting(${this.email})`;
 }
 
+/** Whether creates nobody polls (their worker crashed) become visible in ListAccounts yet. */
+class Settling implements Cmd {
+  constructor(readonly on: boolean) {}
+  check = () => true;
+  async run(_model: Model, real: Real) {
+    real.org.settleOnList = this.on;
+  }
+  toString = () => `Settling(${this.on})`;
+}
+
 /** One delivery as the worker makes it: errors and unfinished work put the item back on the queue. */
 async function deliver(real: Real, email: string, deadlineMs: number): Promise<void> {
   try {
@@ -161,6 +171,7 @@ const commands = [
     )
     .map(([k, e, r, c]) => new Fault(k, e, r, c)),
   email.map((e) => new Preexisting(e)),
+  fc.boolean().map((on) => new Settling(on)),
 ];
 
 describe("account workflow (model-based)", () => {
@@ -198,6 +209,7 @@ describe("account workflow (model-based)", () => {
             ledger.crashes.length = 0;
             org.throttleNext = 0;
             org.createErrors.length = 0;
+            org.settleOnList = true;
             for (let round = 0; real.queue.length > 0 && round < 200; round += 1) {
               await deliver(real, real.queue.shift()!, 24 * 60 * 60_000);
             }

@@ -249,6 +249,45 @@ describe("createWorkflow", () => {
       );
     });
 
+    it("keeps looking for an account an interrupted CreateAccount may still be creating", async () => {
+      h = harness();
+      h.org.settleOnList = false;
+      await h.vend("late@example.com");
+      h.ledger.crashes.push({ when: "before", match: (patch) => patch.createAccountRequestId !== undefined });
+      await h.workflow.processRequest("late@example.com").catch(() => undefined);
+
+      // The first account is still being created: the second attempt answers EMAIL_ALREADY_EXISTS, and the
+      // workflow defers instead of failing.
+      const outcome = await h.workflow.processRequest("late@example.com");
+      expect(outcome).to.deep.include({
+        status: "deferred",
+        reason: "EMAIL_ALREADY_EXISTS: an interrupted CreateAccount may still be creating the account",
+      });
+      const waiting = await h.record("late@example.com");
+      expect(createAttempts(waiting)).to.deep.equal({
+        issued: 2,
+        unconfirmed: false,
+        interruptedAt: waiting.history.find((e) => e.note === "CreateAccount attempt 1 issuing")!.at,
+      });
+
+      h.org.settleOnList = true; // time passes; the first account appears
+      await h.workflow.processRequest("late@example.com");
+      const record = await h.record("late@example.com");
+      expect(record.state).to.equal("SUCCEEDED");
+      expect(h.org.accountsWithEmail("late@example.com").map((a) => a.id)).to.deep.equal([record.accountId]);
+    });
+
+    it("fails with EMAIL_ALREADY_EXISTS once the grace period for an interrupted CreateAccount is over", async () => {
+      h = harness({ interruptedCreateGraceMs: 0 });
+      h.org.settleOnList = false;
+      await h.vend("gone@example.com");
+      h.ledger.crashes.push({ when: "before", match: (patch) => patch.createAccountRequestId !== undefined });
+      await h.workflow.processRequest("gone@example.com").catch(() => undefined);
+      await h.workflow.processRequest("gone@example.com");
+      const record = await h.record("gone@example.com");
+      expect([record.state, record.failureReason]).to.deep.equal(["FAILED", "EMAIL_ALREADY_EXISTS"]);
+    });
+
     it("lets only one of several concurrent deliveries work", async () => {
       h = harness();
       h.org.inProgressPolls = 2;

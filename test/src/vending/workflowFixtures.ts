@@ -120,6 +120,8 @@ export class FakeOrganizations {
   readonly scriptedFailures = new Map<string, string[]>();
   /** IN_PROGRESS answers before a create settles. */
   inProgressPolls = 1;
+  /** Whether ListAccounts settles creates nobody polls (time passing); false keeps them in progress. */
+  settleOnList = true;
   /** Number of upcoming calls (any operation) that answer TooManyRequestsException. */
   throttleNext = 0;
   /** Number of upcoming MoveAccount calls that answer DuplicateAccountException (after moving). */
@@ -242,7 +244,7 @@ export class FakeOrganizations {
     mock.on(ListAccountsCommand).callsFake((input: { NextToken?: string }) => {
       this.enter("ListAccounts");
       // Time has passed for every create nobody polls (e.g. its worker crashed): they settle now.
-      for (const create of this.creates.values()) {
+      for (const create of this.settleOnList ? this.creates.values() : []) {
         create.pending = 0;
         this.settle(create);
       }
