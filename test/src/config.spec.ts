@@ -414,14 +414,14 @@ describe("config", () => {
     const root = path.resolve(__dirname, "..", "..");
     const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
       name: string;
-      runtime: string;
+      runtime: { name: string; options: Record<string, unknown> };
       config: Record<string, { type: string; description: string; secret?: boolean; default?: unknown }>;
     };
 
-    it("names the project as the shared contract and the config namespace do", () => {
+    it("names the project as the shared contract and the config namespace do, run by Node.js through tsx", () => {
       expect([project.name, project.runtime, CONFIG_NAMESPACE]).to.deep.equal([
         "meshstack-avm",
-        "nodejs",
+        { name: "nodejs", options: { typescript: false, nodeargs: "--import tsx" } },
         "meshstack-avm",
       ]);
     });
