@@ -367,7 +367,8 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       let status: CreateAccountStatusView | undefined;
       if (current.createAccountRequestId && !unconfirmed && resumeFromStore) {
         // Resume: never a second CreateAccount for a persisted request id.
-        void (await createSlots.acquire(current.requestId)); // renew our lease when we still hold it
+        // Hold (or renew) this request's slot while its CreateAccount is in flight; polling proceeds either way.
+        void (await createSlots.acquire(current.requestId));
         status = await organizations.describeCreateAccountStatus(current.createAccountRequestId);
       } else {
         if (unconfirmed) {
