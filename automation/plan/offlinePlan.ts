@@ -1,0 +1,152 @@
+/**
+ * The offline plan of an account stack: renders the resources and IAM policies the Pulumi program would
+ * register for one managed account WITHOUT the Pulumi CLI or AWS credentials, by running `src/index.ts` under
+ * the Pulumi mock runtime in a child process (mocks are process-global), and runs the IAM catalog check on
+ * every policy document. {@link OfflinePlanRunner} exposes it as an {@link AccountStackRunner} (status
+ * `planned`: nothing is deployed), for machines without a `pulumi` binary (the demo).
+ */
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
+import { PROJECT_NAME, accountStackName } from "../../src/shared/naming";
+import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTarget } from "../stacks/stackConfig";
+import { defaultRepoRoot } from "../stacks/workspaceSettings";
+import {
+  PLAN_MARKER,
+  type PlanChildRequest,
+  type PlanChildResult,
+  type PlannedPolicy,
+  type PlannedResource,
+} from "./planProtocol";
+
+export type { PlannedPolicy, PlannedResource } from "./planProtocol";
+
+/** The offline plan of one account stack. */
+export interface OfflinePlan {
+  readonly accountId: string;
+  readonly stackName: string;
+  /** Every registration (providers, components, resources), in registration order; secrets masked. */
+  readonly resources: readonly PlannedResource[];
+  /** Every IAM policy document, parsed; secrets masked. */
+  readonly policies: readonly PlannedPolicy[];
+  /** The IAM catalog check passed for this many policies / actions. */
+  readonly catalogCheck: { readonly policies: number; readonly actions: number };
+}
+
+/** The program failed under the mock runtime (bad config, unknown IAM action, crash); `message` is the program's. */
+export class OfflinePlanError extends Error {
+  constructor(
+    message: string,
+    readonly programErrorName?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Options of {@link planAccountStack}. */
+export interface OfflinePlanOptions {
+  /** Repo root holding `src/index.ts`; default this repository. */
+  readonly repoRoot?: string;
+  /** Kill the child after this many ms; default 120 s. */
+  readonly timeoutMs?: number;
+}
+
+function toMockConfig(target: AccountStackTarget, settings: AccountStackSettings): PlanChildRequest {
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, entry] of Object.entries(buildAccountStackConfig(target, settings))) {
+    config[key] = typeof entry.value === "string" ? entry.value : JSON.stringify(entry.value);
+    if (entry.secret) secretKeys.push(key);
+  }
+  return { project: PROJECT_NAME, stack: accountStackName(target.accountId), config, secretKeys };
+}
+
+/**
+ * Plans `target`'s account stack offline.
+ * @throws AutomationConfigError for invalid settings (before the child starts)
+ * @throws OfflinePlanError when the program fails under the mocks (its message kept) or the child crashes
+ */
+export async function planAccountStack(
+  target: AccountStackTarget,
+  settings: AccountStackSettings,
+  options: OfflinePlanOptions = {},
+): Promise<OfflinePlan> {
+  const request = toMockConfig(target, settings);
+  const repoRoot = options.repoRoot ?? defaultRepoRoot();
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(repoRoot, "automation", "plan", "planChild.ts")],
+    {
+      cwd: repoRoot,
+      stdio: ["pipe", "pipe", "pipe"],
+      // The child must not inherit a PULUMI_CONFIG meant for another stack.
+      env: { ...process.env, PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+  child.stdin.end(JSON.stringify(request));
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  const line = stdout.split("\n").find((l) => l.startsWith(PLAN_MARKER));
+  if (line === undefined) {
+    const secrets = request.secretKeys.map((k) => request.config[k] ?? "").filter((s) => s !== "");
+    let detail = stderr.trim().split("\n").slice(-5).join(" | ") || `exit code ${code}`;
+    for (const secret of secrets) detail = detail.split(secret).join("[secret]");
+    throw new OfflinePlanError(`offline plan of ${request.stack} did not complete: ${detail}`);
+  }
+  const result = JSON.parse(line.slice(PLAN_MARKER.length)) as PlanChildResult;
+  if (!result.ok) {
+    throw new OfflinePlanError(`offline plan of ${request.stack} failed: ${result.error}`, result.errorName);
+  }
+  return {
+    accountId: target.accountId,
+    stackName: request.stack,
+    resources: result.resources,
+    policies: result.policies,
+    catalogCheck: result.catalog,
+  };
+}
+
+/** Renders the account stack offline instead of deploying it: status `planned`. */
+export class OfflinePlanRunner implements AccountStackRunner {
+  /** Plans by account id, most recent last (for the demo's printout). */
+  readonly plans = new Map<string, OfflinePlan>();
+
+  constructor(
+    private readonly settings: AccountStackSettings,
+    private readonly options: OfflinePlanOptions = {},
+  ) {}
+
+  async deploy(request: AccountStackRequest): Promise<AccountStackResult> {
+    const plan = await planAccountStack(
+      { accountId: request.accountId, tags: request.tags },
+      this.settings,
+      this.options,
+    );
+    this.plans.set(request.accountId, plan);
+    const custom = plan.resources.filter(
+      (r) => !r.type.startsWith("pulumi:providers:") && r.type.startsWith("aws:"),
+    ).length;
+    return {
+      status: "planned",
+      stackName: plan.stackName,
+      summary:
+        `planned offline (no pulumi CLI; nothing deployed): ${custom} AWS resources, ${plan.policies.length} IAM policies, ` +
+        `IAM catalog check passed for ${plan.catalogCheck.actions} actions`,
+    };
+  }
+}

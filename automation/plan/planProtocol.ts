@@ -1,0 +1,43 @@
+/**
+ * The protocol between the offline plan's parent (`offlinePlan.ts`) and its child process (`planChild.ts`).
+ */
+import type { PolicyDocument } from "../../src/policies/document";
+
+/** Marker before the result line (the program may print to stdout too). */
+export const PLAN_MARKER = "@@avm-offline-plan@@";
+
+/** What the parent sends. */
+export interface PlanChildRequest {
+  readonly project: string;
+  readonly stack: string;
+  readonly config: Readonly<Record<string, string>>;
+  readonly secretKeys: readonly string[];
+}
+
+/** One resource of the plan. */
+export interface PlannedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly provider?: string;
+  /** Inputs with secrets masked; policy inputs parsed from JSON. */
+  readonly inputs: Record<string, unknown>;
+  readonly secretInputs: readonly string[];
+}
+
+/** One IAM policy document of the plan. */
+export interface PlannedPolicy {
+  /** `<roleName>/trust` or `<roleName>/<policyName>`. */
+  readonly name: string;
+  readonly resource: string;
+  readonly document: PolicyDocument;
+}
+
+/** What the child writes. */
+export type PlanChildResult =
+  | {
+      readonly ok: true;
+      readonly resources: PlannedResource[];
+      readonly policies: PlannedPolicy[];
+      readonly catalog: { readonly policies: number; readonly actions: number };
+    }
+  | { readonly ok: false; readonly error: string; readonly errorName: string };

@@ -1,0 +1,147 @@
+/**
+ * The offline plan runs the real program (`src/index.ts`) under the mock runtime in a CHILD process, so this
+ * plain unit spec never installs mocks in the shared mocha process.
+ */
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { AutomationConfigError } from "../../../automation/errors";
+import { OfflinePlanError, OfflinePlanRunner, planAccountStack } from "../../../automation/plan/offlinePlan";
+import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
+
+const settings: AccountStackSettings = {
+  managementAccountId: "111122223333",
+  automationAccountId: "444455556666",
+  region: "eu-central-1",
+  externalId: "ext-plan-secret-9",
+};
+
+describe("offline plan", function () {
+  this.timeout(120_000);
+
+  it("renders the account stack's resources and policies, checks the IAM catalog and masks the external id", async () => {
+    const runner = new OfflinePlanRunner(settings);
+    const result = await runner.deploy({
+      accountId: "222233334444",
+      accountName: "team-a",
+      email: "team-a@example.com",
+      requestId: "req-1",
+      tags: { CostCenter: "1234" },
+    });
+    expect(result).to.deep.equal({
+      status: "planned",
+      stackName: "account-222233334444",
+      summary:
+        "planned offline (no pulumi CLI; nothing deployed): 4 AWS resources, 2 IAM policies, IAM catalog check passed for 7 actions",
+    });
+    const plan = runner.plans.get("222233334444");
+    expect(plan?.resources.map((r) => [r.type, r.name, r.provider ?? null])).to.deep.equal([
+      ["pulumi:providers:aws", "managed-account", null],
+      ["avm:access:AccountAccessRole", "access-role", null],
+      ["avm:iam:LeastPrivilegeRole", "access-role", null],
+      ["aws:iam/role:Role", "access-role-role", "managed-account"],
+      [
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "access-role-managed-policies",
+        "managed-account",
+      ],
+      ["aws:iam/rolePolicy:RolePolicy", "access-role-permissions", "managed-account"],
+      ["aws:iam/rolePoliciesExclusive:RolePoliciesExclusive", "access-role-inline-policies", "managed-account"],
+    ]);
+    expect(plan?.resources[0]?.inputs).to.deep.equal({
+      allowedAccountIds: ["222233334444"],
+      assumeRoles: [
+        { roleArn: "arn:aws:iam::222233334444:role/OrganizationAccountAccessRole", sessionName: "meshstack-avm" },
+      ],
+      defaultTags: { tags: { CostCenter: "1234" } },
+      region: "eu-central-1",
+      skipCredentialsValidation: "false",
+      skipRegionValidation: "true",
+    });
+    expect(plan?.policies).to.deep.equal([
+      {
+        name: "MeshstackAccountAccessRole/trust",
+        resource: "access-role-role",
+        document: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "TrustMeshfedService",
+              Effect: "Allow",
+              Principal: { AWS: "arn:aws:iam::111122223333:user/meshfed-service" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "sts:ExternalId": "[secret]" } },
+            },
+          ],
+        },
+      },
+      {
+        name: "MeshstackAccountAccessRole/permissions",
+        resource: "access-role-permissions",
+        document: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ReadRolesAndSamlProviders",
+              Effect: "Allow",
+              Action: ["iam:GetRole", "iam:ListRoles", "iam:ListSAMLProviders", "iam:GetSAMLProvider"],
+              Resource: "*",
+            },
+            {
+              Sid: "UpdateMeshstackSamlProvider",
+              Effect: "Allow",
+              Action: "iam:UpdateSAMLProvider",
+              Resource: "arn:aws:iam::222233334444:saml-provider/meshstack-saml-idp",
+            },
+            {
+              Sid: "InvokeAvmEntryPoint",
+              Effect: "Allow",
+              Action: "lambda:InvokeFunction",
+              Resource: "arn:aws:lambda:eu-central-1:444455556666:function:AVMEntryPoint",
+            },
+          ],
+        },
+      },
+    ]);
+    expect(plan?.catalogCheck).to.deep.equal({ policies: 2, actions: 7 });
+    expect(plan?.resources.find((r) => r.name === "access-role-role")?.secretInputs).to.deep.equal([
+      "assumeRolePolicy",
+    ]);
+    expect(JSON.stringify(plan)).to.not.include("ext-plan-secret-9");
+  });
+
+  it("rejects invalid settings with the program's own message before starting a child", async () => {
+    let error: unknown;
+    try {
+      await planAccountStack(
+        { accountId: "222233334444" },
+        { ...settings, accessRoleName: "OrganizationAccountAccessRole" },
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(AutomationConfigError);
+    expect((error as Error).message).to.equal(
+      "meshstack-avm:accessRoleName must not be OrganizationAccountAccessRole: AWS Organizations creates that admin " +
+        "role in every new account; choose another name (default MeshstackAccountAccessRole)",
+    );
+  });
+
+  it("reports a child that cannot run the program as OfflinePlanError, without the secret", async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), "avm-plan-"));
+    try {
+      let error: unknown;
+      try {
+        await planAccountStack({ accountId: "222233334444" }, settings, { repoRoot: empty, timeoutMs: 60_000 });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(OfflinePlanError);
+      expect((error as Error).message).to.match(/^offline plan of account-222233334444 did not complete: /);
+      expect((error as Error).message).to.not.include("ext-plan-secret-9");
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
