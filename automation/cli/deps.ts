@@ -14,7 +14,8 @@ import type { LedgerSpec } from "./settings";
 import { pulumiOnPath } from "./settings";
 import type { ProgressReporter } from "../progress";
 import type { AutomationLogger } from "../logger";
-import type { AccountStackSettings } from "../stacks/stackConfig";
+import type { AccountStackSettings, AccountStackTarget } from "../stacks/stackConfig";
+import type { OfflinePlan } from "../plan/offlinePlan";
 
 /** Operator settings every account stack needs (see `automation/stacks/stackConfig.ts`). */
 export type StackSettings = AccountStackSettings;
@@ -37,6 +38,8 @@ export interface CliDeps {
   ): Promise<AccountStackRunner>;
   /** The offline planner: renders the account stack under the Pulumi mock runtime (status `planned`). */
   offlineStackRunner(settings: StackSettings): Promise<AccountStackRunner>;
+  /** Plans one account stack offline (resources, policies, IAM catalog check). */
+  planAccountStack(target: AccountStackTarget, settings: StackSettings): Promise<OfflinePlan>;
   /**
    * The Pulumi Deployments runner: token `PULUMI_ACCESS_TOKEN`, organization `AVM_PULUMI_ORGANIZATION`, git
    * source `AVM_PULUMI_REPO_URL` / `AVM_PULUMI_REPO_BRANCH` (default `main`) / `AVM_PULUMI_REPO_DIR`, API
@@ -115,8 +118,13 @@ export function defaultDeps(): CliDeps {
       void progress;
       return new LocalAccountStackRunner(new AccountStacks({ engine, settings }));
     },
-    async offlineStackRunner() {
-      throw new Error("the offline planner is not available yet");
+    async offlineStackRunner(settings) {
+      const { OfflinePlanRunner } = lazy<typeof import("../plan/offlinePlan")>("../plan/offlinePlan");
+      return new OfflinePlanRunner(settings);
+    },
+    async planAccountStack(target, settings) {
+      const { planAccountStack } = lazy<typeof import("../plan/offlinePlan")>("../plan/offlinePlan");
+      return planAccountStack(target, settings);
     },
     async remoteStackRunner(settings, env, logger) {
       const { DeploymentsAccountStackRunner } = lazy<typeof import("../deployments/deploymentsRunner")>(

@@ -91,6 +91,9 @@ export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
 }
 
+/** Errors of invalid operator settings (flags, environment): exit 2 like other usage errors. */
+const CONFIG_ERRORS: ReadonlySet<string> = new Set(["AutomationConfigError", "DeploymentsConfigError"]);
+
 /** Classifies an error into a {@link CliError}. Known project errors (named `...Error`) keep their message. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
@@ -99,6 +102,8 @@ export function toCliError(error: unknown): CliError {
     if (error.name === "RequestValidationError" && Array.isArray(issues)) {
       return new CliValidationError(error.message, issues as { field: string; message: string }[], { cause: error });
     }
+    // Settings read from flags and the environment: a usage error, nothing was done.
+    if (CONFIG_ERRORS.has(error.name)) return new CliUsageError(error.message, { cause: error });
     // Project errors, AWS SDK errors and plain Errors carry user-facing messages; language errors are bugs.
     const internal = ["TypeError", "ReferenceError", "SyntaxError"].includes(error.name);
     const cliError = new CliError(

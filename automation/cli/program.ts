@@ -220,7 +220,8 @@ Example:
       "after",
       `${STACK_ENV_HELP}
 
-Nothing is deployed and no credentials are needed; --management-account-id defaults to 111111111111 for a preview.
+Nothing is deployed and no credentials are needed (the program runs under the Pulumi mock runtime).
+Tags come from the account's ledger record when there is one.
 
 Example:
   $ avm plan 123456789012 --management-account-id 111122223333

@@ -8,6 +8,8 @@ import { run } from "../../../automation/cli/main";
 import type { CliDeps, StackSettings } from "../../../automation/cli/deps";
 import type { CliIo } from "../../../automation/cli/io";
 import type { LedgerSpec } from "../../../automation/cli/settings";
+import type { AccountStackTarget } from "../../../automation/stacks/stackConfig";
+import type { OfflinePlan } from "../../../automation/plan/offlinePlan";
 import type { Ledger } from "../../../src/vending/ledger";
 import { MemoryLedger } from "../../../src/vending/memoryLedger";
 import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../../src/vending/workflowFixtures";
@@ -31,6 +33,8 @@ export class CliHarness {
   };
   /** Settings each runner was created with. */
   readonly runnerSettings: { kind: string; settings: StackSettings }[] = [];
+  /** Offline plans requested. */
+  readonly plans: { target: AccountStackTarget; settings: StackSettings }[] = [];
   /** Ledger specs opened. */
   readonly opened: LedgerSpec[] = [];
   /** Times an Organizations client was requested. */
@@ -77,6 +81,10 @@ export class CliHarness {
         this.runnerSettings.push({ kind: "offline", settings });
         return this.runners.offline;
       },
+      planAccountStack: async (target, settings) => {
+        this.plans.push({ target, settings });
+        return fakePlan(target.accountId);
+      },
       remoteStackRunner: async (settings) => {
         this.runnerSettings.push({ kind: "remote", settings });
         return this.runners.remote;
@@ -108,4 +116,38 @@ export class CliHarness {
   dispose(): void {
     this.mock.restore();
   }
+}
+
+/** A small fixed offline plan for `accountId`. */
+export function fakePlan(accountId: string): OfflinePlan {
+  return {
+    accountId,
+    stackName: `account-${accountId}`,
+    resources: [
+      { type: "pulumi:providers:aws", name: "managed-account", inputs: {}, secretInputs: [] },
+      {
+        type: "aws:iam/role:Role",
+        name: "access-role-role",
+        inputs: { name: "MeshstackAccountAccessRole" },
+        secretInputs: [],
+      },
+    ],
+    policies: [
+      {
+        name: "MeshstackAccountAccessRole/trust",
+        resource: "access-role-role",
+        document: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { AWS: "arn:aws:iam::111122223333:user/meshfed-service" },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        },
+      },
+    ],
+    catalogCheck: { policies: 1, actions: 1 },
+  };
 }
