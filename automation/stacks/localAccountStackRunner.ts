@@ -2,6 +2,7 @@
  * {@link AccountStackRunner} on the local Automation API: `pulumi up` of the account's stack, status `deployed`.
  */
 import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
+import { silentProgress, type ProgressReporter } from "../progress";
 import type { AccountStacks } from "./accountStacks";
 import type { EngineOutputs } from "./engine";
 
@@ -15,10 +16,26 @@ export function maskOutputs(outputs: EngineOutputs): Record<string, unknown> {
 
 /** Deploys account stacks in this process through {@link AccountStacks}. */
 export class LocalAccountStackRunner implements AccountStackRunner {
-  constructor(private readonly stacks: AccountStacks) {}
+  /**
+   * @param stacks the account-stack verbs
+   * @param progress per-stack progress display (default silent); concurrent deploys each get their own line
+   */
+  constructor(
+    private readonly stacks: AccountStacks,
+    private readonly progress: ProgressReporter = silentProgress,
+  ) {}
 
   async deploy(request: AccountStackRequest): Promise<AccountStackResult> {
-    const result = await this.stacks.deploy({ accountId: request.accountId, tags: request.tags });
+    const stackName = `account-${request.accountId}`;
+    this.progress.start(stackName, "up");
+    let result: Awaited<ReturnType<AccountStacks["deploy"]>>;
+    try {
+      result = await this.stacks.deploy({ accountId: request.accountId, tags: request.tags }, this.progress);
+    } catch (error) {
+      this.progress.fail(stackName, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+    this.progress.succeed(stackName, result.summary);
     return {
       status: "deployed",
       stackName: result.stackName,

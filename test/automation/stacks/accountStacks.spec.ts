@@ -1,10 +1,12 @@
 import { expect } from "chai";
 import {
+  AccountStackExistsError,
   AccountStackNotFoundError,
   AutomationConfigError,
   EngineError,
   PulumiCliNotFoundError,
   StackBusyError,
+  classifyEngineError,
 } from "../../../automation/errors";
 import { AccountStacks, formatChanges } from "../../../automation/stacks/accountStacks";
 import { LocalAccountStackRunner } from "../../../automation/stacks/localAccountStackRunner";
@@ -416,5 +418,55 @@ describe("LocalAccountStackRunner", () => {
       summary: "up: 3 create",
     });
     expect(engine.calls[2]?.config?.["meshstack-avm:tags"]).to.deep.equal({ value: { CostCenter: "1234" } });
+  });
+});
+
+describe("LocalAccountStackRunner progress", () => {
+  it("reports start, engine lines and the outcome of each deploy", async () => {
+    const engine = new RecordingEngine();
+    const events: string[] = [];
+    const progress: ProgressReporter = {
+      start: (s, verb) => events.push(`start ${s} ${verb}`),
+      update: (s, line) => events.push(`line ${s} ${line}`),
+      succeed: (s, summary) => events.push(`ok ${s} ${summary}`),
+      fail: (s, message) => events.push(`fail ${s} ${message}`),
+    };
+    const runner = new LocalAccountStackRunner(
+      new AccountStacks({ engine, settings, timing: new RecordingTiming() }),
+      progress,
+    );
+    const request = { accountId: ACCOUNT, accountName: "a", email: "a@example.com", requestId: "r", tags: {} };
+    await runner.deploy(request);
+    engine.failNext("up", () => pulumiCommandError("error: boom\n"));
+    let error: unknown;
+    try {
+      await runner.deploy(request);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(EngineError);
+    expect(events).to.deep.equal([
+      `start ${STACK} up`,
+      `line ${STACK} Updating (account)`,
+      `line ${STACK} + aws:iam:Role created`,
+      `ok ${STACK} up: 3 create`,
+      `start ${STACK} up`,
+      `fail ${STACK} up ${STACK} failed: error: boom`,
+    ]);
+  });
+});
+
+describe("classifyEngineError", () => {
+  it("maps the SDK's classes by operation, keeping the engine message", () => {
+    const exists = pulumiCommandError("error: stack 'account-222233334444' already exists\n");
+    expect(classifyEngineError(exists, STACK, "ensure")).to.be.instanceOf(AccountStackExistsError);
+    // The SDK also calls resource errors mentioning "...stack... already exists" StackAlreadyExistsError.
+    const resource = classifyEngineError(exists, STACK, "up");
+    expect(resource).to.be.instanceOf(EngineError);
+    expect(resource.message).to.equal(`up ${STACK} failed: error: stack 'account-222233334444' already exists`);
+    const plain = classifyEngineError(new TypeError("x is undefined"), STACK, "up");
+    expect(plain).to.be.instanceOf(EngineError);
+    expect(plain.message).to.equal(`up ${STACK} failed: x is undefined`);
+    expect(classifyEngineError(plain, STACK, "other")).to.equal(plain);
   });
 });
