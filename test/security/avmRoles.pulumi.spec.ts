@@ -1,6 +1,6 @@
 /**
  * Security proof of the AVM's own roles AS DEPLOYED by the platform stack: `src/index.ts` runs as the platform stack
- * (with the webhook secret and Pulumi token configured, so every optional grant is present) under the recording
+ * (with the webhook secret, Pulumi token and external id configured, so every optional grant is present) under the recording
  * Pulumi mocks; the trust and permission documents of the entry point, worker, webhook and management vending roles
  * are taken from the registered resources, checked against `buildPlatformPolicies`, and evaluated with iam-simulate.
  *
@@ -39,8 +39,9 @@ const CONFIG = {
   "meshstack-avm:organizationId": ORG,
   "meshstack-avm:webhookSecret": "whsec-0123456789abcdef",
   "meshstack-avm:pulumiAccessToken": "pul-0123456789abcdef",
+  "meshstack-avm:externalId": "ext-0123456789",
 };
-const SECRET_KEYS = ["meshstack-avm:webhookSecret", "meshstack-avm:pulumiAccessToken"];
+const SECRET_KEYS = ["meshstack-avm:webhookSecret", "meshstack-avm:pulumiAccessToken", "meshstack-avm:externalId"];
 
 // Resources of the automation account.
 const A = `${P}:`;
@@ -49,6 +50,7 @@ const WORK_QUEUE = `arn:${A}sqs:${R}:${AUTOMATION}:avm-work`;
 const DLQ = `arn:${A}sqs:${R}:${AUTOMATION}:avm-work-dlq`;
 const WEBHOOK_SECRET = `arn:${A}secretsmanager:${R}:${AUTOMATION}:secret:avm/webhook-secret-AbCdEf`;
 const TOKEN_SECRET = `arn:${A}secretsmanager:${R}:${AUTOMATION}:secret:avm/pulumi-access-token-AbCdEf`;
+const EXTERNAL_ID_SECRET = `arn:${A}secretsmanager:${R}:${AUTOMATION}:secret:avm/external-id-AbCdEf`;
 const logGroup = (fn: string) => `arn:${A}logs:${R}:${AUTOMATION}:log-group:/aws/lambda/${fn}`;
 const logStream = (fn: string) => `${logGroup(fn)}:log-stream:2026/11/25/[$LATEST]0123456789abcdef`;
 const fn = (name: string) => `arn:${A}lambda:${R}:${AUTOMATION}:function:${name}`;
@@ -199,6 +201,7 @@ const ROLES: RoleContract[] = [
       { action: "sqs:DeleteMessage", resource: WORK_QUEUE },
       { action: "secretsmanager:GetSecretValue", resource: WEBHOOK_SECRET },
       { action: "secretsmanager:GetSecretValue", resource: TOKEN_SECRET },
+      { action: "secretsmanager:GetSecretValue", resource: EXTERNAL_ID_SECRET },
     ],
     trustedPrincipals: ["lambda.amazonaws.com"],
     untrustedPrincipals: LAMBDA_UNTRUSTED,
@@ -221,6 +224,7 @@ const ROLES: RoleContract[] = [
         "secretsmanager:GetSecretValue",
         `arn:${A}secretsmanager:${R}:${AUTOMATION}:secret:avm/pulumi-access-token-??????`,
       ],
+      ["secretsmanager:GetSecretValue", `arn:${A}secretsmanager:${R}:${AUTOMATION}:secret:avm/external-id-??????`],
     ],
     allowed: [
       ...logCases("AVMWorker"),
@@ -231,6 +235,7 @@ const ROLES: RoleContract[] = [
       { action: "sqs:SendMessage", resource: WORK_QUEUE, why: "re-enqueue deferred work" },
       assumeVending,
       { action: "secretsmanager:GetSecretValue", resource: TOKEN_SECRET },
+      { action: "secretsmanager:GetSecretValue", resource: EXTERNAL_ID_SECRET },
     ],
     denied: [
       ...commonDenials("AVMWorker"),
@@ -286,6 +291,7 @@ const ROLES: RoleContract[] = [
       { action: "dynamodb:DeleteItem", resource: LEDGER },
       { action: "sqs:ReceiveMessage", resource: WORK_QUEUE },
       { action: "secretsmanager:GetSecretValue", resource: TOKEN_SECRET, why: "the Pulumi token" },
+      { action: "secretsmanager:GetSecretValue", resource: EXTERNAL_ID_SECRET, why: "the external id" },
       { action: "secretsmanager:PutSecretValue", resource: WEBHOOK_SECRET, why: "rotating its own secret" },
     ],
     trustedPrincipals: ["lambda.amazonaws.com"],
