@@ -67,21 +67,25 @@ function parseArgs(argv: string[]): Options {
 interface AwsTally {
   ms: number;
   calls: number;
+  /** Calls made through the Organizations client (the rest went to DynamoDB). */
+  organizationsCalls: number;
   inFlight: number;
   since: number;
 }
 
-const newTally = (): AwsTally => ({ ms: 0, calls: 0, inFlight: 0, since: 0 });
+const newTally = (): AwsTally => ({ ms: 0, calls: 0, organizationsCalls: 0, inFlight: 0, since: 0 });
 
 const tallies = new AsyncLocalStorage<AwsTally>();
 
 /** Adds a middleware that accounts each call (SDK serialisation, HTTP, parsing) to the current tally. */
 function timeAwsCalls(client: OrganizationsClient | DynamoDBClient): void {
+  const organizations = client instanceof OrganizationsClient;
   (client.middlewareStack as { add: (mw: unknown, options: unknown) => void }).add(
     (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
       const tally = tallies.getStore();
       if (tally) {
         tally.calls += 1;
+        if (organizations) tally.organizationsCalls += 1;
         if (tally.inFlight++ === 0) tally.since = performance.now();
       }
       try {
@@ -202,7 +206,7 @@ async function main(): Promise<void> {
         `node ${process.version}, account stack step = no-op (planned)`,
     );
     console.log(
-      "       N   wall s  acct/s  calls/acct  total ms/acct  AWS ms/acct  orch ms/acct  orch p50  orch p95  succeeded",
+      "       N   wall s  acct/s  calls/acct (orgs)  total ms/acct  AWS ms/acct  orch ms/acct  orch p50  orch p95  succeeded",
     );
     for (const n of options.sizes) {
       const result = await runOnce(moto, n, options);
@@ -214,6 +218,7 @@ async function main(): Promise<void> {
           fmt(result.wallMs / 1000, 2),
           fmt(n / (result.wallMs / 1000), 1),
           fmt(mean(result.perAccount.map((a) => a.aws.calls)), 1).padStart(11),
+          ` (${fmt(mean(result.perAccount.map((a) => a.aws.organizationsCalls)), 1).trim()})`.padEnd(7),
           fmt(mean(result.perAccount.map((a) => a.totalMs))).padStart(14),
           fmt(mean(result.perAccount.map((a) => a.aws.ms))).padStart(12),
           fmt(mean(orchestration)).padStart(13),
