@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   AccountStackRunnerNotConfiguredError,
@@ -23,7 +23,11 @@ const env = {
 const request = { accountId: "222233334444", accountName: "a", email: "a@example.com", requestId: "r-1", tags: {} };
 
 describe("createLambdaAccountStackRunner (worker Lambda -> Pulumi Deployments)", () => {
-  const sm = mockClient(SecretsManagerClient);
+  // Created per suite (not at collection time) so suites in one process do not restore each other's stubs.
+  let sm: AwsClientStub<SecretsManagerClient>;
+  before(() => {
+    sm = mockClient(SecretsManagerClient);
+  });
   let cloud: FakePulumiCloud;
   let baseUrl: string;
   beforeEach(async () => {

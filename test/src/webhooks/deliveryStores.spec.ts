@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
 import { DELIVERY_KEY_PREFIX, DynamoDeliveryStore } from "../../../src/webhooks/dynamoDeliveryStore";
@@ -54,7 +54,11 @@ describe("MemoryDeliveryStore", () => {
 });
 
 describe("DynamoDeliveryStore", () => {
-  const ddb = mockClient(DynamoDBClient);
+  // Created per suite (not at collection time) so suites in one process do not restore each other's stubs.
+  let ddb: AwsClientStub<DynamoDBClient>;
+  before(() => {
+    ddb = mockClient(DynamoDBClient);
+  });
   afterEach(() => ddb.reset());
   after(() => ddb.restore());
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { LambdaFunctionURLEvent } from "aws-lambda";
 import { createWebhookHandler, secretsManagerSecret } from "../../../src/lambda/webhook";
@@ -112,7 +112,11 @@ describe("Lambda webhook host", () => {
   });
 
   describe("secretsManagerSecret", () => {
-    const sm = mockClient(SecretsManagerClient);
+    // Created per suite (not at collection time) so suites in one process do not restore each other's stubs.
+    let sm: AwsClientStub<SecretsManagerClient>;
+    before(() => {
+      sm = mockClient(SecretsManagerClient);
+    });
     afterEach(() => sm.reset());
     after(() => sm.restore());
 
