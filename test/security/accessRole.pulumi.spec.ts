@@ -329,7 +329,7 @@ for (const scenario of SCENARIOS) {
 
     describe("trust", () => {
       const ext = scenario.externalId;
-      const withExt = ext === undefined ? {} : { "sts:ExternalId": ext };
+      const withExt: Record<string, string> = ext === undefined ? {} : { "sts:ExternalId": ext };
       for (const principal of [scenario.principal, ...scenario.principalSessions]) {
         it(`lets ${principal} assume the role${ext ? " with the external id" : ""}`, async () => {
           expect(await assumeRoleDecision({ principal, roleArn, trustPolicy: trust, context: withExt })).to.equal(
