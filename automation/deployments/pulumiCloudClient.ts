@@ -99,7 +99,16 @@ export class PulumiCloudClient {
         throw lastError;
       }
       if ((status >= 200 && status < 300) || accept.includes(status)) {
-        return { status, body: (text === "" ? undefined : JSON.parse(text)) as T };
+        try {
+          return { status, body: (text === "" ? {} : JSON.parse(text)) as T };
+        } catch {
+          throw new PulumiCloudApiError(
+            `${method} ${path}: HTTP ${status} with a body that is not JSON: ${redact(text.slice(0, 200), this.token)}`,
+            status,
+            method,
+            path,
+          );
+        }
       }
       const detail = redact(messageOf(text), this.token);
       if (RETRYABLE(status) && attempt < this.maxAttempts) {

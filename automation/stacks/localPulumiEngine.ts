@@ -64,7 +64,7 @@ export class LocalPulumiEngine implements PulumiEngine {
 
   private envVars(): Record<string, string> {
     // Only non-secret settings are passed explicitly; the passphrase is inherited from the process environment.
-    return { PULUMI_BACKEND_URL: this.settings.backendUrl, PULUMI_SKIP_UPDATE_CHECKS: "true" };
+    return { PULUMI_BACKEND_URL: this.settings.backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true" };
   }
 
   private stackHome(stackName: string): string {

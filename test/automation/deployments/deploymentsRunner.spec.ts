@@ -273,3 +273,34 @@ describe("DeploymentsAccountStackRunner", () => {
     expect(shellQuote("a'b $(x)")).to.equal("'a'\\''b $(x)'");
   });
 });
+
+describe("PulumiCloudClient", () => {
+  it("reports a 2xx body that is not JSON clearly, without the token", async () => {
+    const { createServer } = await import("node:http");
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<html>proxy login for ${TOKEN}</html>`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const client = new PulumiCloudClient({
+        token: TOKEN,
+        baseUrl: `http://127.0.0.1:${port}`,
+        timing: new RecordingTiming(),
+      });
+      let error: unknown;
+      try {
+        await client.request("GET", "/api/user");
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(PulumiCloudApiError);
+      expect((error as Error).message).to.equal(
+        "GET /api/user: HTTP 200 with a body that is not JSON: <html>proxy login for [redacted]</html>",
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
