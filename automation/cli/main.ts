@@ -64,11 +64,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   return run(argv, io);
 }
 
+let silenced = false;
+
 /**
- * `node:sqlite` (the embedded ledger) prints an ExperimentalWarning on first load; the CLI promises one
+ * Idempotent per process. `node:sqlite` (the embedded ledger) prints an ExperimentalWarning on first load; the CLI promises one
  * line on stderr per error, so that one warning is dropped. Every other warning still prints.
  */
-function silenceSqliteWarning(): void {
+export function silenceSqliteWarning(): void {
+  if (silenced) return;
+  silenced = true;
   const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
   process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
     const first = rest[0];
