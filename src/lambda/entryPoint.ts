@@ -16,7 +16,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import { acceptRequest, type IntakeDeps } from "../vending/intake";
+import { acceptRequest, IntakeEnqueueError, type IntakeDeps } from "../vending/intake";
 import { DynamoLedger } from "../vending/dynamoLedger";
 import { RequestValidationError, type RequestIssue } from "../vending/requests";
 import { SqsWorkQueue } from "../vending/sqsWorkQueue";
@@ -96,6 +96,7 @@ export function createEntryPointHandler(deps?: EntryPointDeps | (() => EntryPoin
         return { error: { message: error.message, issues: error.issues } };
       }
       logger.error("request could not be recorded or enqueued", {
+        ...(error instanceof IntakeEnqueueError ? { requestId: error.requestId } : {}),
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       });
       throw error;

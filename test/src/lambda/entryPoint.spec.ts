@@ -163,6 +163,7 @@ describe("AVMEntryPoint handler", () => {
     expect(lines[0]).to.deep.include({ requestId: "gen-1", reason: "AccessDenied: sqs:SendMessage" });
     expect(lines[1]).to.deep.include({
       function_request_id: "lambda-req-1",
+      requestId: "gen-1",
       error: "IntakeEnqueueError: request gen-1 was recorded but could not be enqueued: AccessDenied: sqs:SendMessage",
     });
   });
