@@ -419,3 +419,42 @@ describe("WebhookReceiver", () => {
     });
   });
 });
+
+describe("WebhookReceiver under generated deliveries", () => {
+  it("never throws and answers every delivery with a known status and a message", async () => {
+    const fc = await import("fast-check");
+    const { receiver, ledger } = setup();
+    await seed(ledger, "BOOTSTRAPPING");
+    const payload = fc.oneof(
+      fc.json(),
+      fc.string(),
+      fc.record({
+        projectName: fc.oneof(fc.constant("meshstack-avm"), fc.string()),
+        stackName: fc.oneof(fc.constant(`account-${ACCOUNT}`), fc.string()),
+        operation: fc.oneof(fc.constantFrom("update", "destroy", "preview"), fc.integer()),
+        status: fc.constantFrom("running", "succeeded", "failed", "skipped", "not-started"),
+        kind: fc.constantFrom("update", "refresh"),
+        result: fc.constantFrom("succeeded", "failed", "in-progress"),
+        version: fc.oneof(fc.integer(), fc.string()),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        payload,
+        fc.constantFrom("stack_update", "deployment", "ping", "stack", "", "DEPLOYMENT"),
+        fc.oneof(fc.uuid(), fc.string()),
+        fc.boolean(),
+        async (body, kind, id, sign) => {
+          const raw = Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+          const headers: Record<string, string> = { "pulumi-webhook-kind": kind, "pulumi-webhook-id": id };
+          if (sign) headers["pulumi-webhook-signature"] = computeSignature(SECRET, raw);
+          const response = await receiver.handle({ method: "POST", headers, body: raw });
+          expect([200, 400, 401, 500]).to.include(response.statusCode);
+          expect(response.body.message).to.be.a("string").and.not.equal("");
+          if (!sign) expect(response.statusCode).to.equal(401);
+        },
+      ),
+      { numRuns: 500, seed: 4242 },
+    );
+  });
+});
