@@ -28,7 +28,7 @@ import { run, silenceSqliteWarning } from "./cli/main";
 import type { CliIo, CliOutput } from "./cli/io";
 import type { VendJson } from "./cli/commands/vend";
 import type { InvokeJson } from "./cli/commands/invoke";
-import { pulumiOnPath } from "./cli/settings";
+import { pulumiOnPath, runnerSetting } from "./cli/settings";
 import { createOrganizationWithOu, localClientConfig, startMoto, type MotoServer } from "./localAws";
 
 /** Options of {@link runDemo}. */
@@ -126,7 +126,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     const organization = await createOrganizationWithOu(moto.endpoint, "Workloads");
     dir = mkdtempSync(path.join(tmpdir(), "avm-demo-"));
     const ledger = path.join(dir, "ledger.sqlite");
-    const local = pulumiOnPath(process.env);
+    // AVM_STACK_RUNNER=offline forces the offline plan even where pulumi is installed (the CLI honours it too).
+    const runner = runnerSetting(undefined, process.env);
+    const local = runner === "local" || (runner === "auto" && pulumiOnPath(process.env));
+    if (runner === "remote") throw new Error("the demo runs account stacks locally: unset AVM_STACK_RUNNER=remote");
     // The standard SDK chain, pointed at moto: the CLI below runs exactly as an operator would run it.
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, {
