@@ -122,7 +122,7 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
     return this.toResult(outcome);
   }
 
-  /** `destroy` of the account stack's resources (the stack itself stays; remove it in Pulumi Cloud). */
+  /** `destroy` of the account stack's resources; Pulumi Cloud then removes the stack (`deleteAfterDestroy`). */
   async destroy(accountId: string): Promise<AccountStackResult> {
     return this.toResult(await this.run({ accountId }, "destroy"));
   }
@@ -235,7 +235,12 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
       const response = await this.options.client.request<CreatedDeployment & { message?: string }>(
         "POST",
         `${this.stackPath(stackName)}/deployments`,
-        { operation, inheritSettings: true },
+        {
+          operation,
+          inheritSettings: true,
+          // Like the local destroy: remove the (empty) stack once its resources are gone.
+          ...(operation === "destroy" ? { operationContext: { options: { deleteAfterDestroy: true } } } : {}),
+        },
         [409],
       );
       if (response.status !== 409) return response.body;

@@ -10,7 +10,7 @@
  * up front, so parallel operations never download the same plugin concurrently. Each stack's config lives in
  * its own `Pulumi.<stack>.yaml`.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
 import {
   LocalWorkspace,
@@ -191,6 +191,8 @@ export class LocalPulumiEngine implements PulumiEngine {
     const stack = await this.existing(stackName);
     await stack.workspace.removeStack(stackName);
     this.stacks.delete(stackName);
+    // The stack's private Pulumi home (workspace file, plugin symlink) is no longer needed.
+    rmSync(path.join(this.settings.stackHomesDir, stackName), { recursive: true, force: true });
   }
 
   async listStacks(): Promise<EngineStackSummary[]> {

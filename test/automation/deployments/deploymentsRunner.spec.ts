@@ -189,6 +189,7 @@ describe("DeploymentsAccountStackRunner", () => {
     ).to.deep.equal({
       operation: "destroy",
       inheritSettings: true,
+      operationContext: { options: { deleteAfterDestroy: true } },
     });
   });
 

@@ -21,6 +21,7 @@ describe("LocalPulumiEngine against the real pulumi CLI", function () {
   this.timeout(180_000);
   let root: string;
   let stacks: AccountStacks;
+  let savedPassphrase: string | undefined;
 
   before(function () {
     if (!pulumiOnPath()) {
@@ -48,6 +49,7 @@ describe("LocalPulumiEngine against the real pulumi CLI", function () {
       { PULUMI_CONFIG_PASSPHRASE: "test-passphrase", PULUMI_HOME: path.join(root, "home") },
       project,
     );
+    savedPassphrase = process.env.PULUMI_CONFIG_PASSPHRASE;
     process.env.PULUMI_CONFIG_PASSPHRASE = "test-passphrase";
     stacks = new AccountStacks({
       engine: new LocalPulumiEngine(settings),
@@ -62,6 +64,8 @@ describe("LocalPulumiEngine against the real pulumi CLI", function () {
 
   after(() => {
     if (root) rmSync(root, { recursive: true, force: true });
+    if (savedPassphrase === undefined) delete process.env.PULUMI_CONFIG_PASSPHRASE;
+    else process.env.PULUMI_CONFIG_PASSPHRASE = savedPassphrase;
   });
 
   it("deploys three account stacks in parallel and reads their outputs back", async () => {
