@@ -74,7 +74,13 @@ export class LocalPulumiEngine implements PulumiEngine {
     mkdirSync(sharedPlugins, { recursive: true });
     const link = (name: string, target: string): void => {
       const at = path.join(home, name);
-      if (!existsSync(at) && existsSync(target)) symlinkSync(target, at);
+      if (existsSync(at) || !existsSync(target)) return;
+      try {
+        symlinkSync(target, at);
+      } catch (error) {
+        // Another operation on the same stack linked it first.
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
     };
     link("plugins", sharedPlugins);
     link("credentials.json", path.join(this.settings.sharedPulumiHome, "credentials.json"));
