@@ -255,6 +255,7 @@ Example:
     .description("receive Pulumi Cloud webhooks locally and move ledger records")
     .option("--port <port>", "port to listen on (0 = any free port)", port, 8787)
     .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--process", "finish requests whose stack deployment succeeded (completion tags; needs AWS credentials)")
     .addHelpText(
       "after",
       `

@@ -49,9 +49,33 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   await withLedger(ctx, async (ledger) => {
     const queue = new InProcessWorkQueue();
     const logger = stderrLogger(ctx);
+    const recorder = new LedgerStackOutcomeRecorder({ ledger, queue, timing: ctx.deps.timing });
+    // With --process, requests the recorder re-enqueued (COMPLETING) are finished here, one drain at a time.
+    let draining = Promise.resolve();
+    let finish: ((email: string) => Promise<unknown>) | undefined;
+    if (options.process === true) {
+      const local = await openLocalWorkflow(ctx, ledger, { withoutStacks: true });
+      finish = (email) => local.workflow.processRequest(email);
+    }
+    const kick = (): void => {
+      if (!finish || queue.size === 0) return;
+      const process = finish;
+      draining = draining.then(async () => {
+        await queue.drain(async (item) => void (await process(item.email)), {
+          onDeadLetter: (item, error) =>
+            logger.error("could not finish request", { requestId: item.requestId, error: String(error) }),
+        });
+      });
+    };
     const receiver = new WebhookReceiver({
       ...(signed ? { secret } : {}),
-      recorder: new LedgerStackOutcomeRecorder({ ledger, queue, timing: ctx.deps.timing }),
+      recorder: {
+        record: async (accountId, outcome) => {
+          const result = await recorder.record(accountId, outcome);
+          kick();
+          return result;
+        },
+      },
       deliveries: new MemoryDeliveryStore(),
       timing: ctx.deps.timing,
       logger,
@@ -62,28 +86,13 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
         `avm: warning: ${CLI_ENV.webhookSecret} is not set: deliveries are accepted unsigned (local testing only)\n`,
       );
     }
-    if (ctx.out.json)
+    if (ctx.out.json) {
       ctx.io.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, signed } satisfies ServeJson)}\n`);
-    else ctx.out.text(`listening on ${server.url} (${signed ? "signed deliveries only" : "UNSIGNED"}; Ctrl-C to stop)`);
-    let draining = Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    if (options.process === true) {
-      const local = await openLocalWorkflow(ctx, ledger, { withoutStacks: true });
-      timer = setInterval(() => {
-        if (queue.size === 0) return;
-        draining = draining.then(() =>
-          queue
-            .drain(async (item) => void (await local.workflow.processRequest(item.email)), {
-              onDeadLetter: (item, error) =>
-                logger.error("could not finish request", { requestId: item.requestId, error: String(error) }),
-            })
-            .then(() => undefined),
-        );
-      }, 250);
+    } else {
+      ctx.out.text(`listening on ${server.url} (${signed ? "signed deliveries only" : "UNSIGNED"}; Ctrl-C to stop)`);
     }
     const signal = await (ctx.io.interrupted ?? new Promise<string>(() => undefined));
     ctx.out.progress(`stopping (${signal})`);
-    if (timer) clearInterval(timer);
     await server.stop();
     await draining;
   });

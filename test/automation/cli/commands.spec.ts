@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { request } from "node:http";
+import { createHmac } from "node:crypto";
 import { Readable } from "node:stream";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -101,6 +102,15 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       );
       expect(r.stdout).to.include("completion  ProductName=ws-a, Stage=dev\n");
       expect(r.stdout).to.include("stack     account-100000000000: planned (account-100000000000 planned)\n");
+    });
+
+    it("draws one live progress line per request when stderr is a terminal", async () => {
+      let stderr = "";
+      const r = await h.run(VEND, { stderr: { write: (s: string) => (stderr += s), isTTY: true, columns: 200 } });
+      expect(r.code).to.equal(0);
+      expect(stderr).to.include("\x1b[2K… team-a@example.com CREATING creating account\n");
+      expect(stderr).to.include("\x1b[1A\x1b[2K… team-a@example.com MOVING account 100000000000 created\n");
+      expect(stderr.endsWith("\x1b[1A\x1b[2K✔ team-a@example.com SUCCEEDED account 100000000000\n")).to.equal(true);
     });
 
     it("uses the local Automation API runner when pulumi is on PATH, and the organization's management account", async () => {
@@ -600,6 +610,77 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         /^listening on http:\/\/127\.0\.0\.1:\d+\/webhooks\/pulumi \(signed deliveries only; Ctrl-C to stop\)\n/,
       );
       expect(out).to.not.include("s3cr3t-value");
+    });
+
+    it("with --process, finishes a request whose queued remote deployment a signed webhook reports", async () => {
+      const vend = await h.run([...VEND, "--runner", "remote", "--json", "-q"]);
+      expect(vend.code, vend.stderr).to.equal(0);
+      expect(JSON.parse(vend.stdout)).to.deep.include({ outcome: "waiting", reason: "account-100000000000 queued" });
+      expect((await h.ledger.get("team-a@example.com"))!.state).to.equal("BOOTSTRAPPING");
+
+      let stop!: (signal: string) => void;
+      const interrupted = new Promise<string>((resolve) => (stop = resolve));
+      let stdout = "";
+      let stderr = "";
+      const secret = "whsec-test";
+      const running = run(
+        ["serve", "--port", "0", "--json", "--process"],
+        {
+          stdout: { write: (s: string) => (stdout += s) },
+          stderr: { write: (s: string) => (stderr += s) },
+          stdin: "",
+          env: { AVM_WEBHOOK_SECRET: secret },
+          cwd: "/tmp",
+          interrupted,
+        },
+        h.deps(),
+      );
+      while (!stdout.includes("\n")) await new Promise((resolve) => setTimeout(resolve, 5));
+      const { url, signed } = JSON.parse(stdout);
+      expect(signed).to.equal(true);
+      const body = JSON.stringify({
+        projectName: "meshstack-avm",
+        stackName: "acme/meshstack-avm/account-100000000000",
+        kind: "update",
+        result: "succeeded",
+        updateUrl: "https://app.pulumi.com/acme/meshstack-avm/account-100000000000/updates/1",
+      });
+      const post = (signature: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            url,
+            {
+              method: "POST",
+              headers: {
+                "pulumi-webhook-kind": "stack_update",
+                "pulumi-webhook-id": "delivery-1",
+                "pulumi-webhook-signature": signature,
+                "content-type": "application/json",
+              },
+            },
+            (res) => {
+              res.resume();
+              res.on("end", () => resolve(res.statusCode!));
+            },
+          );
+          req.on("error", reject);
+          req.end(body);
+        });
+      expect(await post("0".repeat(64))).to.equal(401);
+      expect(await post(createHmac("sha256", secret).update(body).digest("hex"))).to.equal(200);
+      for (let i = 0; i < 200 && (await h.ledger.get("team-a@example.com"))!.state !== "SUCCEEDED"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      stop("SIGINT");
+      expect(await running).to.equal(0);
+      const record = (await h.ledger.get("team-a@example.com"))!;
+      expect(record.history.slice(-2).map((e) => e.state)).to.deep.equal(["COMPLETING", "SUCCEEDED"]);
+      expect(h.org.accounts.get("100000000000")!.tags).to.deep.equal({
+        CostCenter: "1234",
+        ProductName: "ws-a",
+        Stage: "dev",
+      });
+      expect(stderr).to.not.include(secret);
     });
 
     it("rejects a malformed port", async () => {
