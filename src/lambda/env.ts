@@ -36,6 +36,8 @@ export const ENV = {
   accessRoleName: "AVM_ACCESS_ROLE_NAME",
   /** Principal ARN the access role trusts (program default when unset). */
   meshfedServicePrincipalArn: "AVM_MESHFED_SERVICE_PRINCIPAL_ARN",
+  /** Name of the SAML provider meshStack maintains, written into account stacks (program default when unset). */
+  samlProviderName: "AVM_SAML_PROVIDER_NAME",
   /** ARN of the Secrets Manager secret holding the access role's `sts:ExternalId`, when one is used. */
   externalIdSecretArn: "AVM_EXTERNAL_ID_SECRET_ARN",
   /** Powertools service name for structured logs. */

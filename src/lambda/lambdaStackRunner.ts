@@ -8,7 +8,7 @@
  *   `AVM_PULUMI_REPO_URL`, optional `AVM_PULUMI_REPO_BRANCH` (default `main`) and `AVM_PULUMI_REPO_DIR`;
  * - stack config: the management account id from `AVM_MANAGEMENT_ROLE_ARN`, the automation account id from
  *   `AVM_QUEUE_URL`, the region from `AWS_REGION`, `AVM_BOOTSTRAP_ROLE_NAME`, optional `AVM_ACCESS_ROLE_NAME`,
- *   `AVM_MESHFED_SERVICE_PRINCIPAL_ARN` and `AVM_EXTERNAL_ID_SECRET_ARN` (Secrets Manager).
+ *   `AVM_MESHFED_SERVICE_PRINCIPAL_ARN`, `AVM_SAML_PROVIDER_NAME` and `AVM_EXTERNAL_ID_SECRET_ARN` (Secrets Manager).
  * Without the organization or token the runner fails clearly, so a vend stops at BOOTSTRAPPING with a readable
  * reason.
  */
@@ -67,6 +67,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): AccountStackSettings {
   const bootstrapRoleName = optional(ENV.bootstrapRoleName);
   const accessRoleName = optional(ENV.accessRoleName);
   const meshfedServicePrincipalArn = optional(ENV.meshfedServicePrincipalArn);
+  const samlProviderName = optional(ENV.samlProviderName);
   return {
     managementAccountId,
     automationAccountId,
@@ -74,6 +75,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): AccountStackSettings {
     ...(bootstrapRoleName ? { bootstrapRoleName } : {}),
     ...(accessRoleName ? { accessRoleName } : {}),
     ...(meshfedServicePrincipalArn ? { meshfedServicePrincipalArn } : {}),
+    ...(samlProviderName ? { samlProviderName } : {}),
   };
 }
 

@@ -87,6 +87,16 @@ describe("createLambdaAccountStackRunner (worker Lambda -> Pulumi Deployments)",
       region: "eu-central-1",
       bootstrapRoleName: "OrganizationAccountAccessRole",
     });
+    expect(
+      settingsFromEnv({ ...env, AVM_SAML_PROVIDER_NAME: "corp-idp", AVM_ACCESS_ROLE_NAME: "MeshAccess" }),
+    ).to.deep.equal({
+      managementAccountId: "111122223333",
+      automationAccountId: "444455556666",
+      region: "eu-central-1",
+      bootstrapRoleName: "OrganizationAccountAccessRole",
+      accessRoleName: "MeshAccess",
+      samlProviderName: "corp-idp",
+    });
     expect(() => settingsFromEnv({ ...env, AVM_QUEUE_URL: "avm-work" })).to.throw(
       'AVM_QUEUE_URL must be an SQS queue URL, got "avm-work"',
     );
