@@ -72,6 +72,7 @@ export class PulumiCloudClient {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let status: number;
       let text: string;
+      let retryAfterMs: number | undefined;
       try {
         const response = await fetch(`${this.baseUrl}${path}`, {
           method,
@@ -85,6 +86,7 @@ export class PulumiCloudClient {
         });
         status = response.status;
         text = await response.text();
+        retryAfterMs = retryAfter(response.headers.get("retry-after"));
       } catch (error) {
         lastError = new PulumiCloudApiError(
           `${method} ${path}: network error: ${redact(error instanceof Error ? error.message : String(error), this.token)}`,
@@ -113,7 +115,7 @@ export class PulumiCloudClient {
       const detail = redact(messageOf(text), this.token);
       if (RETRYABLE(status) && attempt < this.maxAttempts) {
         lastError = new PulumiCloudApiError(`${method} ${path}: HTTP ${status}: ${detail}`, status, method, path);
-        await this.backoff(attempt);
+        await this.backoff(attempt, retryAfterMs);
         continue;
       }
       if (status === 401 || status === 403) {
@@ -130,10 +132,18 @@ export class PulumiCloudClient {
     throw lastError;
   }
 
-  private async backoff(attempt: number): Promise<void> {
+  /** Jittered exponential backoff; a server's `Retry-After` (capped at 60 s) wins when longer. */
+  private async backoff(attempt: number, retryAfterMs?: number): Promise<void> {
     const cap = Math.min(20_000, this.baseDelayMs * 2 ** (attempt - 1));
-    await this.timing.sleep(Math.round(cap / 2 + (cap / 2) * this.timing.random()));
+    const jittered = Math.round(cap / 2 + (cap / 2) * this.timing.random());
+    await this.timing.sleep(Math.max(jittered, Math.min(retryAfterMs ?? 0, 60_000)));
   }
+}
+
+/** `Retry-After` in ms (delta-seconds form only), or undefined. */
+function retryAfter(header: string | null): number | undefined {
+  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
 }
 
 /** The `message` of a Pulumi error body (`{"code":409,"message":"..."}`), else the text itself, shortened. */

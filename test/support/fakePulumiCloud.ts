@@ -36,7 +36,8 @@ export class FakePulumiCloud {
   /** Answer create-deployment with 409 while another deployment of the stack is active. */
   conflictWhileActive = false;
   /** Failures to inject: path substring -> list of statuses answered before the real handler. */
-  readonly inject: Array<{ method: string; pathIncludes: string; status: number; times: number }> = [];
+  readonly inject: Array<{ method: string; pathIncludes: string; status: number; times: number; retryAfter?: string }> =
+    [];
   private server: Server | undefined;
   private version = 0;
 
@@ -53,9 +54,9 @@ export class FakePulumiCloud {
         const path = req.url ?? "/";
         const method = req.method ?? "GET";
         this.requests.push({ method, path, authorization: req.headers.authorization, body });
-        const [status, payload] = this.route(method, path, req.headers.authorization, body);
+        const [status, payload, extraHeaders] = this.route(method, path, req.headers.authorization, body);
         const out = JSON.stringify(payload);
-        res.writeHead(status, { "content-type": "application/json" });
+        res.writeHead(status, { "content-type": "application/json", ...extraHeaders });
         res.end(out);
       });
     });
@@ -89,13 +90,22 @@ export class FakePulumiCloud {
     return deployment;
   }
 
-  private route(method: string, path: string, auth: string | undefined, body: unknown): [number, unknown] {
+  private route(
+    method: string,
+    path: string,
+    auth: string | undefined,
+    body: unknown,
+  ): [number, unknown] | [number, unknown, Record<string, string>] {
     if (auth !== `token ${this.token}`)
       return [401, { code: 401, message: "Unauthorized: No credentials provided or are invalid." }];
     const injected = this.inject.find((i) => i.method === method && path.includes(i.pathIncludes) && i.times > 0);
     if (injected) {
       injected.times--;
-      return [injected.status, { code: injected.status, message: `injected ${injected.status}` }];
+      return [
+        injected.status,
+        { code: injected.status, message: `injected ${injected.status}` },
+        injected.retryAfter === undefined ? {} : { "retry-after": injected.retryAfter },
+      ];
     }
     const parts = path.split("?")[0]?.split("/").filter(Boolean) ?? [];
     // parts: api stacks org project [stack [deployments [settings | id]]]

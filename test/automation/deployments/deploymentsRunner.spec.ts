@@ -216,6 +216,18 @@ describe("DeploymentsAccountStackRunner", () => {
     expect(timing.sleeps).to.deep.equal([75, 150, 5000, 5000]);
   });
 
+  it("honours Retry-After on 429", async () => {
+    cloud.inject.push({
+      method: "POST",
+      pathIncludes: "/deployments/settings",
+      status: 429,
+      times: 1,
+      retryAfter: "7",
+    });
+    expect((await runner().deploy(request)).status).to.equal("deployed");
+    expect(timing.sleeps).to.deep.equal([7000, 5000, 5000]);
+  });
+
   it("gives up on persistent 5xx with the status and attempts in the message", async () => {
     cloud.inject.push({ method: "POST", pathIncludes: "/deployments/settings", status: 500, times: 10 });
     let error: unknown;
