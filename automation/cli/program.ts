@@ -181,7 +181,7 @@ Example:
 
   program
     .command("list")
-    .description("list ledger records, newest first")
+    .description("list ledger records, oldest first")
     .option("--state <states>", "only these states, comma-separated (e.g. FAILED or CREATING,MOVING)")
     .option("--limit <n>", "at most n records", positiveInt("--limit"))
     .addHelpText("after", `\nExample:\n  $ avm list --state FAILED\n  $ avm list --json --limit 20`)

@@ -1,4 +1,4 @@
-/** `avm list`: ledger records, newest first, optionally filtered by state. Reads the ledger only. */
+/** `avm list`: ledger records, oldest first, optionally filtered by state. Reads the ledger only. */
 import type { RequestState } from "../../../src/vending/ledger";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
