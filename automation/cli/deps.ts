@@ -9,6 +9,7 @@
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { Ledger } from "../../src/vending/ledger";
 import type { AccountStackRunner } from "../../src/vending/accountStackRunner";
+import { InProcessCreateSlots, type CreateSlots } from "../../src/vending/createSlots";
 import { realTiming, type Timing } from "../../src/shared/timing";
 import type { LedgerSpec } from "./settings";
 import { pulumiOnPath } from "./settings";
@@ -24,6 +25,11 @@ export type StackSettings = AccountStackSettings;
 export interface CliDeps {
   /** Opens the ledger (SQLite file or DynamoDB table). The caller closes it. */
   openLedger(spec: LedgerSpec): Promise<Ledger>;
+  /**
+   * The CreateAccount concurrency cap shared by everyone using the same ledger: in-process for SQLite (one
+   * CLI process), lease items in the ledger table for DynamoDB (shared with the deployed workers).
+   */
+  createSlots(spec: LedgerSpec, now: () => Date): CreateSlots;
   /** An Organizations client with management-account credentials (standard chain). */
   organizationsClient(env: Readonly<Record<string, string | undefined>>): OrganizationsClient;
   /** Waits, clock and jitter of the workflow. */
@@ -96,6 +102,15 @@ export function defaultDeps(): CliDeps {
           client.destroy();
         },
       };
+    },
+    createSlots(spec, now) {
+      if (spec.kind === "sqlite") return new InProcessCreateSlots({ now });
+      const { DynamoDBClient } = lazy<typeof import("@aws-sdk/client-dynamodb")>("@aws-sdk/client-dynamodb");
+      const { DynamoCreateSlots } = lazy<typeof import("../../src/vending/dynamoCreateSlots")>(
+        "../../src/vending/dynamoCreateSlots",
+      );
+      const client = new DynamoDBClient(spec.region !== undefined ? { region: spec.region } : {});
+      return new DynamoCreateSlots({ client, tableName: spec.table, now });
     },
     organizationsClient() {
       const { OrganizationsClient } = lazy<typeof import("@aws-sdk/client-organizations")>(

@@ -4,7 +4,6 @@
  * the account-stack settings resolved from flags and environment.
  */
 import { OrganizationsGateway } from "../../src/vending/organizations";
-import { InProcessCreateSlots } from "../../src/vending/createSlots";
 import type { Ledger, LedgerPatch, LedgerRecord } from "../../src/vending/ledger";
 import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
 import { createWorkflow, type Workflow } from "../../src/vending/workflow";
@@ -230,7 +229,7 @@ export async function openLocalWorkflow(
     ledger: observeLedger(ledger, (record) => progress.step(record)),
     organizations,
     stackRunner: runner,
-    createSlots: new InProcessCreateSlots({ now: () => timing.now() }),
+    createSlots: ctx.deps.createSlots(ctx.settings.ledger, () => timing.now()),
     timing,
     options: {
       ...(defaultTargetOu !== undefined ? { defaultTargetOu } : {}),

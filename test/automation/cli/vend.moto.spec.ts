@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ListParentsCommand, ListTagsForResourceCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createLedgerTable } from "../../../src/vending/dynamoLedger";
 import { useMoto } from "../../support/moto";
 import { avm, cliEnv } from "./subprocess";
 
@@ -96,6 +98,37 @@ describe("avm vend against moto (subprocess)", function () {
     // The ledger alone answers status: no endpoint needed.
     const status = await avm(["status", "--json", "--ledger", ledger, "--request-id", "req-cli-moto"], {
       env: cliEnv({ AWS_ENDPOINT_URL: "http://127.0.0.1:9" }),
+    });
+    expect(status.code, status.stderr).to.equal(0);
+    expect(JSON.parse(status.stdout)).to.deep.equal({ record: result.record });
+  });
+
+  it("uses the DynamoDB ledger with --ledger-table (and its CreateAccount slots), then answers status from it", async () => {
+    await moto.createOrganization("Workloads");
+    const dynamo = new DynamoDBClient(moto.clientConfig());
+    try {
+      await createLedgerTable(dynamo, "avm-ledger");
+    } finally {
+      dynamo.destroy();
+    }
+    const env = cliEnv({
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AVM_STACK_RUNNER: "offline",
+      AVM_LEDGER_TABLE: "avm-ledger",
+      AVM_AUTOMATION_ACCOUNT_ID: "444455556666",
+    });
+    delete env.AWS_PROFILE;
+    const r = await avm(
+      ["vend", "--json", "-q", "--region", "us-east-1", "--account-name", "dyn", "--email", "aws+dyn@example.com"],
+      { env },
+    );
+    expect(r.code, r.stderr).to.equal(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.record).to.include({ email: "aws+dyn@example.com", state: "SUCCEEDED", targetOu: null });
+    const status = await avm(["status", "--json", "--region", "us-east-1", "--account-id", result.record.accountId], {
+      env,
     });
     expect(status.code, status.stderr).to.equal(0);
     expect(JSON.parse(status.stdout)).to.deep.equal({ record: result.record });
