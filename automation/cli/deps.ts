@@ -130,8 +130,7 @@ export function defaultDeps(): CliDeps {
         "../stacks/localAccountStackRunner",
       );
       const engine = new LocalPulumiEngine(resolveWorkspaceSettings({ ...env }));
-      void progress;
-      return new LocalAccountStackRunner(new AccountStacks({ engine, settings }));
+      return new LocalAccountStackRunner(new AccountStacks({ engine, settings }), progress);
     },
     async offlineStackRunner(settings) {
       const { OfflinePlanRunner } = lazy<typeof import("../plan/offlinePlan")>("../plan/offlinePlan");
