@@ -516,7 +516,24 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
     });
   });
 
-  describe("remote runner wiring", () => {
+  describe("default runner wiring", () => {
+    it("names a missing passphrase for the local Automation API runner (file backend)", async () => {
+      const real = new CliHarness({ localStackRunner: defaultDeps().localStackRunner });
+      try {
+        real.pulumiOnPath = true;
+        real.env = { AVM_MANAGEMENT_ACCOUNT_ID: "111122223333", PULUMI_BACKEND_URL: "file:///tmp/avm-cli-test-state" };
+        expect(await real.run(["bootstrap", "123456789012", "-q"])).to.deep.equal({
+          code: 2,
+          stdout: "",
+          stderr:
+            "avm: error: PULUMI_CONFIG_PASSPHRASE is not set: the passphrase secrets provider needs it to encrypt account stack secrets " +
+            "(set it, or PULUMI_CONFIG_PASSPHRASE_FILE, or choose AVM_SECRETS_PROVIDER=awskms://<key>)\n",
+        });
+      } finally {
+        real.dispose();
+      }
+    });
+
     it("names the missing Pulumi Deployments setting and never echoes the token", async () => {
       const real = new CliHarness({ remoteStackRunner: defaultDeps().remoteStackRunner });
       try {
