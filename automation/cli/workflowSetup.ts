@@ -201,7 +201,7 @@ export async function openLocalWorkflow(
   const timing = ctx.deps.timing;
   const organizations = new OrganizationsGateway(ctx.deps.organizationsClient(ctx.io.env), { timing });
   const progress = new RequestProgress(ctx);
-  const runnerKind = effectiveRunner(ctx, options.runner);
+  const runnerKind = options.withoutStacks ? "offline" : effectiveRunner(ctx, options.runner);
   let notes: string[] = [];
   let inner: AccountStackRunner = {
     deploy: async () => {
