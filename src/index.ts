@@ -105,6 +105,7 @@ function platformStack(cfg: PlatformStackConfig): StackOutputs {
       pulumiRepoBranch: cfg.pulumiRepoBranch,
       pulumiRepoDir: cfg.pulumiRepoDir,
       accessRoleName: cfg.accessRoleName,
+      samlProviderName: cfg.samlProviderName,
       meshfedServicePrincipalArn: cfg.meshfedServicePrincipalArn,
       externalId: cfg.externalId,
     },

@@ -63,6 +63,8 @@ export interface AccountVendingMachineArgs {
   readonly pulumiRepoDir?: string | undefined;
   /** Access role name the worker writes into account stacks (default `MeshstackAccountAccessRole`). */
   readonly accessRoleName?: string | undefined;
+  /** SAML provider name the access roles may update, written into account stacks (default `meshstack-saml-idp`). */
+  readonly samlProviderName?: string | undefined;
   /** Principal the access roles trust, written into account stacks (the program's default when unset). */
   readonly meshfedServicePrincipalArn?: string | undefined;
   /** The access roles' `sts:ExternalId`; stored in Secrets Manager for the worker when set. */
@@ -271,6 +273,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         ...optionalEnv(ENV.pulumiRepoBranch, args.pulumiRepoBranch),
         ...optionalEnv(ENV.pulumiRepoDir, args.pulumiRepoDir),
         ...optionalEnv(ENV.accessRoleName, args.accessRoleName),
+        ...optionalEnv(ENV.samlProviderName, args.samlProviderName),
         ...optionalEnv(ENV.meshfedServicePrincipalArn, args.meshfedServicePrincipalArn),
         ...(externalId === undefined ? {} : { [ENV.externalIdSecretArn]: externalId.arn }),
       },
