@@ -377,6 +377,8 @@ function zodIssues(error: z.core.$ZodError): RequestIssue[] {
 }
 
 function fieldName(name: string): string {
+  // A blank key (e.g. `{"": 1}`) would print as an empty field name: quote it so the issue still names it.
+  if (name.trim() === "") return JSON.stringify(name);
   const printable = name.replace(/[\x00-\x1f\x7f]/g, "?");
   return printable.length > MAX_FIELD_NAME ? `${printable.slice(0, MAX_FIELD_NAME)}...` : printable;
 }

@@ -1,0 +1,440 @@
+/**
+ * Reliability under load against moto: 200 vend requests (150 distinct emails, 50 duplicates) go through the
+ * `AVMEntryPoint` handler (DynamoDB ledger, SQS work queue with a dead-letter queue, both in moto) while worker
+ * pollers feed SQS batches to the worker Lambda handler, with faults injected by SDK middleware:
+ * - Organizations answers TooManyRequestsException to a fraction of calls (before the call: nothing happens);
+ * - DynamoDB answers ProvisionedThroughputExceededException to a fraction of calls, inside the SDK's retries
+ *   (as deployed: the SDK retries throttling);
+ * - SendMessage fails for a fraction of the entry point's enqueues (meshStack retries the invocation);
+ * - the worker "crashes" (the whole invocation dies, nothing is deleted from the queue) at random ledger writes,
+ *   before or after the write, and right after CreateAccount returned (account created, id not yet stored);
+ * - a few "poison" requests whose account stack step always throws must end in the dead-letter queue with the
+ *   reason recorded in the ledger.
+ * Afterwards: every request is terminal, each email has exactly one account in the organization, and the DLQ
+ * holds exactly the poison requests, each FAILED with its reason. Fault rates come from a seeded generator.
+ */
+import { expect } from "chai";
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  CreateAccountCommand,
+  ListAccountsCommand,
+  OrganizationsClient,
+  TooManyRequestsException,
+  type Account,
+} from "@aws-sdk/client-organizations";
+import { DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { SQSEvent } from "aws-lambda";
+import { createEntryPointHandler, type EntryPointResponse } from "../../src/lambda/entryPoint";
+import { createWorkerHandler } from "../../src/lambda/worker";
+import type { Timing } from "../../src/shared/timing";
+import type { AccountStackRunner } from "../../src/vending/accountStackRunner";
+import { DynamoCreateSlots } from "../../src/vending/dynamoCreateSlots";
+import { DynamoLedger, createLedgerTable } from "../../src/vending/dynamoLedger";
+import type { Ledger, LedgerPatch, LedgerRecord } from "../../src/vending/ledger";
+import { OrganizationsGateway } from "../../src/vending/organizations";
+import { parseWorkItem, SqsWorkQueue } from "../../src/vending/sqsWorkQueue";
+import { createWorkflow } from "../../src/vending/workflow";
+import { useMoto, type LocalOrganization } from "../support/moto";
+
+const TABLE = "avm-ledger";
+const UNIQUE = 150;
+const DUPLICATES = 50;
+const POISON = 4;
+const MAX_RECEIVE_COUNT = 6;
+const POLLERS = 6;
+const LIMIT_MS = 75_000;
+
+/** Deterministic generator (mulberry32). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class SimulatedCrash extends Error {
+  override name = "SimulatedCrash";
+}
+
+/** Per worker invocation: set when the invocation "crashed". */
+const invocation = new AsyncLocalStorage<{ crashed: boolean; poison: boolean }>();
+
+type Middleware = (
+  next: (args: unknown) => Promise<unknown>,
+  context: { commandName?: string },
+) => (args: unknown) => Promise<unknown>;
+
+interface ClientWithStack {
+  middlewareStack: {
+    add(mw: Middleware, options: { step: string; name: string; priority?: string }): void;
+    addRelativeTo(mw: Middleware, options: { relation: "before" | "after"; toMiddleware: string; name: string }): void;
+  };
+}
+
+/** Real time, but sleeps are capped at 100 ms so backoffs (seconds in production) stay short. */
+const fastTiming: Timing = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 100))),
+  random: Math.random,
+};
+
+/** A ledger that crashes the current worker invocation at random writes (before or after applying them). */
+class CrashingLedger implements Ledger {
+  crashes = 0;
+  constructor(
+    private readonly inner: Ledger,
+    private readonly random: () => number,
+    private readonly rate: number,
+  ) {}
+  claim: Ledger["claim"] = (record, now) => this.inner.claim(record, now);
+  get: Ledger["get"] = (email) => this.inner.get(email);
+  getByRequestId: Ledger["getByRequestId"] = (id) => this.inner.getByRequestId(id);
+  getByAccountId: Ledger["getByAccountId"] = (id) => this.inner.getByAccountId(id);
+  list: Ledger["list"] = (options) => this.inner.list(options);
+  close: Ledger["close"] = () => this.inner.close();
+  async update(email: string, version: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
+    const scope = invocation.getStore();
+    const roll = scope && !scope.poison ? this.random() : 1;
+    if (roll < this.rate / 2) this.crash(scope!, "before a ledger write");
+    const updated = await this.inner.update(email, version, patch, now);
+    if (roll < this.rate) this.crash(scope!, "after a ledger write");
+    return updated;
+  }
+  private crash(scope: { crashed: boolean }, where: string): never {
+    this.crashes += 1;
+    scope.crashed = true;
+    throw new SimulatedCrash(`simulated crash ${where}`);
+  }
+}
+
+describe("reliability: 200 vend requests with crashes and throttling (moto)", function () {
+  this.timeout(LIMIT_MS + 30_000);
+  const moto = useMoto();
+  let org: LocalOrganization;
+
+  before(async () => {
+    // nothing beyond useMoto's hooks
+  });
+
+  it("ends every request terminal with exactly one account per email and only recorded failures in the DLQ", async () => {
+    const random = seeded(20261125);
+    org = await moto.createOrganization("Workloads");
+    // Production SDK clients retry (standard mode, 3 attempts); the local config sets 1 for unimplemented calls.
+    const config = { ...moto.clientConfig(), maxAttempts: 3 };
+    const tally = { orgThrottles: 0, dynamoThrottles: 0, sendFailures: 0, createCrashes: 0, invocations: 0 };
+
+    // --- Organizations (worker side): throttling before the call, crash right after CreateAccount returned.
+    const organizations = new OrganizationsClient(moto.clientConfig());
+    (organizations as unknown as ClientWithStack).middlewareStack.add(
+      (next, context) => async (args) => {
+        if (invocation.getStore() && random() < 0.15) {
+          tally.orgThrottles += 1;
+          throw new TooManyRequestsException({ $metadata: {}, message: "Rate exceeded (injected)" });
+        }
+        const result = await next(args);
+        const scope = invocation.getStore();
+        if (context.commandName === "CreateAccountCommand" && scope && !scope.poison && random() < 0.1) {
+          tally.createCrashes += 1;
+          scope.crashed = true;
+          throw new SimulatedCrash("simulated crash after CreateAccount returned");
+        }
+        return result;
+      },
+      { step: "initialize", name: "injectOrganizationsFaults", priority: "high" },
+    );
+
+    // --- DynamoDB: throttling inside the SDK's retry loop.
+    const dynamo = new DynamoDBClient(config);
+    (dynamo as unknown as ClientWithStack).middlewareStack.addRelativeTo(
+      (next) => async (args) => {
+        if (random() < 0.03) {
+          tally.dynamoThrottles += 1;
+          throw new ProvisionedThroughputExceededException({
+            $metadata: {},
+            message: "Throughput exceeded (injected)",
+          });
+        }
+        return next(args);
+      },
+      { relation: "after", toMiddleware: "retryMiddleware", name: "injectDynamoThrottling" },
+    );
+    await createLedgerTable(new DynamoDBClient(moto.clientConfig()), TABLE);
+
+    // --- SQS: work queue with a dead-letter queue; the entry point's sends fail now and then.
+    const sqs = new SQSClient(moto.clientConfig());
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: "avm-work-dlq" }));
+    const dlqArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ["QueueArn"] }))
+    ).Attributes!["QueueArn"]!;
+    const queueUrl = (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: "avm-work",
+          Attributes: {
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(MAX_RECEIVE_COUNT) }),
+          },
+        }),
+      )
+    ).QueueUrl!;
+    const intakeSqs = new SQSClient(moto.clientConfig());
+    (intakeSqs as unknown as ClientWithStack).middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "SendMessageCommand" && random() < 0.05) {
+          tally.sendFailures += 1;
+          throw Object.assign(new Error("Service unavailable (injected)"), { name: "ServiceUnavailable" });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "injectSendFailures", priority: "high" },
+    );
+
+    // --- The two handlers, wired as the platform stack wires them (DynamoDB ledger and slots, SQS queue).
+    const ledger = new DynamoLedger({ client: dynamo, tableName: TABLE });
+    const crashingLedger = new CrashingLedger(ledger, random, 0.01);
+    const silent = new Logger({ serviceName: "avm-load-test", logLevel: "SILENT" });
+    const entryPoint = createEntryPointHandler({
+      ledger: new DynamoLedger({ client: new DynamoDBClient(config), tableName: TABLE }),
+      queue: new SqsWorkQueue({ client: intakeSqs, queueUrl }),
+      now: () => new Date(),
+      logger: silent,
+    });
+    const poisonEmails = new Set(Array.from({ length: POISON }, (_, i) => `poison-${i}@example.com`));
+    const stackRunner: AccountStackRunner = {
+      async deploy(request) {
+        if (poisonEmails.has(request.email)) throw new Error("account stack runner unavailable (injected)");
+        return { status: "planned", stackName: `account-${request.accountId}`, summary: "planned" };
+      },
+    };
+    const gateway = new OrganizationsGateway(organizations, { timing: fastTiming });
+    const slots = new DynamoCreateSlots({ client: dynamo, tableName: TABLE });
+    const worker = createWorkerHandler({
+      workflowFor: (logger) =>
+        createWorkflow({
+          ledger: crashingLedger,
+          organizations: gateway,
+          stackRunner,
+          createSlots: slots,
+          timing: fastTiming,
+          logger,
+          options: { defaultTargetOu: org.ouId, slotWait: { baseDelayMs: 20, maxDelayMs: 100 } },
+        }),
+      ledger: crashingLedger,
+      queue: new SqsWorkQueue({ client: sqs, queueUrl }),
+      timing: fastTiming,
+      logger: silent,
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      safetyMarginMs: 2_000,
+      requeueDelaySeconds: 0,
+    });
+
+    // --- 200 requests: 150 distinct, 50 duplicates (half of them repeat the request id), shuffled.
+    const emails = [...Array.from({ length: UNIQUE - POISON }, (_, i) => `load-${i}@example.com`), ...poisonEmails];
+    const request = (email: string, i: number) => ({
+      accountName: email.split("@")[0]!,
+      email,
+      requestId: `req-${email.split("@")[0]!}`,
+      tags: { Load: "yes", Index: String(i) },
+    });
+    const requests = emails.map(request);
+    for (let i = 0; i < DUPLICATES; i++) {
+      const original = requests[Math.floor(random() * (UNIQUE - POISON))]!;
+      const { requestId, ...withoutId } = original;
+      requests.push(i % 2 === 0 ? { ...original } : ({ ...withoutId } as typeof original));
+    }
+    for (let i = requests.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [requests[i], requests[j]] = [requests[j]!, requests[i]!];
+    }
+    expect(requests).to.have.length(UNIQUE + DUPLICATES);
+
+    const started = Date.now();
+    const deadline = started + LIMIT_MS;
+    const responses: EntryPointResponse[] = [];
+    let intakeRetries = 0;
+
+    async function intake(): Promise<void> {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          while (next < requests.length) {
+            const payload = requests[next++]!;
+            // meshStack retries a failed invocation (here: right away, a bounded number of times).
+            for (let attempt = 1; ; attempt++) {
+              try {
+                responses.push(await entryPoint(payload));
+                break;
+              } catch (error) {
+                intakeRetries += 1;
+                if (attempt >= 5) throw error;
+              }
+            }
+          }
+        }),
+      );
+    }
+
+    const crashes = { invocations: 0 };
+    let intakeDone = false;
+    let stop = false;
+
+    async function poller(id: number): Promise<void> {
+      while (!stop && Date.now() < deadline) {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 1,
+            // As deployed, the visibility timeout far exceeds one invocation (6x the worker timeout).
+            VisibilityTimeout: 60,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+        );
+        const messages: Message[] = received.Messages ?? [];
+        if (messages.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
+        }
+        const event: SQSEvent = {
+          Records: messages.map((m) => ({
+            messageId: m.MessageId!,
+            receiptHandle: m.ReceiptHandle!,
+            body: m.Body!,
+            attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1" },
+          })) as unknown as SQSEvent["Records"],
+        };
+        const poison = messages.some((m) => poisonEmails.has(parseWorkItem(m.Body!).email));
+        const scope = { crashed: false, poison };
+        tally.invocations += 1;
+        let failed = new Set<string>();
+        try {
+          const response = await invocation.run(scope, () =>
+            worker(event, { getRemainingTimeInMillis: () => 10_000, awsRequestId: `inv-${id}-${tally.invocations}` }),
+          );
+          failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+        } catch {
+          scope.crashed = true;
+        }
+        if (scope.crashed) crashes.invocations += 1;
+        for (const m of messages) {
+          // A crashed invocation deletes nothing; its messages and the failed ones come back once the visibility
+          // timeout expires (compressed here to "now").
+          const handle = { QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! };
+          await sqs.send(
+            scope.crashed || failed.has(m.MessageId!)
+              ? new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 })
+              : new DeleteMessageCommand(handle),
+          );
+        }
+      }
+    }
+
+    async function allTerminal(): Promise<boolean> {
+      for (const email of emails) {
+        const record = await ledger.get(email);
+        if (!record || !["SUCCEEDED", "FAILED"].includes(record.state)) return false;
+      }
+      const attributes = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      const a = attributes.Attributes ?? {};
+      return a["ApproximateNumberOfMessages"] === "0" && a["ApproximateNumberOfMessagesNotVisible"] === "0";
+    }
+
+    const pollers = Array.from({ length: POLLERS }, (_, i) => poller(i));
+    await intake().finally(() => (intakeDone = true));
+    while (Date.now() < deadline && !(intakeDone && (await allTerminal()))) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    stop = true;
+    await Promise.all(pollers);
+    const elapsedMs = Date.now() - started;
+    const summary = new Map<string, number>();
+    for (const email of emails) {
+      const state = (await ledger.get(email))?.state ?? "MISSING";
+      summary.set(state, (summary.get(state) ?? 0) + 1);
+    }
+    console.log(
+      `      [${UNIQUE + DUPLICATES} requests in ${(elapsedMs / 1000).toFixed(1)} s: ${tally.invocations} worker ` +
+        `invocations, ${crashes.invocations} crashed (${tally.createCrashes} right after CreateAccount), ` +
+        `${tally.orgThrottles} Organizations throttles, ${tally.dynamoThrottles} DynamoDB throttles, ` +
+        `${tally.sendFailures} failed enqueues; states ${JSON.stringify(Object.fromEntries(summary))}]`,
+    );
+
+    // --- Every request was accepted (after retries) with the request id of its email's record.
+    expect(responses).to.have.length(UNIQUE + DUPLICATES);
+    expect(responses.filter((r) => "error" in r)).to.deep.equal([]);
+
+    // --- Every request is terminal; the poison ones FAILED with the recorded reason, the rest SUCCEEDED.
+    const records = new Map<string, LedgerRecord>();
+    for (const email of emails) records.set(email, (await ledger.get(email))!);
+    const states = [...records.values()].map((r) => [r.email, r.state, r.failureReason ?? ""]);
+    expect(
+      states.filter(([, state]) => !["SUCCEEDED", "FAILED"].includes(state!)),
+      "non-terminal",
+    ).to.deep.equal([]);
+    const failed = [...records.values()].filter((r) => r.state === "FAILED");
+    expect(failed.map((r) => r.email).sort()).to.deep.equal([...poisonEmails].sort());
+    for (const record of failed) {
+      expect(record.failureReason).to.match(
+        new RegExp(
+          `^gave up after ${MAX_RECEIVE_COUNT} deliveries in BOOTSTRAPPING: .*account stack runner unavailable \\(injected\\)`,
+        ),
+      );
+    }
+
+    // --- Exactly one account per email in the organization, and it is the recorded one.
+    const accounts: Account[] = [];
+    let token: string | undefined;
+    do {
+      const page = await organizations.send(new ListAccountsCommand({ NextToken: token }));
+      accounts.push(...(page.Accounts ?? []));
+      token = page.NextToken;
+    } while (token);
+    const byEmail = new Map<string, Account[]>();
+    for (const account of accounts.filter((a) => a.Id !== org.managementAccountId)) {
+      byEmail.set(account.Email!, [...(byEmail.get(account.Email!) ?? []), account]);
+    }
+    expect([...byEmail.entries()].filter(([, list]) => list.length !== 1).map(([email]) => email)).to.deep.equal([]);
+    expect([...byEmail.keys()].sort()).to.deep.equal([...emails].sort());
+    for (const [email, [account]] of byEmail) expect(records.get(email)!.accountId, email).to.equal(account!.Id);
+
+    // --- The DLQ holds exactly the poison requests (each with its FAILED record and reason above).
+    const dead: string[] = [];
+    for (;;) {
+      const page = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl!, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
+      );
+      if (!page.Messages?.length) break;
+      dead.push(...page.Messages.map((m) => parseWorkItem(m.Body!).email));
+    }
+    expect(dead.sort()).to.deep.equal([...poisonEmails].sort());
+
+    // The faults really happened.
+    expect(tally.orgThrottles, "Organizations throttles").to.be.greaterThan(0);
+    expect(tally.dynamoThrottles, "DynamoDB throttles").to.be.greaterThan(0);
+    expect(tally.sendFailures + intakeRetries, "enqueue failures").to.be.greaterThan(0);
+    expect(crashingLedger.crashes + tally.createCrashes, "crashes").to.be.greaterThan(0);
+    expect(crashes.invocations).to.equal(crashingLedger.crashes + tally.createCrashes);
+    organizations.destroy();
+    dynamo.destroy();
+    sqs.destroy();
+    intakeSqs.destroy();
+    void CreateAccountCommand;
+  });
+});
