@@ -14,7 +14,7 @@ import { CliUsageError, CliValidationError, type CliError } from "../errors";
 import { readAll } from "../io";
 import { recordJson, recordText } from "../output";
 import { openLocalWorkflow, type LocalWorkflowOptions } from "../workflowSetup";
-import { outcomeError, stackJson, type VendJson } from "./vend";
+import { outcomeError, processOrExplain, stackJson, type VendJson } from "./vend";
 
 /** Options of `avm invoke`. */
 export interface InvokeOptions extends LocalWorkflowOptions {
@@ -117,7 +117,7 @@ export async function invokeCommand(ctx: CommandContext, options: InvokeOptions)
         ctx.out.progress(
           `${record.email}: processing request ${record.requestId} (account stacks: ${local.runnerKind})`,
         );
-        const outcome = await local.workflow.processRequest(record.email);
+        const outcome = await processOrExplain(ledger, record, () => local.workflow.processRequest(record.email));
         const final = "record" in outcome ? outcome.record : ((await ledger.get(record.email)) ?? record);
         local.progress.done(final);
         processed = {

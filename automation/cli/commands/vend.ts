@@ -13,7 +13,7 @@ import { parseVendRequest, RequestValidationError, type VendRequest } from "../.
 import type { ProcessOutcome } from "../../../src/vending/workflow";
 import type { AccountStackResult } from "../../../src/vending/accountStackRunner";
 import { withLedger, type CommandContext } from "../context";
-import { CliFailedError, CliUsageError, CliValidationError, CliError } from "../errors";
+import { CliFailedError, CliUsageError, CliValidationError, CliError, toCliError } from "../errors";
 import { readAll } from "../io";
 import { recordJson, recordText, type RecordJson } from "../output";
 import { openLocalWorkflow, type LocalWorkflowOptions } from "../workflowSetup";
@@ -207,6 +207,29 @@ export function outcomeError(outcome: ProcessOutcome): CliError | undefined {
   return new CliFailedError(`request not processed: ${outcome.reason}`);
 }
 
+/**
+ * Runs the workflow; an error (AWS unreachable, engine failure) is reported with where the request stopped,
+ * since the same command resumes it from there.
+ */
+export async function processOrExplain(
+  ledger: Ledger,
+  record: LedgerRecord,
+  process: () => Promise<ProcessOutcome>,
+): Promise<ProcessOutcome> {
+  try {
+    return await process();
+  } catch (error) {
+    const cliError = toCliError(error);
+    const state = (await ledger.get(record.email).catch(() => undefined))?.state ?? record.state;
+    throw new CliError(
+      `${cliError.message} (request ${record.requestId} stays ${state}; run the command again to resume)`,
+      cliError.code,
+      cliError.exitCode,
+      { cause: error },
+    );
+  }
+}
+
 /** Runs `avm vend`. */
 export async function vendCommand(ctx: CommandContext, options: VendOptions): Promise<void> {
   const { raw, fromFlags } = await rawVendRequest(ctx, options);
@@ -231,9 +254,11 @@ export async function vendCommand(ctx: CommandContext, options: VendOptions): Pr
     ctx.out.progress(
       `${accepted.record.email}: ${accepted.created ? "accepted" : "resuming"} request ${accepted.record.requestId} (account stacks: ${local.runnerKind})`,
     );
-    const outcome = await local.workflow.processRequest(accepted.record.email, {
-      deadline: new Date(ctx.deps.timing.now().getTime() + timeoutMs),
-    });
+    const outcome = await processOrExplain(ledger, accepted.record, () =>
+      local.workflow.processRequest(accepted.record.email, {
+        deadline: new Date(ctx.deps.timing.now().getTime() + timeoutMs),
+      }),
+    );
     const final = "record" in outcome ? outcome.record : ((await ledger.get(accepted.record.email)) ?? accepted.record);
     local.progress.done(final);
     const result: VendJson = {

@@ -137,6 +137,25 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       );
     });
 
+    it("reports a failing stack step with where the request stopped, and resumes it on the next run", async () => {
+      h.runners.offline.failWith = new OfflinePlanError(
+        "offline plan of account-100000000000 did not complete: killed",
+      );
+      const r = await h.run([...VEND, "-q"]);
+      expect(r).to.deep.equal({
+        code: 1,
+        stdout: "",
+        stderr:
+          "avm: error: offline plan of account-100000000000 did not complete: killed (request req-a stays BOOTSTRAPPING; run the command again to resume)\n",
+      });
+      h.runners.offline.failWith = undefined;
+      const again = await h.run([...VEND, "-q", "--json"]);
+      expect(again.code, again.stderr).to.equal(0);
+      expect(JSON.parse(again.stdout)).to.deep.include({ created: false, outcome: "terminal" });
+      expect(JSON.parse(again.stdout).record.state).to.equal("SUCCEEDED");
+      expect(h.org.count("CreateAccount")).to.equal(1);
+    });
+
     it("is idempotent: a repeat reports the stored outcome without calling AWS", async () => {
       expect((await h.run(VEND)).code).to.equal(0);
       const clients = h.organizationsClients;
