@@ -104,6 +104,15 @@ export function toCliError(error: unknown): CliError {
     }
     // Settings read from flags and the environment: a usage error, nothing was done.
     if (CONFIG_ERRORS.has(error.name)) return new CliUsageError(error.message, { cause: error });
+    if (error.name === "CredentialsProviderError") {
+      return new CliError(
+        `${error.message} (AWS credentials come from the standard chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and ` +
+          "AWS_SECRET_ACCESS_KEY, SSO, or an instance role)",
+        "runtime",
+        EXIT.runtime,
+        { cause: error },
+      );
+    }
     // Project errors, AWS SDK errors and plain Errors carry user-facing messages; language errors are bugs.
     const internal = ["TypeError", "ReferenceError", "SyntaxError"].includes(error.name);
     const cliError = new CliError(

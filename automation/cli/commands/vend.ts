@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { readFile } from "node:fs/promises";
-import { TERMINAL_STATES, type Ledger, type LedgerRecord } from "../../../src/vending/ledger";
+import { normaliseEmail, TERMINAL_STATES, type Ledger, type LedgerRecord } from "../../../src/vending/ledger";
 import { acceptRequest } from "../../../src/vending/intake";
 import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
 import { parseVendRequest, RequestValidationError, type VendRequest } from "../../../src/vending/requests";
@@ -233,23 +233,25 @@ export async function processOrExplain(
 /** Runs `avm vend`. */
 export async function vendCommand(ctx: CommandContext, options: VendOptions): Promise<void> {
   const { raw, fromFlags } = await rawVendRequest(ctx, options);
-  validateVendRequest(raw, fromFlags);
+  const request = validateVendRequest(raw, fromFlags);
   const timeoutMs = (options.timeout ?? 1800) * 1000;
   const { json, record, error } = await withLedger(ctx, async (ledger) => {
-    const accepted = await acceptVend(ledger, raw, fromFlags, () => ctx.deps.timing.now());
-    if (TERMINAL_STATES.has(accepted.record.state)) {
+    const existing = await ledger.get(normaliseEmail(request.email));
+    if (existing && TERMINAL_STATES.has(existing.state)) {
       // Nothing left to do: report the stored outcome without touching AWS.
-      const outcome: ProcessOutcome = { status: "terminal", record: accepted.record };
+      const outcome: ProcessOutcome = { status: "terminal", record: existing };
       const result: VendJson = {
         created: false,
         outcome: "terminal",
         reason: null,
         stack: null,
-        record: recordJson(accepted.record),
+        record: recordJson(existing),
       };
-      return { json: result, record: accepted.record, error: outcomeError(outcome) };
+      return { json: result, record: existing, error: outcomeError(outcome) };
     }
+    // Settings and AWS access are checked before the request is recorded.
     const local = await openLocalWorkflow(ctx, ledger, options);
+    const accepted = await acceptVend(ledger, raw, fromFlags, () => ctx.deps.timing.now());
     for (const note of local.notes) ctx.out.progress(`note: ${note}`);
     ctx.out.progress(
       `${accepted.record.email}: ${accepted.created ? "accepted" : "resuming"} request ${accepted.record.requestId} (account stacks: ${local.runnerKind})`,

@@ -11,6 +11,8 @@ import { AutomationConfigError } from "../../../automation/errors";
 import { OfflinePlanError } from "../../../automation/plan/offlinePlan";
 import { recordJson } from "../../../automation/cli/output";
 import { run } from "../../../automation/cli/main";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { mockClient } from "aws-sdk-client-mock";
 
 const VEND = [
   "vend",
@@ -135,6 +137,28 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       expect(r.stderr.split("\n").at(-2)).to.equal(
         "avm: error: the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) or use --runner offline",
       );
+    });
+
+    it("names the credential chain when AWS credentials are missing, before recording anything", async () => {
+      const client = new OrganizationsClient({ region: "us-east-1" });
+      const stub = mockClient(client);
+      stub.rejects(
+        Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }),
+      );
+      const noCredentials = new CliHarness({ organizationsClient: () => client });
+      try {
+        expect(await noCredentials.run([...VEND, "-q"])).to.deep.equal({
+          code: 1,
+          stdout: "",
+          stderr:
+            "avm: error: Could not load credentials from any providers (AWS credentials come from the standard chain: " +
+            "AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, SSO, or an instance role)\n",
+        });
+        expect(await noCredentials.ledger.list()).to.deep.equal([]);
+      } finally {
+        stub.restore();
+        noCredentials.dispose();
+      }
     });
 
     it("reports a failing stack step with where the request stopped, and resumes it on the next run", async () => {
