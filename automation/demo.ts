@@ -313,7 +313,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
     await cleanup();
-    say("Stopped moto and removed the demo's temporary files.");
+    say(
+      options.keep ? `Stopped moto; kept ${dir ?? "nothing"}.` : "Stopped moto and removed the demo's temporary files.",
+    );
   }
 }
 
