@@ -16,7 +16,6 @@
 import { expect } from "chai";
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  CreateAccountCommand,
   ListAccountsCommand,
   OrganizationsClient,
   TooManyRequestsException,
@@ -125,10 +124,6 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
   this.timeout(LIMIT_MS + 30_000);
   const moto = useMoto();
   let org: LocalOrganization;
-
-  before(async () => {
-    // nothing beyond useMoto's hooks
-  });
 
   it("ends every request terminal with exactly one account per email and only recorded failures in the DLQ", async () => {
     const random = seeded(20261125);
@@ -332,11 +327,11 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
           // A crashed invocation deletes nothing; its messages and the failed ones come back once the visibility
           // timeout expires (compressed here to "now").
           const handle = { QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! };
-          await sqs.send(
-            scope.crashed || failed.has(m.MessageId!)
-              ? new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 })
-              : new DeleteMessageCommand(handle),
-          );
+          if (scope.crashed || failed.has(m.MessageId!)) {
+            await sqs.send(new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 }));
+          } else {
+            await sqs.send(new DeleteMessageCommand(handle));
+          }
         }
       }
     }
@@ -435,6 +430,5 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     dynamo.destroy();
     sqs.destroy();
     intakeSqs.destroy();
-    void CreateAccountCommand;
   });
 });
