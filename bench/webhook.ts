@@ -17,19 +17,22 @@ import { computeSignature } from "../src/webhooks/signature";
 interface Options {
   seconds: number;
   connections: number;
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { seconds: 5, connections: 10 };
+  const options: Options = { seconds: 5, connections: 10, rounds: 3 };
   for (let i = 0; i < argv.length; i += 2) {
     const value = Number(argv[i + 1]);
     if (argv[i] === "--seconds") options.seconds = value;
     else if (argv[i] === "--connections") options.connections = value;
-    else throw new Error(`unknown argument ${argv[i]}; use --seconds N --connections N`);
+    else if (argv[i] === "--rounds") options.rounds = value;
+    else throw new Error(`unknown argument ${argv[i]}; use --seconds N --connections N --rounds N`);
   }
   if (!(options.seconds >= 1 && options.seconds <= 60)) throw new Error("--seconds: 1-60");
   if (!Number.isInteger(options.connections) || options.connections < 1 || options.connections > 200)
     throw new Error("--connections: 1-200");
+  if (!Number.isInteger(options.rounds) || options.rounds < 1 || options.rounds > 10) throw new Error("--rounds: 1-10");
   return options;
 }
 
@@ -129,20 +132,38 @@ async function main(): Promise<void> {
   ];
   console.log(
     `webhook bench: node ${process.version}, autocannon ${options.connections} connections x ${options.seconds} s ` +
-      `per scenario, 127.0.0.1, body ${BODY.length} bytes`,
+      `per scenario and round after a 1 s warm-up, ${options.rounds} rounds (scenarios alternate; medians shown), 127.0.0.1, ` +
+      `body ${BODY.length} bytes`,
   );
-  console.log("  scenario                                      req/s    p50 ms   p99 ms    requests  expected-status");
-  for (const scenario of scenarios) {
-    const { url, child } = await startServer(scenario.mode);
-    try {
-      const r = await load(url, scenario, options);
-      console.log(
-        `  ${scenario.label.padEnd(44)} ${r.rps.toFixed(0).padStart(6)}  ${String(r.p50).padStart(7)}  ${String(r.p99).padStart(7)}` +
-          `  ${String(r.total).padStart(10)}  ${r.matching} x ${scenario.expect}${r.errors > 0 ? `, ${r.errors} other` : ""}`,
-      );
-    } finally {
-      await stopServer(child);
+  const servers = { bare: await startServer("bare"), avm: await startServer("avm") };
+  const results = new Map<Scenario, Awaited<ReturnType<typeof load>>[]>();
+  try {
+    // Warm-up (JIT, connection pools), not counted.
+    for (const scenario of scenarios) await load(servers[scenario.mode].url, scenario, { ...options, seconds: 1 });
+    for (let round = 0; round < options.rounds; round++) {
+      for (const scenario of scenarios) {
+        const r = await load(servers[scenario.mode].url, scenario, options);
+        results.set(scenario, [...(results.get(scenario) ?? []), r]);
+      }
     }
+  } finally {
+    await Promise.all([stopServer(servers.bare.child), stopServer(servers.avm.child)]);
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  console.log("  scenario                                      req/s (rounds)              p50 ms  p99 ms  answers");
+  for (const scenario of scenarios) {
+    const rs = results.get(scenario)!;
+    const rps = rs.map((r) => r.rps);
+    const matching = rs.reduce((a, r) => a + r.matching, 0);
+    const total = rs.reduce((a, r) => a + r.total, 0);
+    const other = rs.reduce((a, r) => a + r.errors, 0);
+    console.log(
+      `  ${scenario.label.padEnd(44)} ${median(rps).toFixed(0).padStart(6)} (${rps.map((v) => v.toFixed(0)).join(", ")})`.padEnd(
+        79,
+      ) +
+        `${String(median(rs.map((r) => r.p50))).padStart(6)}  ${String(median(rs.map((r) => r.p99))).padStart(6)}` +
+        `  ${matching}/${total} x ${scenario.expect}${other > 0 ? `, ${other} other` : ""}`,
+    );
   }
 }
 
