@@ -20,6 +20,20 @@ export type RequestState =
   | "CLOSING"
   | "CLOSED";
 
+/** Every request state, in workflow order. */
+export const REQUEST_STATES: readonly RequestState[] = [
+  "RECEIVED",
+  "CREATING",
+  "MOVING",
+  "TAGGING",
+  "BOOTSTRAPPING",
+  "COMPLETING",
+  "SUCCEEDED",
+  "FAILED",
+  "CLOSING",
+  "CLOSED",
+];
+
 /** States after which the workflow does nothing more for a request. */
 export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(["SUCCEEDED", "FAILED", "CLOSED"]);
 

@@ -7,6 +7,7 @@ import {
   LedgerError,
   LedgerNotFoundError,
   normaliseEmail,
+  REQUEST_STATES,
   type HistoryEntry,
   type LedgerPatch,
   type LedgerRecord,
@@ -24,18 +25,7 @@ export const MAX_NOTE_LENGTH = 2_000;
 /** Longest failure reason kept (AWS reasons are short enums; this only bounds pathological input). */
 export const MAX_FAILURE_REASON_LENGTH = 8_000;
 
-const STATES: ReadonlySet<string> = new Set<RequestState>([
-  "RECEIVED",
-  "CREATING",
-  "MOVING",
-  "TAGGING",
-  "BOOTSTRAPPING",
-  "COMPLETING",
-  "SUCCEEDED",
-  "FAILED",
-  "CLOSING",
-  "CLOSED",
-]);
+const STATES: ReadonlySet<string> = new Set(REQUEST_STATES);
 
 /** Bad arguments to a ledger call (an empty email, an unknown state, a negative limit). */
 export class LedgerInputError extends LedgerError {}

@@ -24,4 +24,8 @@ export class RecordingTiming implements Timing {
   random(): number {
     return this.randomValue;
   }
+  /** Moves the clock forward without recording a sleep. */
+  advance(ms: number): void {
+    this.nowMs += ms;
+  }
 }

@@ -1,22 +1,8 @@
 /** `avm list`: ledger records, oldest first, optionally filtered by state. Reads the ledger only. */
-import type { RequestState } from "../../../src/vending/ledger";
+import { REQUEST_STATES, type RequestState } from "../../../src/vending/ledger";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
 import { recordJson, table, type RecordJson } from "../output";
-
-/** Every request state, in workflow order. */
-export const REQUEST_STATES: readonly RequestState[] = [
-  "RECEIVED",
-  "CREATING",
-  "MOVING",
-  "TAGGING",
-  "BOOTSTRAPPING",
-  "COMPLETING",
-  "SUCCEEDED",
-  "FAILED",
-  "CLOSING",
-  "CLOSED",
-];
 
 /** Options of `avm list`. */
 export interface ListCommandOptions {

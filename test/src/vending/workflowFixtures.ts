@@ -23,7 +23,6 @@ import {
   AccountNotFoundException,
   CreateAccountStatusNotFoundException,
 } from "@aws-sdk/client-organizations";
-import type { Timing } from "../../../src/shared/timing";
 import type {
   ClaimResult,
   Ledger,
@@ -38,31 +37,8 @@ import type {
   AccountStackRunner,
 } from "../../../src/vending/accountStackRunner";
 
-/** Instant timing: sleeps are recorded and advance the clock. */
-export class InstantTiming implements Timing {
-  readonly sleeps: number[] = [];
-  private nowMs: number;
-  constructor(
-    start = Date.parse("2026-01-01T00:00:00Z"),
-    private readonly randomValue = 0.5,
-  ) {
-    this.nowMs = start;
-  }
-  now(): Date {
-    return new Date(this.nowMs);
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.nowMs += ms;
-    await Promise.resolve();
-  }
-  random(): number {
-    return this.randomValue;
-  }
-  advance(ms: number): void {
-    this.nowMs += ms;
-  }
-}
+/** Instant timing: sleeps are recorded and advance the clock (the shared test timing). */
+export { RecordingTiming as InstantTiming } from "../../support/recordingTiming";
 
 /** Stack runner that records its calls and answers with a configurable status. */
 export class RecordingStackRunner implements AccountStackRunner {
