@@ -1,0 +1,41 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "chai";
+import { CONFIG_KEYS } from "../src/config";
+
+const root = path.resolve(__dirname, "..");
+const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+
+/** Rows of the README's configuration reference table: key -> [type, default, stack]. */
+function configTable(): Map<string, string[]> {
+  const section = readme.split("## Configuration reference")[1]?.split("\n## ")[0] ?? "";
+  const rows = new Map<string, string[]>();
+  for (const line of section.split("\n")) {
+    const cells = line.split("|").map((cell) => cell.trim());
+    const key = /^`(\w+)`$/.exec(cells[1] ?? "")?.[1];
+    if (key !== undefined) rows.set(key, cells.slice(2, 5));
+  }
+  return rows;
+}
+
+describe("README", () => {
+  it("documents exactly the configuration keys src/config.ts reads, with the right stack kind and secrecy", () => {
+    const expected = new Map<string, string>();
+    for (const key of CONFIG_KEYS.common) expected.set(key, "both");
+    for (const key of CONFIG_KEYS.account) expected.set(key, "account");
+    for (const key of CONFIG_KEYS.platform) expected.set(key, "platform");
+    const table = configTable();
+    expect([...table.keys()].sort()).to.deep.equal([...expected.keys()].sort());
+    for (const [key, [type, , stack]] of table) {
+      expect(stack, key).to.equal(expected.get(key));
+      expect(type === "secret", `${key} secret`).to.equal((CONFIG_KEYS.secret as readonly string[]).includes(key));
+    }
+  });
+
+  it("gives the newcomer commands, and CI runs exactly the test command", () => {
+    expect(readme).to.contain("bash scripts/dev.sh demo");
+    expect(readme).to.contain("bash scripts/dev.sh test");
+    const ci = fs.readFileSync(path.join(root, ".ci", "run"), "utf8");
+    expect(ci.trim().split("\n").at(-1)).to.equal("exec bash scripts/dev.sh test");
+  });
+});
