@@ -11,7 +11,9 @@
  * - a few "poison" requests whose account stack step always throws must end in the dead-letter queue with the
  *   reason recorded in the ledger.
  * Afterwards: every request is terminal, each email has exactly one account in the organization, and the DLQ
- * holds exactly the poison requests, each FAILED with its reason. Fault rates come from a seeded generator.
+ * holds exactly the poison requests, each FAILED with its reason. Every AWS call each role made (recorded by an
+ * SDK middleware) is allowed by the policy that role is deployed with (iam-simulate): least privilege is also
+ * sufficient. Fault rates come from a seeded generator.
  */
 import { expect } from "chai";
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -43,7 +45,12 @@ import type { Ledger, LedgerPatch, LedgerRecord } from "../../src/vending/ledger
 import { OrganizationsGateway } from "../../src/vending/organizations";
 import { parseWorkItem, SqsWorkQueue } from "../../src/vending/sqsWorkQueue";
 import { createWorkflow } from "../../src/vending/workflow";
+import { entryPointPolicy, workerPolicy } from "../../src/policies/avmRoles";
+import { vendingRolePermissionsPolicy } from "../../src/policies/managementVendingRole";
+import { MOTO_DEFAULT_ACCOUNT_ID } from "../../automation/localAws";
+import { identityDecision } from "../security/iamProof";
 import { useMoto, type LocalOrganization } from "../support/moto";
+import { CallRecorder } from "./observedCalls";
 
 const TABLE = "avm-ledger";
 const UNIQUE = 150;
@@ -125,15 +132,25 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
   const moto = useMoto();
   let org: LocalOrganization;
 
-  it("ends every request terminal with exactly one account per email and only recorded failures in the DLQ", async () => {
+  it("ends every request terminal, one account per email, only recorded failures in the DLQ, every call allowed by IAM", async () => {
     const random = seeded(20261125);
     org = await moto.createOrganization("Workloads");
     // Production SDK clients retry (standard mode, 3 attempts); the local config sets 1 for unimplemented calls.
     const config = { ...moto.clientConfig(), maxAttempts: 3 };
     const tally = { orgThrottles: 0, dynamoThrottles: 0, sendFailures: 0, createCrashes: 0, invocations: 0 };
+    // Every call each role makes, to prove afterwards that the deployed policies allow all of them.
+    const observed = new CallRecorder({
+      partition: "aws",
+      region: "us-east-1",
+      accountId: MOTO_DEFAULT_ACCOUNT_ID,
+      managementAccountId: org.managementAccountId,
+      organizationId: org.organizationId,
+    });
+    const inWorker = () => invocation.getStore() !== undefined;
 
     // --- Organizations (worker side): throttling before the call, crash right after CreateAccount returned.
     const organizations = new OrganizationsClient(moto.clientConfig());
+    observed.observe(organizations, "organizations", "AVMVendingRole", inWorker);
     (organizations as unknown as ClientWithStack).middlewareStack.add(
       (next, context) => async (args) => {
         if (invocation.getStore() && random() < 0.15) {
@@ -154,6 +171,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
 
     // --- DynamoDB: throttling inside the SDK's retry loop.
     const dynamo = new DynamoDBClient(config);
+    observed.observe(dynamo, "dynamodb", "AVMWorkerRole", inWorker);
     (dynamo as unknown as ClientWithStack).middlewareStack.addRelativeTo(
       (next) => async (args) => {
         if (random() < 0.03) {
@@ -170,13 +188,13 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     await createLedgerTable(new DynamoDBClient(moto.clientConfig()), TABLE);
 
     // --- SQS: work queue with a dead-letter queue; the entry point's sends fail now and then.
-    const sqs = new SQSClient(moto.clientConfig());
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: "avm-work-dlq" }));
+    const setupSqs = new SQSClient(moto.clientConfig());
+    const dlq = await setupSqs.send(new CreateQueueCommand({ QueueName: "avm-work-dlq" }));
     const dlqArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ["QueueArn"] }))
+      await setupSqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ["QueueArn"] }))
     ).Attributes!["QueueArn"]!;
     const queueUrl = (
-      await sqs.send(
+      await setupSqs.send(
         new CreateQueueCommand({
           QueueName: "avm-work",
           Attributes: {
@@ -185,7 +203,11 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
         }),
       )
     ).QueueUrl!;
+    // The worker's own sends and the event source mapping's polling both run under the worker role.
+    const sqs = new SQSClient(moto.clientConfig());
+    observed.observe(sqs, "sqs", "AVMWorkerRole");
     const intakeSqs = new SQSClient(moto.clientConfig());
+    observed.observe(intakeSqs, "sqs", "AVMEntryPointRole");
     (intakeSqs as unknown as ClientWithStack).middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === "SendMessageCommand" && random() < 0.05) {
@@ -201,8 +223,10 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     const ledger = new DynamoLedger({ client: dynamo, tableName: TABLE });
     const crashingLedger = new CrashingLedger(ledger, random, 0.01);
     const silent = new Logger({ serviceName: "avm-load-test", logLevel: "SILENT" });
+    const intakeDynamo = new DynamoDBClient(config);
+    observed.observe(intakeDynamo, "dynamodb", "AVMEntryPointRole");
     const entryPoint = createEntryPointHandler({
-      ledger: new DynamoLedger({ client: new DynamoDBClient(config), tableName: TABLE }),
+      ledger: new DynamoLedger({ client: intakeDynamo, tableName: TABLE }),
       queue: new SqsWorkQueue({ client: intakeSqs, queueUrl }),
       now: () => new Date(),
       logger: silent,
@@ -341,7 +365,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
         const record = await ledger.get(email);
         if (!record || !["SUCCEEDED", "FAILED"].includes(record.state)) return false;
       }
-      const attributes = await sqs.send(
+      const attributes = await setupSqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: queueUrl,
           AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -412,7 +436,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     // --- The DLQ holds exactly the poison requests (each with its FAILED record and reason above).
     const dead: string[] = [];
     for (;;) {
-      const page = await sqs.send(
+      const page = await setupSqs.send(
         new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl!, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
       );
       if (!page.Messages?.length) break;
@@ -426,9 +450,58 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     expect(tally.sendFailures + intakeRetries, "enqueue failures").to.be.greaterThan(0);
     expect(crashingLedger.crashes + tally.createCrashes, "crashes").to.be.greaterThan(0);
     expect(crashes.invocations).to.equal(crashingLedger.crashes + tally.createCrashes);
+
+    // --- Least privilege is also sufficient: every call each role made is allowed by the policy it is deployed
+    // with (moto does not enforce IAM; a missing grant would otherwise surface as AccessDenied in AWS only).
+    const location = { partition: "aws", region: "us-east-1", accountId: MOTO_DEFAULT_ACCOUNT_ID };
+    const policies: Record<string, { account: string; policy: ReturnType<typeof entryPointPolicy> }> = {
+      AVMEntryPointRole: { account: MOTO_DEFAULT_ACCOUNT_ID, policy: entryPointPolicy(location) },
+      AVMWorkerRole: {
+        account: MOTO_DEFAULT_ACCOUNT_ID,
+        policy: workerPolicy({
+          ...location,
+          vendingRoleArn: `arn:aws:iam::${org.managementAccountId}:role/AVMVendingRole`,
+          pulumiTokenSecret: false,
+        }),
+      },
+      AVMVendingRole: {
+        account: org.managementAccountId,
+        policy: vendingRolePermissionsPolicy({
+          partition: "aws",
+          managementAccountId: org.managementAccountId,
+          organizationId: org.organizationId,
+        }),
+      },
+    };
+    expect(observed.unmapped).to.deep.equal([]);
+    const calls = observed.calls();
+    const denied: string[] = [];
+    for (const call of calls) {
+      const { account, policy } = policies[call.role]!;
+      const session = `arn:aws:sts::${account}:assumed-role/${call.role}/load-test`;
+      const decision = await identityDecision(session, [policy], { action: call.action, resource: call.resource });
+      if (decision !== "Allowed") denied.push(`${call.role} ${call.action} ${call.resource}: ${decision}`);
+    }
+    expect(denied).to.deep.equal([]);
+    const actionsOf = (role: string) => [...new Set(calls.filter((c) => c.role === role).map((c) => c.action))].sort();
+    expect(actionsOf("AVMEntryPointRole")).to.include.members(["dynamodb:PutItem", "sqs:SendMessage"]);
+    expect(actionsOf("AVMWorkerRole")).to.include.members(["dynamodb:DeleteItem", "sqs:ReceiveMessage"]);
+    expect(actionsOf("AVMVendingRole")).to.include.members([
+      "organizations:CreateAccount",
+      "organizations:MoveAccount",
+      "organizations:TagResource",
+    ]);
+    console.log(
+      `      [observed and allowed: ${["AVMEntryPointRole", "AVMWorkerRole", "AVMVendingRole"]
+        .map((role) => `${role} ${actionsOf(role).join(" ")}`)
+        .join("; ")}]`,
+    );
+
     organizations.destroy();
     dynamo.destroy();
+    intakeDynamo.destroy();
     sqs.destroy();
+    setupSqs.destroy();
     intakeSqs.destroy();
   });
 });
