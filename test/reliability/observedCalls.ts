@@ -79,6 +79,10 @@ export class CallRecorder {
       const name = str("QueueUrl").split("/").pop();
       return [`arn:${p}:sqs:${r}:${a}:${name}`];
     }
+    if (service === "secretsmanager") {
+      const id = str("SecretId");
+      return [id.startsWith("arn:") ? id : `arn:${p}:secretsmanager:${r}:${a}:secret:${id}`];
+    }
     if (service === "organizations") {
       switch (command) {
         case "CreateAccount":
