@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import { CONFIG_KEYS } from "../src/config";
+import { suggestedScps } from "./security/suggestedScps";
 
 const root = path.resolve(__dirname, "..");
 const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
@@ -30,6 +31,22 @@ describe("README", () => {
       expect(stack, key).to.equal(expected.get(key));
       expect(type === "secret", `${key} secret`).to.equal((CONFIG_KEYS.secret as readonly string[]).includes(key));
     }
+  });
+
+  it("shows exactly the suggested SCPs that test/security/scp.spec.ts proves", () => {
+    const section = readme.split("### Suggested SCPs")[1] ?? "";
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    const shown = JSON.parse(json.replaceAll("<automationAccountId>", "444455556666")) as unknown;
+    const proven = suggestedScps({
+      accessRoleName: "MeshstackAccountAccessRole",
+      samlProviderName: "meshstack-saml-idp",
+      bootstrapRoleName: "OrganizationAccountAccessRole",
+      automationAccountId: "444455556666",
+    });
+    expect(shown).to.deep.equal({
+      Version: "2012-10-17",
+      Statement: proven.flatMap((scp) => scp.document.Statement),
+    });
   });
 
   it("gives the newcomer commands, and CI runs exactly the test command", () => {
