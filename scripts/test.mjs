@@ -25,7 +25,19 @@ let crashed = 0;
 
 function runMocha(files) {
   return new Promise((resolve) => {
-    const args = ["mocha", "--node-option", "import=tsx", "--timeout", "20000", "--exit", ...extra, ...files];
+    const args = [
+      "mocha",
+      "--node-option",
+      "import=tsx",
+      // node:sqlite is stable enough for the ledger but still flagged experimental on Node 22.
+      "--node-option",
+      "disable-warning=ExperimentalWarning",
+      "--timeout",
+      "20000",
+      "--exit",
+      ...extra,
+      ...files,
+    ];
     const child = spawn("npx", args, { stdio: ["ignore", "pipe", "inherit"], env: process.env });
     let out = "";
     child.stdout.on("data", (chunk) => {
@@ -33,7 +45,8 @@ function runMocha(files) {
       process.stdout.write(chunk);
     });
     child.on("close", (code) => {
-      const count = (word) => Number(out.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+      // The summary lines mocha prints last ("  12 passing (3s)"), never a test title that mentions a count.
+      const count = (word) => Number([...out.matchAll(new RegExp(`^\\s*(\\d+) ${word}`, "gm"))].at(-1)?.[1] ?? 0);
       const passed = count("passing");
       const failed = count("failing");
       totals.passed += passed;
