@@ -157,7 +157,8 @@ export class RequestProgress {
   /** Reports the latest step of `record`. */
   step(record: LedgerRecord): void {
     const note = record.history.at(-1)?.note;
-    const line = `${record.state}${note ? ` ${note}` : ""}`;
+    // What just happened, then the step the request is in now: "account 1234... created -> MOVING".
+    const line = note ? `${note} -> ${record.state}` : record.state;
     if (this.live) this.live.update(record.email, line);
     else this.ctx.out.progress(`${record.email}: ${line}`);
   }

@@ -90,7 +90,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       ]);
       expect(r.stderr.split("\n")).to.include.members([
         "team-a@example.com: accepted request req-a (account stacks: offline)",
-        "team-a@example.com: SUCCEEDED completion tags ProductName and Stage written",
+        "team-a@example.com: completion tags ProductName and Stage written -> SUCCEEDED",
       ]);
     });
 
@@ -110,8 +110,8 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       let stderr = "";
       const r = await h.run(VEND, { stderr: { write: (s: string) => (stderr += s), isTTY: true, columns: 200 } });
       expect(r.code).to.equal(0);
-      expect(stderr).to.include("\x1b[2K… team-a@example.com CREATING creating account\n");
-      expect(stderr).to.include("\x1b[1A\x1b[2K… team-a@example.com MOVING account 100000000000 created\n");
+      expect(stderr).to.include("\x1b[2K… team-a@example.com creating account -> CREATING\n");
+      expect(stderr).to.include("\x1b[1A\x1b[2K… team-a@example.com account 100000000000 created -> MOVING\n");
       expect(stderr.endsWith("\x1b[1A\x1b[2K✔ team-a@example.com SUCCEEDED account 100000000000\n")).to.equal(true);
     });
 

@@ -79,7 +79,7 @@ describe("avm vend against moto (subprocess)", function () {
       "COMPLETING",
       "SUCCEEDED",
     ]);
-    expect(r.stderr).to.include(`aws+cli-moto@example.com: MOVING account ${result.record.accountId} created\n`);
+    expect(r.stderr).to.include(`aws+cli-moto@example.com: account ${result.record.accountId} created -> MOVING\n`);
 
     const client = new OrganizationsClient(moto.clientConfig());
     try {
