@@ -7,6 +7,7 @@
  * (e.g. a local moto) apply unchanged.
  */
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Ledger } from "../../src/vending/ledger";
 import type { AccountStackRunner } from "../../src/vending/accountStackRunner";
 import { InProcessCreateSlots, type CreateSlots } from "../../src/vending/createSlots";
@@ -32,6 +33,12 @@ export interface CliDeps {
   createSlots(spec: LedgerSpec, now: () => Date): CreateSlots;
   /** An Organizations client with management-account credentials (standard chain). */
   organizationsClient(env: Readonly<Record<string, string | undefined>>): OrganizationsClient;
+  /**
+   * An SQS client for the work and dead-letter queues (`avm reconcile`), standard credential chain. The
+   * caller destroys it.
+   * @param region the queue's region (`--region`, else the one in the queue URL); undefined = SDK chain
+   */
+  sqsClient(region: string | undefined): SQSClient;
   /** Waits, clock and jitter of the workflow. */
   readonly timing: Timing;
   /** True when a `pulumi` binary is available (decides `--runner auto`). */
@@ -118,6 +125,10 @@ export function defaultDeps(): CliDeps {
       );
       // Organizations is a global service served from us-east-1 (aws partition).
       return new OrganizationsClient({ region: "us-east-1" });
+    },
+    sqsClient(region) {
+      const { SQSClient } = lazy<typeof import("@aws-sdk/client-sqs")>("@aws-sdk/client-sqs");
+      return new SQSClient(region !== undefined ? { region } : {});
     },
     timing: realTiming,
     hasPulumiCli: (env) => pulumiOnPath(env),

@@ -17,6 +17,7 @@ import * as planModule from "./commands/plan";
 import * as closeModule from "./commands/close";
 import * as serveModule from "./commands/serve";
 import * as invokeModule from "./commands/invoke";
+import * as reconcileModule from "./commands/reconcile";
 
 export type { CliDeps } from "./deps";
 
@@ -287,6 +288,29 @@ Example:
   $ echo '{"AccountName": ...}' | avm invoke --process`,
     )
     .action(action(async (ctx, options) => invokeModule.invokeCommand(ctx, options as never)));
+
+  program
+    .command("reconcile")
+    .description("end or resume requests whose work messages are in the dead-letter queue (worker crashed)")
+    .requiredOption("--dlq-url <url>", "URL of the dead-letter queue (platform stack output deadLetterQueueUrl)")
+    .option("--queue-url <url>", "URL of the work queue (output queueUrl), for requests that must be re-driven")
+    .option("--max <n>", "examine at most n messages (default 100)", positiveInt("--max"))
+    .option("--dry-run", "report what would be done; change nothing")
+    .addHelpText(
+      "after",
+      `
+A request whose account cannot exist yet is marked FAILED ("dead-lettered in <state> after <n> deliveries").
+One whose account exists or may exist (CreateAccount issued, account id known) is put back on the work queue,
+where the workflow resumes it (at most 3 times; then it is marked FAILED too). Terminal requests are left
+alone; unreadable messages are reported and stay in the queue. A message is deleted only after its ledger
+write (and re-enqueue) succeeded, so a rerun is always safe.
+
+Example:
+  $ avm reconcile --ledger-table avm-ledger --dlq-url https://sqs.eu-central-1.amazonaws.com/111122223333/avm-dlq \
+      --queue-url https://sqs.eu-central-1.amazonaws.com/111122223333/avm-work --dry-run
+  $ avm reconcile --ledger-table avm-ledger --dlq-url <url> --queue-url <url> --json`,
+    )
+    .action(action(async (ctx, options) => reconcileModule.reconcileCommand(ctx, options as never)));
 
   return program;
 }
