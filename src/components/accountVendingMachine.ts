@@ -75,9 +75,10 @@ export interface AccountVendingMachineArgs {
 
 /**
  * The Account Vending Machine in the automation account: the `AVMEntryPoint` Lambda meshStack invokes after every
- * project replication, the SQS work queue (with dead-letter queue) feeding the worker Lambda, the DynamoDB request
- * ledger, the webhook Lambda behind a Function URL for Pulumi Cloud, their log groups and least-privilege roles, and
- * Secrets Manager secrets for the webhook secret and the Pulumi token when configured.
+ * project replication, the SQS work queue (with dead-letter queue and a CloudWatch alarm on its depth) feeding the
+ * worker Lambda, the DynamoDB request ledger, the webhook Lambda behind a Function URL for Pulumi Cloud, their log
+ * groups and least-privilege roles, and Secrets Manager secrets for the webhook secret and the Pulumi token when
+ * configured.
  *
  * Invoked by: meshStack through the access role of a managed account (`lambda:InvokeFunction` on `AVMEntryPoint`,
  * allowed by a resource policy for principals of the organization), by SQS (worker), and by Pulumi Cloud over the
@@ -158,6 +159,27 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
           deadLetterTargetArn: deadLetterQueue.arn,
           maxReceiveCount: MAX_RECEIVE_COUNT,
         }),
+      },
+      parent,
+    );
+
+    // Messages only reach the dead-letter queue when the worker died on their last delivery: their requests stay
+    // unfinished until `avm reconcile` ends or resumes them. No alarm action is set; route the alarm's state
+    // changes (e.g. with an EventBridge rule on "CloudWatch Alarm State Change") to the team's notifications.
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-dlq-alarm`,
+      {
+        name: names.deadLetterAlarm,
+        alarmDescription: `Work messages are in the dead-letter queue ${names.deadLetterQueue}: their requests are unfinished. Run \`avm reconcile --dlq-url <deadLetterQueueUrl> --queue-url <queueUrl>\`.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: deadLetterQueue.name },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
       },
       parent,
     );

@@ -16,6 +16,8 @@ export const AVM_RESOURCE_NAMES = {
   ledgerTable: "avm-ledger",
   workQueue: "avm-work",
   deadLetterQueue: "avm-work-dlq",
+  /** CloudWatch alarm on the dead-letter queue's depth (a request needs `avm reconcile`). */
+  deadLetterAlarm: "avm-work-dlq-not-empty",
   webhookSecret: "avm/webhook-secret",
   pulumiTokenSecret: "avm/pulumi-access-token",
   externalIdSecret: "avm/external-id",

@@ -27,6 +27,7 @@ const PLATFORM_RESOURCES: [string, string][] = [
   ["aws:dynamodb/table:Table", "avm-ledger"],
   ["aws:sqs/queue:Queue", "avm-dlq"],
   ["aws:sqs/queue:Queue", "avm-queue"],
+  ["aws:cloudwatch/metricAlarm:MetricAlarm", "avm-dlq-alarm"],
   ...roleChildren("avm-entry-point-role"),
   ...roleChildren("avm-worker-role"),
   ...roleChildren("avm-webhook-role"),
@@ -98,7 +99,7 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       "vending-role-permissions",
       "vending-role-role",
     ]);
-    expect(byProvider("automation")).to.have.length(26);
+    expect(byProvider("automation")).to.have.length(27);
     expect(recorder.invokes.map((i) => [i.token, i.provider])).to.deep.equal([
       ["aws:index/getPartition:getPartition", "automation"],
       ["aws:index/getPartition:getPartition", "management"],

@@ -73,6 +73,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
         ["aws:dynamodb/table:Table", "avm-ledger"],
         ["aws:sqs/queue:Queue", "avm-dlq"],
         ["aws:sqs/queue:Queue", "avm-queue"],
+        ["aws:cloudwatch/metricAlarm:MetricAlarm", "avm-dlq-alarm"],
         ["aws:secretsmanager/secret:Secret", "avm-webhook-secret"],
         ["aws:secretsmanager/secretVersion:SecretVersion", "avm-webhook-secret-value"],
         ["aws:secretsmanager/secret:Secret", "avm-pulumi-token"],
@@ -96,7 +97,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       ]),
     );
     expect(recorder.resources.filter((r) => r.custom && r.type !== "pulumi:providers:aws").map((r) => r.provider))
-      .to.have.length(32)
+      .to.have.length(33)
       .and.satisfy((providers: string[]) => providers.every((p) => p === "automation"));
   });
 
@@ -170,6 +171,24 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
     expect(queue["visibilityTimeoutSeconds"]).to.be.at.least(
       6 * (recorder.one(FN, "avm-worker").inputs["timeout"] as number),
     );
+  });
+
+  it("alarms as soon as one message is visible in the dead-letter queue, naming avm reconcile", () => {
+    expect(recorder.one("aws:cloudwatch/metricAlarm:MetricAlarm", "avm-dlq-alarm").inputs).to.deep.equal({
+      name: "avm-work-dlq-not-empty",
+      alarmDescription:
+        "Work messages are in the dead-letter queue avm-work-dlq: their requests are unfinished. " +
+        "Run `avm reconcile --dlq-url <deadLetterQueueUrl> --queue-url <queueUrl>`.",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: "avm-work-dlq" },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+    });
   });
 
   it("creates the log groups with the configured retention", () => {
@@ -344,7 +363,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
     await settle();
     expect(recorder.byType("aws:secretsmanager/secret:Secret")).to.deep.equal([]);
     expect(recorder.byType("aws:secretsmanager/secretVersion:SecretVersion")).to.deep.equal([]);
-    expect(recorder.resources).to.have.length(30); // 26 resources and 4 components
+    expect(recorder.resources).to.have.length(31); // 27 resources and 4 components
     expect(Object.keys(recorder.one(FN, "bare-worker").inputs["environment"].variables).sort()).to.deep.equal([
       "AVM_BOOTSTRAP_ROLE_NAME",
       "AVM_LEDGER_TABLE",
