@@ -14,6 +14,7 @@ import {
   DuplicateAccountException,
   FinalizingOrganizationException,
   ListAccountsCommand,
+  ListCreateAccountStatusCommand,
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
   ListRootsCommand,
@@ -33,6 +34,7 @@ import type { Timing } from "../shared/timing";
 export type OrganizationsOperation =
   | "CreateAccount"
   | "DescribeCreateAccountStatus"
+  | "ListCreateAccountStatus"
   | "ListAccounts"
   | "DescribeAccount"
   | "ListParents"
@@ -182,6 +184,15 @@ export interface CreateAccountStatusView {
   readonly failureReason?: string;
 }
 
+/** One CreateAccount request as ListCreateAccountStatus reports it (AWS keeps them for 90 days). */
+export interface CreateAccountRequestSummary {
+  /** The CreateAccount request id (`car-...`). */
+  readonly requestId: string;
+  /** The account name the request asked for (AWS reports no email here). */
+  readonly accountName: string;
+  readonly state: CreateAccountStatusView["state"];
+}
+
 /** An account as the organization lists it. */
 export interface OrganizationAccount {
   readonly id: string;
@@ -247,6 +258,29 @@ export class OrganizationsGateway {
       this.client.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: createAccountRequestId })),
     );
     return toStatusView("DescribeCreateAccountStatus", out.CreateAccountStatus);
+  }
+
+  /**
+   * CreateAccount requests of the organization in the given states (all pages of ListCreateAccountStatus).
+   * The answer names each request's account name but not its email.
+   */
+  async listCreateAccountRequests(
+    states: readonly CreateAccountStatusView["state"][],
+  ): Promise<CreateAccountRequestSummary[]> {
+    const requests: CreateAccountRequestSummary[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call("ListCreateAccountStatus", () =>
+        this.client.send(new ListCreateAccountStatusCommand({ States: [...states], NextToken: token })),
+      );
+      for (const status of page.CreateAccountStatuses ?? []) {
+        const view = toStatusView("ListCreateAccountStatus", status);
+        requests.push({ requestId: view.requestId, accountName: status.AccountName ?? "", state: view.state });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return requests;
   }
 
   /** Every account of the organization (all pages of ListAccounts). */

@@ -12,9 +12,13 @@
  *   worker took over, and this one stops without further side effects.
  * - Before each CreateAccount the worker writes a marker (`CreateAccount attempt N issuing`) and after it
  *   the request id; a worker that crashed after persisting the id resumes polling that id and never calls
- *   CreateAccount again. One that crashed between the call and persisting the id first looks the email up
- *   in the organization (and AWS itself rejects a second account for the same email: EMAIL_ALREADY_EXISTS
- *   leads to adoption).
+ *   CreateAccount again. One that stopped between the call and persisting the id (crash, or another worker
+ *   took the record over) first waits while ListCreateAccountStatus shows a CreateAccount for the account
+ *   name IN_PROGRESS (ListAccounts shows an account only once it is created), then looks the email up in the
+ *   organization, and issues CreateAccount again only when neither shows the earlier call. What remains:
+ *   AWS's own lag in listing a just-accepted request, or a stalled worker whose CreateAccount reaches AWS
+ *   after another worker looked; AWS's email uniqueness then answers EMAIL_ALREADY_EXISTS, which leads to
+ *   adoption, so no email ever gets a second account.
  * - Every other step is idempotent in AWS (move to where it already is, tag with the same values, deploy
  *   an unchanged stack).
  */
@@ -85,7 +89,8 @@ export interface WorkflowOptions {
   /**
    * After EMAIL_ALREADY_EXISTS, how long to keep looking for the account (instead of failing) when an
    * earlier CreateAccount of this request was interrupted before its id was stored and may still be
-   * creating it. Default 30 minutes.
+   * creating it, counted from that attempt; the workflow also keeps looking while a CreateAccount for the
+   * account name is in progress. Default 30 minutes.
    */
   readonly interruptedCreateGraceMs?: number;
   /**
@@ -327,21 +332,52 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     return advance(record, "CREATING", "creating account");
   }
 
-  async function adoptOrFail(record: LedgerRecord, input: WorkflowInput, reason: string): Promise<StepResult> {
-    const existing = await organizations.findAccountByEmail(input.email);
-    if (existing) return adopt(record, input, existing, `${reason}: adopted existing account ${existing.id}`);
+  /**
+   * CreateAccount requests for this account name that AWS still reports IN_PROGRESS. ListCreateAccountStatus
+   * names no email, so a match may be another request with the same name: callers only ever wait for one,
+   * never adopt it.
+   */
+  async function createsInFlight(input: WorkflowInput): Promise<string[]> {
+    const requests = await organizations.listCreateAccountRequests(["IN_PROGRESS"]);
+    return requests.filter((request) => request.accountName === input.accountName).map((r) => r.requestId);
+  }
+
+  /**
+   * After EMAIL_ALREADY_EXISTS: adopts the organization's account with this email, else fails with the reason.
+   * When an earlier attempt of this request was interrupted before its id was stored, its account may still be
+   * on its way: keeps looking (on the poll schedule, within the deadline, then deferred) while a CreateAccount
+   * for this account name is in flight or the grace period since that attempt lasts.
+   */
+  async function adoptOrFail(
+    record: LedgerRecord,
+    input: WorkflowInput,
+    reason: string,
+    deadline: number,
+  ): Promise<StepResult> {
     const { interruptedAt } = createAttempts(record);
-    if (interruptedAt !== undefined && timing.now().getTime() - Date.parse(interruptedAt) < interruptedCreateGraceMs) {
-      // An earlier, interrupted CreateAccount of ours may still be creating this account: look again later.
-      return {
-        stop: {
-          status: "deferred",
-          record,
-          reason: `${reason}: an interrupted CreateAccount may still be creating the account`,
-        },
-      };
+    const graceEnds = interruptedAt === undefined ? undefined : Date.parse(interruptedAt) + interruptedCreateGraceMs;
+    let interval = poll.firstIntervalMs;
+    for (;;) {
+      // In-flight requests first, then the account: a create that finishes in between shows up in the second
+      // answer. Only an interrupted attempt of ours can be in flight unseen.
+      const inFlight = graceEnds === undefined ? [] : await createsInFlight(input);
+      const existing = await organizations.findAccountByEmail(input.email);
+      if (existing) return adopt(record, input, existing, `${reason}: adopted existing account ${existing.id}`);
+      if (graceEnds === undefined || (inFlight.length === 0 && timing.now().getTime() >= graceEnds)) {
+        return fail(record, reason, `${reason}: no account with this email in the organization`);
+      }
+      if (timing.now().getTime() + interval > deadline) {
+        return {
+          stop: {
+            status: "deferred",
+            record,
+            reason: `${reason}: an interrupted CreateAccount may still be creating the account`,
+          },
+        };
+      }
+      await timing.sleep(interval);
+      interval = Math.min(poll.maxIntervalMs, interval * 2);
     }
-    return fail(record, reason, `${reason}: no account with this email in the organization`);
   }
 
   async function adopt(record: LedgerRecord, input: WorkflowInput, account: OrganizationAccount, note: string) {
@@ -355,6 +391,20 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       const delay = backoffDelay(retry, slotWait, timing.random());
       if (timing.now().getTime() + delay > deadline) return false;
       await timing.sleep(delay);
+    }
+  }
+
+  /**
+   * Waits on the poll schedule, up to the deadline, until no CreateAccount for this account name is in flight.
+   * @returns the request ids still in flight when the deadline came (empty when none are).
+   */
+  async function waitForCreatesInFlight(input: WorkflowInput, deadline: number): Promise<string[]> {
+    let interval = poll.firstIntervalMs;
+    for (;;) {
+      const inFlight = await createsInFlight(input);
+      if (inFlight.length === 0 || timing.now().getTime() + interval > deadline) return inFlight;
+      await timing.sleep(interval);
+      interval = Math.min(poll.maxIntervalMs, interval * 2);
     }
   }
 
@@ -372,10 +422,25 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         status = await organizations.describeCreateAccountStatus(current.createAccountRequestId);
       } else {
         if (unconfirmed) {
-          // Crashed between CreateAccount and persisting its id: the account may exist already.
+          // The worker stopped between CreateAccount and persisting its id (a crash, or another worker took the
+          // record over), so AWS may have accepted that call. ListAccounts shows an account only once it is
+          // created, so first wait (within the deadline) while a CreateAccount for this account name is in
+          // flight, then look the email up: a create that finishes in between shows up in the second answer.
+          // Never issue another CreateAccount while one may still be creating this account.
+          void (await createSlots.acquire(current.requestId));
+          const inFlight = await waitForCreatesInFlight(input, deadline);
           const existing = await organizations.findAccountByEmail(input.email);
           if (existing)
             return adopt(current, input, existing, `found account ${existing.id} after an interrupted CreateAccount`);
+          if (inFlight.length > 0) {
+            return {
+              stop: {
+                status: "deferred",
+                record: current,
+                reason: `an interrupted CreateAccount may still be creating the account (${inFlight.join(", ")} in progress)`,
+              },
+            };
+          }
         }
         if (issued >= maxCreateAttempts) {
           await createSlots.release(current.requestId);
@@ -443,7 +508,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       const reason = status.failureReason ?? "UNKNOWN";
       if (reason === "EMAIL_ALREADY_EXISTS") {
         await createSlots.release(current.requestId);
-        return adoptOrFail(current, input, reason);
+        return adoptOrFail(current, input, reason, deadline);
       }
       if (!RETRYABLE_CREATE_FAILURES.has(reason)) {
         await createSlots.release(current.requestId);

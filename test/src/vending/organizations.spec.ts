@@ -11,6 +11,7 @@ import {
   DuplicateAccountException,
   FinalizingOrganizationException,
   ListAccountsCommand,
+  ListCreateAccountStatusCommand,
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
   ListRootsCommand,
@@ -163,6 +164,28 @@ describe("OrganizationsGateway", () => {
       state: "FAILED",
       failureReason: "SOMETHING_NEW",
     });
+  });
+
+  it("lists CreateAccount requests in the given states across pages, with their account names", async () => {
+    mock
+      .on(ListCreateAccountStatusCommand)
+      .resolvesOnce({
+        CreateAccountStatuses: [
+          { Id: "car-1", State: "IN_PROGRESS", AccountName: "team-a" },
+          { Id: "car-2", State: "IN_PROGRESS", AccountName: "team-b" },
+        ],
+        NextToken: "t1",
+      })
+      .resolvesOnce({ CreateAccountStatuses: [{ Id: "car-3", State: "IN_PROGRESS", AccountName: "team-a" }] });
+    expect(await gateway.listCreateAccountRequests(["IN_PROGRESS"])).to.deep.equal([
+      { requestId: "car-1", accountName: "team-a", state: "IN_PROGRESS" },
+      { requestId: "car-2", accountName: "team-b", state: "IN_PROGRESS" },
+      { requestId: "car-3", accountName: "team-a", state: "IN_PROGRESS" },
+    ]);
+    expect(mock.commandCalls(ListCreateAccountStatusCommand).map((call) => call.args[0].input)).to.deep.equal([
+      { States: ["IN_PROGRESS"], NextToken: undefined },
+      { States: ["IN_PROGRESS"], NextToken: "t1" },
+    ]);
   });
 
   it("treats DuplicateAccountException on MoveAccount as already moved", async () => {

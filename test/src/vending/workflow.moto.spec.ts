@@ -232,6 +232,25 @@ describe("account workflow against moto", function () {
     expect(accounts.map((a) => a.Email)).to.deep.equal(["crashy@example.com"]);
   });
 
+  it("adopts the account after a crash between CreateAccount and persisting its id, without a second call", async () => {
+    await record(parseVendRequest({ accountName: "gappy", email: "gappy@example.com" }), "req-gap");
+    ledger.crashes.push({ when: "before", match: (patch) => patch.createAccountRequestId !== undefined });
+    const error = await workflow.processRequest("gappy@example.com").catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(SimulatedCrash);
+    expect((await ledger.get("gappy@example.com"))!.createAccountRequestId).to.equal(undefined);
+
+    // ListCreateAccountStatus (IN_PROGRESS) over the wire shows nothing in flight (moto creates at once), and
+    // ListAccounts finds the account.
+    await workflow.processRequest("gappy@example.com");
+    const done = (await ledger.get("gappy@example.com"))!;
+    expect(done.state).to.equal("SUCCEEDED");
+    const accounts = await members();
+    expect(accounts.map((a) => [a.Id, a.Email])).to.deep.equal([[done.accountId, "gappy@example.com"]]);
+    expect(done.history.map((e) => e.note)).to.include(
+      `found account ${done.accountId} after an interrupted CreateAccount`,
+    );
+  });
+
   it("closes a vended account within the quota and keeps it in the organization", async () => {
     await record(parseVendRequest({ accountName: "short-lived", email: "close@example.com" }), "req-close");
     await workflow.processRequest("close@example.com");

@@ -249,43 +249,100 @@ describe("createWorkflow", () => {
       );
     });
 
-    it("keeps looking for an account an interrupted CreateAccount may still be creating", async () => {
+    it("waits for an interrupted CreateAccount still in progress instead of issuing another", async () => {
+      // The regression the model-based test found (seed -499706152): a crash between CreateAccount and
+      // persisting its id while AWS is still creating the account. ListAccounts cannot show it yet; the
+      // workflow used to issue attempt 2 (answered EMAIL_ALREADY_EXISTS) instead of waiting for attempt 1.
       h = harness();
       h.org.settleOnList = false;
       await h.vend("late@example.com");
       h.ledger.crashes.push({ when: "before", match: (patch) => patch.createAccountRequestId !== undefined });
-      await h.workflow.processRequest("late@example.com").catch(() => undefined);
+      expect(await h.workflow.processRequest("late@example.com").catch((e: unknown) => e)).to.be.instanceOf(
+        SimulatedCrash,
+      );
 
-      // The first account is still being created: the second attempt answers EMAIL_ALREADY_EXISTS, and the
-      // workflow defers instead of failing.
-      const outcome = await h.workflow.processRequest("late@example.com");
+      const outcome = await h.workflow.processRequest("late@example.com", {
+        deadline: new Date(h.timing.now().getTime() + 5_000),
+      });
+      expect(outcome).to.deep.include({
+        status: "deferred",
+        reason: "an interrupted CreateAccount may still be creating the account (car-0001 in progress)",
+      });
+      expect(h.timing.sleeps).to.deep.equal([1_000, 2_000]);
+      expect(h.org.count("CreateAccount")).to.equal(1);
+      expect(h.org.count("ListCreateAccountStatus")).to.equal(3);
+      expect(createAttempts(await h.record("late@example.com"))).to.deep.equal({ issued: 1, unconfirmed: true });
+      expect(await h.slots.holders()).to.deep.equal(["req-1"]);
+
+      h.org.settleOnList = true; // time passes; AWS finishes creating the first account
+      await h.workflow.processRequest("late@example.com");
+      const record = await h.record("late@example.com");
+      expect(record.state).to.equal("SUCCEEDED");
+      expect(h.org.count("CreateAccount")).to.equal(1);
+      expect(h.org.secondCreates).to.equal(0);
+      expect(h.org.accountsWithEmail("late@example.com").map((a) => a.id)).to.deep.equal([record.accountId]);
+      expect(record.history.map((e) => e.note)).to.include(
+        `found account ${record.accountId} after an interrupted CreateAccount`,
+      );
+      expect(await h.slots.holders()).to.deep.equal([]);
+    });
+
+    it("issues CreateAccount again after an interrupted attempt that AWS never received", async () => {
+      h = harness();
+      await h.vend("lost@example.com");
+      h.org.createErrors.push(new Error("socket hang up"));
+      const error = await h.workflow.processRequest("lost@example.com").catch((e: unknown) => e);
+      expect((error as Error).message).to.equal("socket hang up");
+
+      await h.workflow.processRequest("lost@example.com");
+      const record = await h.record("lost@example.com");
+      expect(record.state).to.equal("SUCCEEDED");
+      expect(h.org.count("CreateAccount")).to.equal(2);
+      expect(record.createAccountRequestId).to.equal("car-0001");
+      expect(h.org.accountsWithEmail("lost@example.com").map((a) => a.id)).to.deep.equal([record.accountId]);
+    });
+
+    it("keeps looking for the account after an interrupted attempt until the grace period is over", async () => {
+      // Attempt 1 never reaches AWS; attempt 2 is answered EMAIL_ALREADY_EXISTS although no account of the
+      // organization has this email (it belongs to an account elsewhere). Attempt 1 might have created it, so
+      // the workflow looks again for 30 minutes from attempt 1 before it fails.
+      h = harness();
+      await h.vend("elsewhere@example.com");
+      h.org.createErrors.push(new Error("socket hang up"));
+      h.org.scriptedFailures.set("elsewhere@example.com", ["EMAIL_ALREADY_EXISTS"]);
+      await h.workflow.processRequest("elsewhere@example.com").catch(() => undefined);
+      const interruptedAt = Date.parse(
+        (await h.record("elsewhere@example.com")).history.find((e) => e.note === "CreateAccount attempt 1 issuing")!.at,
+      );
+
+      const outcome = await h.workflow.processRequest("elsewhere@example.com", {
+        deadline: new Date(h.timing.now().getTime() + 60_000),
+      });
       expect(outcome).to.deep.include({
         status: "deferred",
         reason: "EMAIL_ALREADY_EXISTS: an interrupted CreateAccount may still be creating the account",
       });
-      const waiting = await h.record("late@example.com");
-      expect(createAttempts(waiting)).to.deep.equal({
-        issued: 2,
-        unconfirmed: false,
-        interruptedAt: waiting.history.find((e) => e.note === "CreateAccount attempt 1 issuing")!.at,
-      });
 
-      h.org.settleOnList = true; // time passes; the first account appears
-      await h.workflow.processRequest("late@example.com");
-      const record = await h.record("late@example.com");
-      expect(record.state).to.equal("SUCCEEDED");
-      expect(h.org.accountsWithEmail("late@example.com").map((a) => a.id)).to.deep.equal([record.accountId]);
+      await h.workflow.processRequest("elsewhere@example.com", {
+        deadline: new Date(h.timing.now().getTime() + 24 * 60 * 60_000),
+      });
+      const record = await h.record("elsewhere@example.com");
+      expect([record.state, record.failureReason]).to.deep.equal(["FAILED", "EMAIL_ALREADY_EXISTS"]);
+      expect(Date.parse(record.updatedAt) - interruptedAt).to.be.within(30 * 60_000, 30 * 60_000 + 10_000);
+      expect(h.org.count("CreateAccount")).to.equal(2);
     });
 
-    it("fails with EMAIL_ALREADY_EXISTS once the grace period for an interrupted CreateAccount is over", async () => {
+    it("fails with EMAIL_ALREADY_EXISTS at once when the grace period is 0", async () => {
       h = harness({ interruptedCreateGraceMs: 0 });
-      h.org.settleOnList = false;
       await h.vend("gone@example.com");
-      h.ledger.crashes.push({ when: "before", match: (patch) => patch.createAccountRequestId !== undefined });
+      h.org.createErrors.push(new Error("socket hang up"));
+      h.org.scriptedFailures.set("gone@example.com", ["EMAIL_ALREADY_EXISTS"]);
       await h.workflow.processRequest("gone@example.com").catch(() => undefined);
       await h.workflow.processRequest("gone@example.com");
       const record = await h.record("gone@example.com");
       expect([record.state, record.failureReason]).to.deep.equal(["FAILED", "EMAIL_ALREADY_EXISTS"]);
+      // Only the one poll of attempt 2; no waiting for an account.
+      expect(h.timing.sleeps).to.deep.equal([1_000]);
     });
 
     it("lets only one of several concurrent deliveries work", async () => {

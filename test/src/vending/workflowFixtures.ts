@@ -13,6 +13,7 @@ import {
   DescribeOrganizationCommand,
   DuplicateAccountException,
   ListAccountsCommand,
+  ListCreateAccountStatusCommand,
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
   ListRootsCommand,
@@ -70,7 +71,8 @@ export interface FakeAccount {
   tags: Record<string, string>;
 }
 
-interface FakeCreate {
+/** One CreateAccount request as the fake AWS holds it. */
+export interface FakeCreate {
   id: string;
   email: string;
   name: string;
@@ -107,10 +109,20 @@ export class FakeOrganizations {
   /** Thrown by the next CloseAccount calls (consumed one per call). */
   readonly closeErrors: Error[] = [];
   /**
-   * CreateAccount calls for an email whose earlier CreateAccount already created (or is creating) an
-   * account: a second account but for AWS's email uniqueness. The workflow must keep this at 0.
+   * CreateAccount calls sent for an email while AWS had already received an earlier CreateAccount for it
+   * that created (or is creating) an account: a second account but for AWS's email uniqueness. Counted when
+   * the call is sent, so a stalled call (see {@link stallNextCreate}) counts only if the account was on its
+   * way when its worker decided to send it. The workflow must keep this at 0.
    */
   secondCreates = 0;
+  /**
+   * Number of upcoming CreateAccount calls that stall on their way to AWS (a slow network, a paused worker):
+   * AWS receives them only at {@link releaseStalledCreates}. {@link onStall} is called when one stalls.
+   */
+  stallNextCreate = 0;
+  /** Called when a CreateAccount call stalls. */
+  onStall: (() => void) | undefined;
+  private readonly stalled: (() => void)[] = [];
   /** Counts of calls by command name. */
   readonly calls = new Map<string, number>();
   private nextAccount = 100_000_000_000;
@@ -180,35 +192,56 @@ export class FakeOrganizations {
       : { Id: create.id, State: "FAILED" as const, FailureReason: create.outcome.reason as never };
   }
 
+  /** Lets every stalled CreateAccount call reach AWS, in the order they were sent; returns how many. */
+  releaseStalledCreates(): number {
+    const stalled = this.stalled.splice(0);
+    for (const release of stalled) release();
+    return stalled.length;
+  }
+
+  /** Whether AWS has received a CreateAccount for `email` that created or is creating an account. */
+  private hasAccountOnItsWay(email: string): boolean {
+    const wanted = email.toLowerCase();
+    return [...this.creates.values()].some((c) => c.email.toLowerCase() === wanted && c.outcome.state === "SUCCEEDED");
+  }
+
+  /** AWS receives a CreateAccount: email uniqueness (also against creates in progress), scripted reasons. */
+  private receiveCreate(input: { Email: string; AccountName: string }) {
+    const email = input.Email.toLowerCase();
+    const id = `car-${String(this.nextCreate++).padStart(4, "0")}`;
+    const scripted = this.scriptedFailures.get(email)?.shift();
+    const taken = this.accountsWithEmail(email).length > 0 || this.hasAccountOnItsWay(email);
+    const outcome: FakeCreate["outcome"] = scripted
+      ? { state: "FAILED", reason: scripted }
+      : taken
+        ? { state: "FAILED", reason: "EMAIL_ALREADY_EXISTS" }
+        : { state: "SUCCEEDED", accountId: String(this.nextAccount++) };
+    const create: FakeCreate = {
+      id,
+      email: input.Email,
+      name: input.AccountName,
+      pending: this.inProgressPolls,
+      outcome,
+    };
+    this.creates.set(id, create);
+    return { CreateAccountStatus: this.statusOf(create) };
+  }
+
   /** Installs the fake's handlers on an `aws-sdk-client-mock` stub of an OrganizationsClient. */
   install(mock: AwsStub<any, any, any>): void {
     mock.on(CreateAccountCommand).callsFake((input: { Email: string; AccountName: string }) => {
       this.enter("CreateAccount");
       const injected = this.createErrors.shift();
       if (injected) throw injected;
-      const email = input.Email.toLowerCase();
-      const id = `car-${String(this.nextCreate++).padStart(4, "0")}`;
-      const scripted = this.scriptedFailures.get(email)?.shift();
-      const taken =
-        this.accountsWithEmail(email).length > 0 ||
-        [...this.creates.values()].some((c) => c.email.toLowerCase() === email && c.outcome.state === "SUCCEEDED");
-      if ([...this.creates.values()].some((c) => c.email.toLowerCase() === email && c.outcome.state === "SUCCEEDED")) {
-        this.secondCreates += 1;
+      if (this.hasAccountOnItsWay(input.Email)) this.secondCreates += 1;
+      if (this.stallNextCreate > 0) {
+        this.stallNextCreate -= 1;
+        return new Promise((resolve) => {
+          this.stalled.push(() => resolve(this.receiveCreate(input)));
+          this.onStall?.();
+        });
       }
-      const outcome: FakeCreate["outcome"] = scripted
-        ? { state: "FAILED", reason: scripted }
-        : taken
-          ? { state: "FAILED", reason: "EMAIL_ALREADY_EXISTS" }
-          : { state: "SUCCEEDED", accountId: String(this.nextAccount++) };
-      const create: FakeCreate = {
-        id,
-        email: input.Email,
-        name: input.AccountName,
-        pending: this.inProgressPolls,
-        outcome,
-      };
-      this.creates.set(id, create);
-      return { CreateAccountStatus: this.statusOf(create) };
+      return this.receiveCreate(input);
     });
     mock.on(DescribeCreateAccountStatusCommand).callsFake((input: { CreateAccountRequestId: string }) => {
       this.enter("DescribeCreateAccountStatus");
@@ -230,6 +263,23 @@ export class FakeOrganizations {
       const page = all.slice(start, start + 2);
       return {
         Accounts: page.map((a) => ({ Id: a.id, Email: a.email, Name: a.name, Status: a.status })),
+        ...(start + 2 < all.length ? { NextToken: String(start + 2) } : {}),
+      };
+    });
+    mock.on(ListCreateAccountStatusCommand).callsFake((input: { States?: string[]; NextToken?: string }) => {
+      this.enter("ListCreateAccountStatus");
+      // Time passes for creates nobody polls exactly as in ListAccounts (AWS answers both from one truth).
+      for (const create of this.settleOnList ? this.creates.values() : []) {
+        create.pending = 0;
+        this.settle(create);
+      }
+      const all = [...this.creates.values()]
+        .map((create) => ({ ...this.statusOf(create), AccountName: create.name }))
+        .filter((status) => input.States === undefined || input.States.includes(status.State));
+      // Two requests per page, to exercise pagination.
+      const start = input.NextToken ? Number(input.NextToken) : 0;
+      return {
+        CreateAccountStatuses: all.slice(start, start + 2),
         ...(start + 2 < all.length ? { NextToken: String(start + 2) } : {}),
       };
     });
