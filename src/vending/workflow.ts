@@ -413,7 +413,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     let current = record;
     let resumeFromStore = true;
     for (;;) {
-      const { issued, unconfirmed } = createAttempts(current);
+      const { issued, unconfirmed, interruptedAt } = createAttempts(current);
       let status: CreateAccountStatusView | undefined;
       if (current.createAccountRequestId && !unconfirmed && resumeFromStore) {
         // Resume: never a second CreateAccount for a persisted request id.
@@ -421,12 +421,13 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         void (await createSlots.acquire(current.requestId));
         status = await organizations.describeCreateAccountStatus(current.createAccountRequestId);
       } else {
-        if (unconfirmed) {
-          // The worker stopped between CreateAccount and persisting its id (a crash, or another worker took the
-          // record over), so AWS may have accepted that call. ListAccounts shows an account only once it is
-          // created, so first wait (within the deadline) while a CreateAccount for this account name is in
-          // flight, then look the email up: a create that finishes in between shows up in the second answer.
-          // Never issue another CreateAccount while one may still be creating this account.
+        if (unconfirmed || interruptedAt !== undefined) {
+          // A worker stopped between CreateAccount and persisting its id (a crash, or another worker took the
+          // record over), so AWS may have accepted that call, now or (the attempt was superseded) before an
+          // attempt that has since failed. ListAccounts shows an account only once it is created, so first
+          // wait (within the deadline) while a CreateAccount for this account name is in flight, then look the
+          // email up: a create that finishes in between shows up in the second answer. Never issue another
+          // CreateAccount while one may still be creating this account or has created it.
           void (await createSlots.acquire(current.requestId));
           const inFlight = await waitForCreatesInFlight(input, deadline);
           const existing = await organizations.findAccountByEmail(input.email);

@@ -446,6 +446,43 @@ describe("account workflow (model-based)", () => {
       ]);
     });
 
+    it("looks for the account of a superseded attempt before retrying a failed one (seed 20261125, 2000 runs)", async () => {
+      // Worker A's attempt 1 stalls on its way to AWS; worker B takes over, and its attempt 2 fails with
+      // INTERNAL_FAILURE. A's call then reaches AWS and creates the account (A loses the compare-and-set and
+      // stops). The retry used to issue attempt 3 without looking (answered EMAIL_ALREADY_EXISTS); an attempt
+      // that was interrupted before its id was stored now makes every later attempt look first.
+      const a = "a@example.com";
+      const trace = await runScenario(
+        [
+          new Submit(a),
+          new Fault("reason", a, "INTERNAL_FAILURE", 1),
+          new DeliverStalled(0),
+          new Deliver(0, false, 500),
+        ],
+        0,
+      );
+      expect(trace.creates).to.deep.equal([
+        { id: "car-0001", state: "FAILED", reason: "INTERNAL_FAILURE" },
+        { id: "car-0002", state: "SUCCEEDED" },
+      ]);
+      const [record] = trace.records;
+      expect(record!.state).to.equal("SUCCEEDED");
+      expect(trace.accounts.filter((account) => account.email === a).map((account) => account.id)).to.deep.equal([
+        record!.accountId,
+      ]);
+      expect(record!.history.map((e) => e.note)).to.deep.equal([
+        "request recorded",
+        "creating account",
+        "CreateAccount attempt 1 issuing",
+        "CreateAccount attempt 2 issuing",
+        "CreateAccount attempt 2 request car-0001",
+        `found account ${record!.accountId} after an interrupted CreateAccount`,
+        "tagged with 1 tag(s)",
+        `account stack deployed: account-${record!.accountId} deployed`,
+        "completion tags ProductName and Stage written",
+      ]);
+    });
+
     it("ends a request whose interrupted attempt never reached AWS (seed 17)", async () => {
       // Attempt 1 dies on the network before AWS sees it; attempt 2 is answered EMAIL_ALREADY_EXISTS with no
       // such account in the organization, so the workflow looks for the account for the grace period. The
