@@ -11,6 +11,7 @@ import type { WorkItem } from "../vending/workQueue";
 import { parseWorkItem } from "../vending/sqsWorkQueue";
 import type { ProcessOutcome, Workflow, WorkflowLogger } from "../vending/workflow";
 import { describeError } from "../vending/organizations";
+import { accountEvidence } from "../vending/reconcile";
 import type { Timing } from "../shared/timing";
 import { ENV } from "./env";
 import { createDefaultWorkerDeps } from "./workerDeps";
@@ -129,22 +130,30 @@ async function handleMessage(
   }
 }
 
-/** Marks the record FAILED with the reason (compare-and-set, re-read on conflict a few times). */
+/**
+ * Records why the message goes to the dead-letter queue (compare-and-set, re-read on conflict a few times).
+ *
+ * Marks the record FAILED with the reason, except when a CreateAccount call may have created an account whose id
+ * the ledger does not know yet (a stored request id, or a call issued before the failure): failing it would leave
+ * that account unaccounted for. Such a record keeps its state and gets the reason as a note, and
+ * `avm reconcile` re-drives it from the dead-letter queue (the workflow then resumes polling or looks the email up).
+ */
 async function recordGiveUp(d: WorkerDeps, item: WorkItem, receiveCount: number, reason: string, log: Logger) {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       const record = await d.ledger.get(item.email);
       if (!record || TERMINAL_STATES.has(record.state)) return false;
-      await d.ledger.update(
-        record.email,
-        record.version,
-        {
-          state: "FAILED",
-          failureReason: `gave up after ${receiveCount} deliveries in ${record.state}: ${reason}`,
-          note: `moved to the dead-letter queue after ${receiveCount} deliveries`,
-        },
-        d.timing.now(),
-      );
+      const failure = `gave up after ${receiveCount} deliveries in ${record.state}: ${reason}`;
+      const evidence = record.accountId === undefined ? accountEvidence(record) : undefined;
+      const patch =
+        evidence === undefined
+          ? {
+              state: "FAILED" as const,
+              failureReason: failure,
+              note: `moved to the dead-letter queue after ${receiveCount} deliveries`,
+            }
+          : { note: `${failure}; left ${record.state} for avm reconcile to re-drive (${evidence})` };
+      await d.ledger.update(record.email, record.version, patch, d.timing.now());
       return true;
     } catch (error) {
       if (error instanceof LedgerConflictError) continue;

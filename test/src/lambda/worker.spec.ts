@@ -68,6 +68,7 @@ describe("worker handler", () => {
   let ledger: MemoryLedger;
   let requeued: { item: WorkItem; delaySeconds: number | undefined }[];
   let deps: WorkerDeps;
+  let stackRunner: RecordingStackRunner;
 
   beforeEach(() => {
     mock.reset();
@@ -81,7 +82,7 @@ describe("worker handler", () => {
       retry: { baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 2 },
     });
     const createSlots = new InProcessCreateSlots({ now: () => timing.now() });
-    const stackRunner = new RecordingStackRunner();
+    stackRunner = new RecordingStackRunner();
     deps = {
       workflowFor: (logger) => createWorkflow({ ledger, organizations, stackRunner, createSlots, timing, logger }),
       ledger,
@@ -152,15 +153,35 @@ describe("worker handler", () => {
     expect((await ledger.get("net@example.com"))!.state).to.equal("SUCCEEDED");
   });
 
-  it("records the reason in the ledger on the last delivery before the DLQ", async () => {
+  it("records the reason but does not fail a record whose CreateAccount may have created an account", async () => {
     await vend("dead@example.com", "req-1");
     org.createErrors.push(new Error("socket hang up"));
     const handler = createWorkerHandler(deps);
     const response = await handler({ Records: [sqsRecord("m1", body("dead@example.com", "req-1"), 5)] });
     expect(response).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m1" }] });
     const record = (await ledger.get("dead@example.com"))!;
-    expect(record.state).to.equal("FAILED");
-    expect(record.failureReason).to.equal("gave up after 5 deliveries in CREATING: Error: socket hang up");
+    expect([record.state, record.failureReason]).to.deep.equal(["CREATING", undefined]);
+    expect(record.history.at(-1)!.note).to.equal(
+      "gave up after 5 deliveries in CREATING: Error: socket hang up; " +
+        "left CREATING for avm reconcile to re-drive (a CreateAccount call was issued)",
+    );
+  });
+
+  it("marks the record FAILED with the reason on the last delivery once its account id is recorded", async () => {
+    await vend("dead@example.com", "req-1");
+    stackRunner.failWith = new Error("Pulumi Deployments API unreachable");
+    const response = await createWorkerHandler(deps)({
+      Records: [sqsRecord("m1", body("dead@example.com", "req-1"), 5)],
+    });
+    expect(response).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m1" }] });
+    const record = (await ledger.get("dead@example.com"))!;
+    expect([record.state, record.accountId]).to.deep.equal([
+      "FAILED",
+      org.accountsWithEmail("dead@example.com")[0]!.id,
+    ]);
+    expect(record.failureReason).to.equal(
+      "gave up after 5 deliveries in BOOTSTRAPPING: Error: Pulumi Deployments API unreachable",
+    );
     expect(record.history.at(-1)!.note).to.equal("moved to the dead-letter queue after 5 deliveries");
   });
 
