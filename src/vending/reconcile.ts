@@ -2,7 +2,8 @@
  * Reconciles the work queue's dead-letter queue with the ledger, so that every accepted request still ends
  * SUCCEEDED or FAILED with a reason.
  *
- * The worker records a failure itself when a step throws on the last allowed delivery. But when the worker
+ * The worker records a failure itself when a step throws on the last allowed delivery: FAILED, or only a note
+ * when a CreateAccount call may have made an account whose id the ledger does not know yet. And when the worker
  * Lambda dies during that delivery (timeout, out of memory, the ledger unreachable), SQS moves the message to
  * the dead-letter queue while the record stays where it was (e.g. CREATING). {@link reconcileDeadLetters}
  * finds those records and ends or resumes them.
