@@ -11,6 +11,7 @@ import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organ
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createOrganizationWithOu, localClientConfig, startMoto } from "../automation/localAws";
 import { run } from "../automation/cli/main";
+import { bindLedger } from "../automation/cli/deps";
 import { DynamoLedger, createLedgerTable } from "../src/vending/dynamoLedger";
 
 interface Options {
@@ -161,19 +162,6 @@ async function main(): Promise<void> {
     clearTimeout(limit);
     await moto.stop();
   }
-}
-
-/** The ledger's methods bound to it (the CLI calls them detached). */
-function bindLedger(ledger: DynamoLedger) {
-  return {
-    claim: ledger.claim.bind(ledger),
-    get: ledger.get.bind(ledger),
-    getByRequestId: ledger.getByRequestId.bind(ledger),
-    getByAccountId: ledger.getByAccountId.bind(ledger),
-    list: ledger.list.bind(ledger),
-    update: ledger.update.bind(ledger),
-    close: ledger.close.bind(ledger),
-  };
 }
 
 main().catch((error: unknown) => {

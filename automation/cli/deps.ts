@@ -76,7 +76,7 @@ function lazy<T>(id: string): T {
 }
 
 /** The ledger's methods bound to it (so they can be spread into a wrapper). */
-function bind(ledger: Ledger): Ledger {
+export function bindLedger(ledger: Ledger): Ledger {
   return {
     claim: ledger.claim.bind(ledger),
     get: ledger.get.bind(ledger),
@@ -103,7 +103,7 @@ export function defaultDeps(): CliDeps {
       const client = new DynamoDBClient(spec.region !== undefined ? { region: spec.region } : {});
       const ledger = new DynamoLedger({ client, tableName: spec.table });
       return {
-        ...bind(ledger),
+        ...bindLedger(ledger),
         close: async () => {
           await ledger.close();
           client.destroy();

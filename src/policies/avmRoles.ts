@@ -74,6 +74,15 @@ function ledgerStatement(location: AvmLocation, actions: readonly string[]): Pol
   return { Sid: "Ledger", Effect: "Allow", Action: actions, Resource: [table, `${table}/index/*`] };
 }
 
+function enqueueWorkStatement(location: AvmLocation): PolicyStatement {
+  return {
+    Sid: "EnqueueWork",
+    Effect: "Allow",
+    Action: "sqs:SendMessage",
+    Resource: queueArn(location, AVM_RESOURCE_NAMES.workQueue),
+  };
+}
+
 /**
  * Ledger actions of the functions that read and write records (conditional PutItem is the compare-and-set) and
  * query the indexes; the worker also deletes its CreateAccount slot items.
@@ -85,12 +94,7 @@ export function entryPointPolicy(location: AvmLocation): PolicyDocument {
   return policyDocument(
     logStatement(location, AVM_RESOURCE_NAMES.entryPointFunction),
     ledgerStatement(location, LEDGER_ACTIONS),
-    {
-      Sid: "EnqueueWork",
-      Effect: "Allow",
-      Action: "sqs:SendMessage",
-      Resource: queueArn(location, AVM_RESOURCE_NAMES.workQueue),
-    },
+    enqueueWorkStatement(location),
   );
 }
 
@@ -147,12 +151,7 @@ export function webhookPolicy(args: WebhookPolicyArgs): PolicyDocument {
   return policyDocument(
     logStatement(args, AVM_RESOURCE_NAMES.webhookFunction),
     ledgerStatement(args, LEDGER_ACTIONS),
-    {
-      Sid: "EnqueueWork",
-      Effect: "Allow",
-      Action: "sqs:SendMessage",
-      Resource: queueArn(args, AVM_RESOURCE_NAMES.workQueue),
-    },
+    enqueueWorkStatement(args),
     ...(args.webhookSecret
       ? [
           {
