@@ -24,6 +24,7 @@ import { CliHarness } from "../automation/cli/harness";
 import { FakePulumiCloud } from "../support/fakePulumiCloud";
 import { RecordingQueue } from "../support/recordingQueue";
 import { RecordingTiming } from "../support/recordingTiming";
+import { captureOutput } from "../support/captureOutput";
 
 const WEBHOOK_SECRET = "whsec-log-7c6b5a4f3e2d1c0b9a8f7e6d";
 const PULUMI_TOKEN = "pul-log-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
@@ -36,25 +37,6 @@ function leaked(text: string): string[] {
   return Object.entries(SECRETS)
     .filter(([, value]) => text.includes(value))
     .map(([name]) => name);
-}
-
-/** Runs `fn` while capturing every write to stdout and stderr (Powertools writes there). */
-async function captureStdio<T>(fn: () => Promise<T>): Promise<{ result: T; text: string }> {
-  let text = "";
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  const capture = (chunk: unknown): boolean => {
-    text += typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
-    return true;
-  };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
-  try {
-    return { result: await fn(), text };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
 }
 
 describe("no secret in any log line or output", function () {
@@ -157,7 +139,7 @@ describe("no secret in any log line or output", function () {
       });
       const good = computeSignature(WEBHOOK_SECRET, body);
       const signatures = [good, computeSignature("not-the-secret", body)];
-      const { result, text } = await captureStdio(async () => {
+      const { result, text } = await captureOutput(async () => {
         const handler = createWebhookHandler({
           secret: secretsManagerSecret(secretsManager, arn),
           recorder: new LedgerStackOutcomeRecorder({ ledger, queue: new RecordingQueue(), timing }),
@@ -190,7 +172,7 @@ describe("no secret in any log line or output", function () {
 
   describe("AVMEntryPoint with the Powertools logger", () => {
     it("rejects a bad payload without logging its values", async () => {
-      const { result, text } = await captureStdio(async () => {
+      const { result, text } = await captureOutput(async () => {
         const handler = createEntryPointHandler({
           ledger: new MemoryLedger(),
           queue: new RecordingQueue(),

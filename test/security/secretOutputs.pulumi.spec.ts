@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { installPulumiMocks, PROGRAM_PATH, runProgram, type PulumiRecorder } from "../support/pulumiMocks";
+import { captureOutput } from "../support/captureOutput";
 
 const EXTERNAL_ID = "ext-id-9d8c7b6a5f4e3d2c";
 const WEBHOOK_SECRET = "whsec-a1b2c3d4e5f60718293a4b5c";
@@ -59,25 +60,6 @@ const SCENARIOS: Scenario[] = [
 function containsSecret(value: unknown): string[] {
   const text = JSON.stringify(value) ?? "";
   return SECRETS.filter((s) => text.includes(s));
-}
-
-/** Runs `fn` while capturing everything written to stdout and stderr. */
-async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T; text: string }> {
-  let text = "";
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const capture = (chunk: unknown): boolean => {
-    text += typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
-    return true;
-  };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
-  try {
-    return { result: await fn(), text };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
 }
 
 for (const scenario of SCENARIOS) {
