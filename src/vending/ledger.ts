@@ -37,6 +37,11 @@ export const REQUEST_STATES: readonly RequestState[] = [
 /** States after which the workflow does nothing more for a request. */
 export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(["SUCCEEDED", "FAILED", "CLOSED"]);
 
+/** States the worker drives towards a terminal state (every non-terminal state except CLOSING, which `close` owns). */
+export const WORKFLOW_STATES: ReadonlySet<RequestState> = new Set(
+  REQUEST_STATES.filter((state) => !TERMINAL_STATES.has(state) && state !== "CLOSING"),
+);
+
 /** How the request reached the AVM. */
 export type RequestKind = "vend" | "meshstack-hook";
 

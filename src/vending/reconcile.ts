@@ -26,7 +26,14 @@
  * A message is deleted only after its ledger write (and re-enqueue) succeeded; a lost compare-and-set
  * (another worker is on the record) leaves the message for the next run.
  */
-import { LedgerConflictError, TERMINAL_STATES, type Ledger, type LedgerRecord, type RequestState } from "./ledger";
+import {
+  LedgerConflictError,
+  TERMINAL_STATES,
+  WORKFLOW_STATES,
+  type Ledger,
+  type LedgerRecord,
+  type RequestState,
+} from "./ledger";
 import type { Timing } from "../shared/timing";
 import type { WorkQueue } from "./workQueue";
 import { parseWorkItem } from "./sqsWorkQueue";
@@ -119,16 +126,6 @@ export class ReconcileError extends Error {
     this.name = new.target.name;
   }
 }
-
-/** States the worker drives; a record in one of them can still be re-driven or failed. */
-const WORKFLOW_STATES: ReadonlySet<RequestState> = new Set([
-  "RECEIVED",
-  "CREATING",
-  "MOVING",
-  "TAGGING",
-  "BOOTSTRAPPING",
-  "COMPLETING",
-]);
 
 /**
  * The failure reason of a record whose message was dead-lettered in `state`. `receiveCount` is SQS's

@@ -30,17 +30,8 @@ export interface ReconcileCommandOptions {
   readonly dryRun?: boolean;
 }
 
-/** `--json` shape of `avm reconcile`. */
-export interface ReconcileJson {
-  readonly examined: number;
-  readonly failed: number;
-  readonly requeued: number;
-  readonly skipped: number;
-  readonly unreadable: number;
-  readonly dryRun: boolean;
-  /** One entry per message: `{messageId, action, reason, deleted, receiveCount, email?, requestId?, state?}`. */
-  readonly messages: ReconcileResult["messages"];
-}
+/** `--json` shape of `avm reconcile`: the reconcile result as it is (`messages`: one entry per message). */
+export type ReconcileJson = ReconcileResult;
 
 const AWS_QUEUE_HOST = /^(?:sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|([a-z0-9-]+)\.queue\.amazonaws\.com)$/;
 
@@ -92,15 +83,7 @@ export async function reconcileCommand(ctx: CommandContext, options: ReconcileCo
   } finally {
     client.destroy();
   }
-  const json: ReconcileJson = {
-    examined: result.examined,
-    failed: result.failed,
-    requeued: result.requeued,
-    skipped: result.skipped,
-    unreadable: result.unreadable,
-    dryRun: result.dryRun,
-    messages: result.messages,
-  };
+  const json: ReconcileJson = result;
   const rows = result.messages.map((m) => [m.messageId, m.action, m.email ?? "-", m.state ?? "-", m.reason]);
   const summary =
     `examined ${result.examined}: ${result.failed} failed, ${result.requeued} requeued, ` +
