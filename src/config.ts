@@ -541,6 +541,15 @@ function tags(values: ConfigInput["values"]): Readonly<Record<string, string>> {
         `${key}: tag key "${name}" must be 1-128 letters, digits, spaces or _.:/=+-@ and must not start with aws:`,
       );
     }
+    if (typeof value === "number" || typeof value === "boolean") {
+      // `pulumi config set --path 'meshstack-avm:tags.CostCenter' 1234` stores the number 1234: tag values are
+      // strings, and turning the number back into text would lose what was typed ("007", "1.50").
+      throw new ConfigError(
+        key,
+        `${key}: value of tag "${name}" must be a string, got the ${typeof value} ${String(value)}; ` +
+          `write tag values with \`pulumi config set --type string --path\` or set ${key} as one JSON object`,
+      );
+    }
     if (typeof value !== "string" || !TAG_VALUE.test(value)) {
       throw new ConfigError(
         key,

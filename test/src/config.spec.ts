@@ -7,6 +7,7 @@ import {
   CONFIG_NAMESPACE,
   ConfigError,
   type ConfigInput,
+  type ConfigKey,
   LOG_RETENTION_DAYS_ALLOWED,
   parseConfig,
   qualifiedKey,
@@ -353,8 +354,18 @@ describe("config", () => {
       ["tags that are a list", accountInput({ tags: "[]" }), `${ns}:tags must be a JSON object`],
       [
         "a tag with a non-string value",
-        accountInput({ tags: { CostCenter: 1234 } }),
+        accountInput({ tags: { CostCenter: ["1234"] } }),
         `${ns}:tags: value of tag "CostCenter" must be a string of 0-256 letters, digits, spaces or _.:/=+-@`,
+      ],
+      [
+        "a tag value that config set --path stored as a number",
+        accountInput({ tags: { CostCenter: 1234 } }),
+        `${ns}:tags: value of tag "CostCenter" must be a string, got the number 1234; write tag values with \`pulumi config set --type string --path\` or set ${ns}:tags as one JSON object`,
+      ],
+      [
+        "a tag value that config set --path stored as a boolean",
+        accountInput({ tags: '{"Critical":true}' }),
+        `${ns}:tags: value of tag "Critical" must be a string, got the boolean true; write tag values with \`pulumi config set --type string --path\` or set ${ns}:tags as one JSON object`,
       ],
       [
         "a tag key in the aws: namespace",
@@ -426,24 +437,54 @@ describe("config", () => {
       ]);
     });
 
-    it("declares every scalar key the program reads, typed and described, and nothing else", () => {
-      const objectKeys = ["alternateContacts", "tags"];
-      const expected = [...CONFIG_KEYS.common, ...CONFIG_KEYS.account, ...CONFIG_KEYS.platform]
-        .filter((key) => !objectKeys.includes(key))
-        .sort();
-      expect(Object.keys(project.config).sort()).to.deep.equal(expected);
+    const projectText = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
+    /** Keys listed in Pulumi.yaml's comment of keys the engine's rule does not let it declare. */
+    const undeclared = [...projectText.matchAll(/^#   (\w+) \(([^)]*)\): .+$/gm)].map((m) => ({
+      key: m[1] as string,
+      facets: (m[2] as string).split(", "),
+    }));
+
+    it("declares only keys every stack kind requires or defaults, typed and described", () => {
+      expect(Object.keys(project.config).sort()).to.deep.equal(
+        [
+          "accessRoleName",
+          "automationAccountId",
+          "bootstrapRoleName",
+          "managementAccountId",
+          "samlProviderName",
+        ].sort(),
+      );
       for (const [key, declaration] of Object.entries(project.config)) {
-        expect(["string", "integer"], key).to.include(declaration.type);
+        expect(declaration.type, key).to.equal("string");
         expect(declaration.description.length, key).to.be.greaterThan(10);
+        expect(declaration.secret, key).to.equal(undefined);
       }
     });
 
-    it("marks exactly the secret keys as secret", () => {
-      const secret = Object.entries(project.config)
-        .filter(([, declaration]) => declaration.secret === true)
-        .map(([key]) => key)
-        .sort();
-      expect(secret).to.deep.equal([...CONFIG_KEYS.secret].sort());
+    it("declares without a default only keys that both stack kinds require (the engine requires them everywhere)", () => {
+      const required = Object.entries(project.config)
+        .filter(([, declaration]) => declaration.default === undefined)
+        .map(([key]) => key as ConfigKey);
+      for (const key of required) {
+        expect(() => parseConfig(platformInput({ [key]: undefined })), key).to.throw(ConfigError, "is required");
+        expect(() => parseConfig(accountInput({ [key]: undefined })), key).to.throw(ConfigError, "is required");
+      }
+      expect(required.sort()).to.deep.equal(["automationAccountId", "managementAccountId"]);
+    });
+
+    it("documents every other key the program reads in the comment, with its kind and secrecy", () => {
+      const all = [...CONFIG_KEYS.common, ...CONFIG_KEYS.account, ...CONFIG_KEYS.platform];
+      expect(undeclared.map((u) => u.key).sort()).to.deep.equal(all.filter((key) => !(key in project.config)).sort());
+      const kindOf = (key: ConfigKey): string =>
+        (CONFIG_KEYS.common as readonly string[]).includes(key)
+          ? "both"
+          : (CONFIG_KEYS.account as readonly string[]).includes(key)
+            ? "account stacks"
+            : "platform stack";
+      for (const { key, facets } of undeclared) {
+        expect(facets[0], key).to.equal(kindOf(key as ConfigKey));
+        expect(facets.includes("secret"), key).to.equal((CONFIG_KEYS.secret as readonly string[]).includes(key));
+      }
     });
 
     it("gives defaults only to keys both stack kinds read, equal to the program's defaults", () => {
