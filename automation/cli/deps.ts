@@ -18,6 +18,7 @@ import type { ProgressReporter } from "../progress";
 import type { AutomationLogger } from "../logger";
 import type { AccountStackSettings, AccountStackTarget } from "../stacks/stackConfig";
 import type { OfflinePlan } from "../plan/offlinePlan";
+import type { PulumiCloudClient } from "../deployments/pulumiCloudClient";
 
 /** Operator settings every account stack needs (see `automation/stacks/stackConfig.ts`). */
 export type StackSettings = AccountStackSettings;
@@ -64,6 +65,15 @@ export interface CliDeps {
     env: Readonly<Record<string, string | undefined>>,
     logger: AutomationLogger,
   ): Promise<AccountStackRunner>;
+  /**
+   * A Pulumi Cloud REST client (`avm webhooks`, `avm doctor`): token `PULUMI_ACCESS_TOKEN`, API `PULUMI_API_URL`.
+   * @param purpose what needs the token, named when it is missing
+   */
+  pulumiCloudClient(
+    env: Readonly<Record<string, string | undefined>>,
+    timing: Timing,
+    purpose: string,
+  ): Promise<PulumiCloudClient>;
 }
 
 /**
@@ -155,7 +165,7 @@ export function defaultDeps(): CliDeps {
       const { DeploymentsAccountStackRunner } = lazy<typeof import("../deployments/deploymentsRunner")>(
         "../deployments/deploymentsRunner",
       );
-      const { PulumiCloudClient, tokenFromEnv } = lazy<typeof import("../deployments/pulumiCloudClient")>(
+      const { pulumiCloudClientFromEnv } = lazy<typeof import("../deployments/pulumiCloudClient")>(
         "../deployments/pulumiCloudClient",
       );
       const { DeploymentsConfigError } = lazy<typeof import("../deployments/errors")>("../deployments/errors");
@@ -164,11 +174,10 @@ export function defaultDeps(): CliDeps {
         if (!value) throw new DeploymentsConfigError(`${name} is not set: Pulumi Deployments needs it`);
         return value;
       };
-      const apiUrl = env.PULUMI_API_URL?.trim();
       const waitSeconds = Number(env.AVM_DEPLOYMENT_WAIT_SECONDS ?? 1800);
       const repoDir = env.AVM_PULUMI_REPO_DIR?.trim();
       return new DeploymentsAccountStackRunner({
-        client: new PulumiCloudClient({ token: tokenFromEnv({ ...env }), ...(apiUrl ? { baseUrl: apiUrl } : {}) }),
+        client: pulumiCloudClientFromEnv(env),
         organization: need("AVM_PULUMI_ORGANIZATION"),
         source: {
           repoUrl: need("AVM_PULUMI_REPO_URL"),
@@ -179,6 +188,12 @@ export function defaultDeps(): CliDeps {
         logger,
         waitTimeoutMs: Number.isFinite(waitSeconds) && waitSeconds >= 0 ? waitSeconds * 1000 : 1_800_000,
       });
+    },
+    async pulumiCloudClient(env, timing, purpose) {
+      const { pulumiCloudClientFromEnv } = lazy<typeof import("../deployments/pulumiCloudClient")>(
+        "../deployments/pulumiCloudClient",
+      );
+      return pulumiCloudClientFromEnv(env, timing, purpose);
     },
   };
 }

@@ -18,6 +18,7 @@ import * as closeModule from "./commands/close";
 import * as serveModule from "./commands/serve";
 import * as invokeModule from "./commands/invoke";
 import * as reconcileModule from "./commands/reconcile";
+import * as webhooksModule from "./commands/webhooks";
 
 export type { CliDeps } from "./deps";
 
@@ -311,6 +312,28 @@ Example:
   $ avm reconcile --ledger-table avm-ledger --dlq-url <url> --queue-url <url> --json`,
     )
     .action(action(async (ctx, options) => reconcileModule.reconcileCommand(ctx, options as never)));
+
+  const webhooks = program.command("webhooks").description("manage the Pulumi Cloud webhook of the AVM receiver");
+  webhooks
+    .command("ensure")
+    .description("create or update the one Pulumi Cloud webhook that delivers to the AVM receiver")
+    .option("--org <name>", "Pulumi Cloud organization (env AVM_PULUMI_ORGANIZATION)")
+    .option("--url <url>", "receiver URL: the platform stack output webhookUrl (env AVM_WEBHOOK_URL)")
+    .option("--stack <project/stack>", "a stack webhook instead of an organization webhook")
+    .option("--event <filter>", "event filter (repeatable; default the four final update/deployment events)", collect)
+    .option("--dry-run", "show the change; change nothing")
+    .addHelpText(
+      "after",
+      `
+The secret comes from ${CLI_ENV.webhookSecret} (the platform stack's webhookSecret), never from a flag, and is
+never printed. The token comes from PULUMI_ACCESS_TOKEN (an organization admin's, to manage org webhooks).
+Idempotent: one webhook for the URL, updated in place when the URL, the events or the secret change.
+
+Example:
+  $ ${CLI_ENV.webhookSecret}="$(pulumi config get webhookSecret)" avm webhooks ensure --org acme \
+      --url "$(pulumi stack output webhookUrl)" --dry-run`,
+    )
+    .action(action(async (ctx, options) => webhooksModule.webhooksEnsureCommand(ctx, options as never)));
 
   return program;
 }

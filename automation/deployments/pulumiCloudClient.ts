@@ -39,6 +39,23 @@ export function tokenFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return token;
 }
 
+/**
+ * The client the CLI uses: token `PULUMI_ACCESS_TOKEN`, API `PULUMI_API_URL` (default `https://api.pulumi.com`).
+ * @param purpose what needs the token, for the error message (default "Pulumi Deployments")
+ * @throws DeploymentsConfigError when the token is unset
+ */
+export function pulumiCloudClientFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  timing: Timing = realTiming,
+  purpose = "Pulumi Deployments",
+): PulumiCloudClient {
+  const token = env.PULUMI_ACCESS_TOKEN?.trim();
+  if (!token)
+    throw new DeploymentsConfigError(`PULUMI_ACCESS_TOKEN is not set: ${purpose} needs a Pulumi access token`);
+  const apiUrl = env.PULUMI_API_URL?.trim();
+  return new PulumiCloudClient({ token, timing, ...(apiUrl ? { baseUrl: apiUrl } : {}) });
+}
+
 /** Pulumi Cloud REST client. */
 export class PulumiCloudClient {
   private readonly token: string;

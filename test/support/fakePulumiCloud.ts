@@ -4,7 +4,15 @@
  * patch deployment settings (404 for unknown stacks), create deployment (returns `{id, consoleUrl, version}`;
  * 404 for unknown stacks; optionally 409 while another deployment is active), get and list deployments.
  * Each deployment walks through a scripted list of statuses, one per GET. Binds 127.0.0.1 on a free port.
+ *
+ * Webhooks (https://www.pulumi.com/docs/reference/cloud-rest-api/webhooks/): list, create (the service assigns
+ * `name`; 400 when `organizationName` differs from the path), get, PATCH (the body's fields replace the stored ones;
+ * an absent `secret` keeps it), delete and ping for organization hooks (`/api/orgs/{org}/hooks`, 404 for an
+ * organization not in {@link FakePulumiCloud.organizations}) and stack hooks (`/api/stacks/{org}/{p}/{s}/hooks`).
+ * Returned webhooks never contain the secret, only `hasSecret`. Ping really POSTs a signed `ping` delivery to the
+ * payload URL (as Pulumi Cloud does) and answers with the delivery's response code.
  */
+import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -25,6 +33,18 @@ interface FakeDeployment {
   status: string;
 }
 
+/** A stored webhook (with its secret, which the API never returns). */
+export interface FakeWebhook {
+  name: string;
+  displayName: string;
+  payloadUrl: string;
+  active: boolean;
+  format: string;
+  filters: string[];
+  groups: string[];
+  secret?: string;
+}
+
 /** The fake API server. */
 export class FakePulumiCloud {
   readonly requests: RecordedRequest[] = [];
@@ -36,8 +56,20 @@ export class FakePulumiCloud {
   /** Answer create-deployment with 409 while another deployment of the stack is active. */
   conflictWhileActive = false;
   /** Failures to inject: path substring -> list of statuses answered before the real handler. */
-  readonly inject: Array<{ method: string; pathIncludes: string; status: number; times: number; retryAfter?: string }> =
-    [];
+  readonly inject: Array<{
+    method: string;
+    pathIncludes: string;
+    status: number;
+    times: number;
+    retryAfter?: string;
+    /** Runs when the failure is answered (e.g. a concurrent writer's effect). */
+    then?: () => void;
+  }> = [];
+  /** Organizations that exist (webhook routes answer 404 for others). */
+  readonly organizations = new Set<string>(["acme"]);
+  /** Webhooks by scope: `org` or `org/project/stack`. */
+  readonly webhooks = new Map<string, FakeWebhook[]>();
+  private hookCounter = 0;
   private server: Server | undefined;
   private version = 0;
 
@@ -54,10 +86,11 @@ export class FakePulumiCloud {
         const path = req.url ?? "/";
         const method = req.method ?? "GET";
         this.requests.push({ method, path, authorization: req.headers.authorization, body });
-        const [status, payload, extraHeaders] = this.route(method, path, req.headers.authorization, body);
-        const out = JSON.stringify(payload);
-        res.writeHead(status, { "content-type": "application/json", ...extraHeaders });
-        res.end(out);
+        void this.routeAsync(method, path, req.headers.authorization, body).then(([status, payload, extraHeaders]) => {
+          const out = JSON.stringify(payload);
+          res.writeHead(status, { "content-type": "application/json", ...extraHeaders });
+          res.end(out);
+        });
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
@@ -90,6 +123,117 @@ export class FakePulumiCloud {
     return deployment;
   }
 
+  /** Adds a webhook as if created elsewhere (the console); returns its name. */
+  addWebhook(scope: string, hook: Omit<FakeWebhook, "name"> & { name?: string }): string {
+    const name = hook.name ?? this.nextHookName();
+    const list = this.webhooks.get(scope) ?? [];
+    list.push({ ...hook, name });
+    this.webhooks.set(scope, list);
+    return name;
+  }
+
+  private nextHookName(): string {
+    return `hook${(++this.hookCounter).toString(16).padStart(6, "0")}`;
+  }
+
+  private async routeAsync(
+    method: string,
+    path: string,
+    auth: string | undefined,
+    body: unknown,
+  ): Promise<[number, unknown] | [number, unknown, Record<string, string>]> {
+    const parts = path.split("?")[0]?.split("/").filter(Boolean) ?? [];
+    const hooksAt = parts.indexOf("hooks");
+    if (auth === `token ${this.token}` && hooksAt > 0 && !this.injectedFor(method, path)) {
+      return this.hooks(method, parts.slice(0, hooksAt), parts.slice(hooksAt + 1), body);
+    }
+    return this.route(method, path, auth, body);
+  }
+
+  private injectedFor(method: string, path: string): boolean {
+    return this.inject.some((i) => i.method === method && path.includes(i.pathIncludes) && i.times > 0);
+  }
+
+  private async hooks(method: string, scopeParts: string[], rest: string[], body: unknown): Promise<[number, unknown]> {
+    const notFound = (what: string): [number, unknown] => [404, { code: 404, message: `${what} not found` }];
+    let scope: string;
+    let org: string | undefined;
+    if (scopeParts[1] === "orgs" && scopeParts.length === 3) {
+      org = scopeParts[2];
+      scope = org ?? "";
+    } else if (scopeParts[1] === "stacks" && scopeParts.length === 5) {
+      org = scopeParts[2];
+      scope = scopeParts.slice(2).join("/");
+      if (!this.stacks.has(scope)) return notFound(`Stack '${scopeParts[4]}'`);
+    } else {
+      return notFound("route");
+    }
+    if (org === undefined || !this.organizations.has(org)) return notFound(`Organization '${org}'`);
+    const list = this.webhooks.get(scope) ?? [];
+    this.webhooks.set(scope, list);
+    const view = (h: FakeWebhook) => {
+      const { secret, ...rest } = h;
+      return { organizationName: org, ...rest, hasSecret: secret !== undefined && secret !== "" };
+    };
+    const [name, action] = rest;
+    if (name === undefined) {
+      if (method === "GET") return [200, list.map(view)];
+      if (method !== "POST") return [405, { code: 405, message: "Method Not Allowed" }];
+      const b = body as Partial<FakeWebhook> & { organizationName?: string };
+      if (b.organizationName !== org) return [400, { code: 400, message: "organizationName does not match the path" }];
+      if (!b.displayName || !b.payloadUrl)
+        return [400, { code: 400, message: "displayName and payloadUrl are required" }];
+      const hook: FakeWebhook = {
+        name: this.nextHookName(),
+        displayName: b.displayName,
+        payloadUrl: b.payloadUrl,
+        active: b.active ?? false,
+        format: b.format ?? "raw",
+        filters: b.filters ?? [],
+        groups: b.groups ?? [],
+        ...(b.secret ? { secret: b.secret } : {}),
+      };
+      list.push(hook);
+      return [201, view(hook)];
+    }
+    const hook = list.find((h) => h.name === name);
+    if (hook === undefined) return notFound(`Webhook '${name}'`);
+    if (action === "ping" && method === "POST") {
+      const payload = JSON.stringify({ timestamp: 1632735487, message: "Just a friendly ping from Pulumi" });
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "pulumi-webhook-id": randomUUID(),
+        "pulumi-webhook-kind": "ping",
+      };
+      if (hook.secret)
+        headers["pulumi-webhook-signature"] = createHmac("sha256", hook.secret).update(payload).digest("hex");
+      try {
+        const response = await fetch(hook.payloadUrl, { method: "POST", headers, body: payload });
+        return [200, { kind: "ping", payload, responseCode: response.status, responseBody: await response.text() }];
+      } catch (error) {
+        return [200, { kind: "ping", payload, responseCode: 0, responseBody: String(error) }];
+      }
+    }
+    if (action !== undefined) return notFound("route");
+    if (method === "GET") return [200, view(hook)];
+    if (method === "DELETE") {
+      list.splice(list.indexOf(hook), 1);
+      return [204, {}];
+    }
+    if (method === "PATCH") {
+      const b = body as Partial<FakeWebhook>;
+      if (b.displayName !== undefined) hook.displayName = b.displayName;
+      if (b.payloadUrl !== undefined) hook.payloadUrl = b.payloadUrl;
+      if (b.active !== undefined) hook.active = b.active;
+      if (b.format !== undefined) hook.format = b.format;
+      if (b.filters !== undefined) hook.filters = [...b.filters];
+      if (b.groups !== undefined) hook.groups = [...b.groups];
+      if (b.secret !== undefined) hook.secret = b.secret;
+      return [200, view(hook)];
+    }
+    return [405, { code: 405, message: "Method Not Allowed" }];
+  }
+
   private route(
     method: string,
     path: string,
@@ -101,6 +245,7 @@ export class FakePulumiCloud {
     const injected = this.inject.find((i) => i.method === method && path.includes(i.pathIncludes) && i.times > 0);
     if (injected) {
       injected.times--;
+      injected.then?.();
       return [
         injected.status,
         { code: injected.status, message: `injected ${injected.status}` },
