@@ -12,6 +12,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 bash "$root/scripts/setup-moto.sh"
+# The compiled CLI (dist/cli/main.js) that bin/avm.js runs; rebuilt only when a source changed.
+node "$root/scripts/cliBundle.cjs" --quiet --if-stale
 task="${1:-test}"
 shift || true
 exec npm run --silent "$task" -- "$@"

@@ -1,6 +1,7 @@
 /**
  * The dependencies of the `avm` CLI, with their production defaults. Each default loads its modules
- * lazily, so `avm --help` and `avm status` never pay for the Pulumi SDK, and tests replace any of them
+ * lazily (a literal `require()` on first use, which esbuild bundles into dist/cli/main.js without evaluating
+ * it at start), so `avm --help` and `avm status` never pay for the Pulumi SDK, and tests replace any of them
  * (a memory ledger, a mocked Organizations client, a recording stack runner, instant timing).
  *
  * AWS clients are created with only a region: the SDK's standard credential chain and `AWS_ENDPOINT_URL`
@@ -76,15 +77,6 @@ export interface CliDeps {
   ): Promise<PulumiCloudClient>;
 }
 
-/**
- * Loads a module on first use (CommonJS `require`): the Pulumi SDK and AWS clients cost hundreds of
- * milliseconds to load, which `avm --help` and `avm status` should not pay.
- */
-function lazy<T>(id: string): T {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(id) as T;
-}
-
 /** The ledger's methods bound to it (so they can be spread into a wrapper). */
 export function bindLedger(ledger: Ledger): Ledger {
   return {
@@ -103,13 +95,13 @@ export function defaultDeps(): CliDeps {
   return {
     async openLedger(spec) {
       if (spec.kind === "sqlite") {
-        const { SqliteLedger } = lazy<typeof import("../../src/vending/sqliteLedger")>(
-          "../../src/vending/sqliteLedger",
-        );
+        const { SqliteLedger } =
+          require("../../src/vending/sqliteLedger") as typeof import("../../src/vending/sqliteLedger");
         return new SqliteLedger({ path: spec.path });
       }
-      const { DynamoDBClient } = lazy<typeof import("@aws-sdk/client-dynamodb")>("@aws-sdk/client-dynamodb");
-      const { DynamoLedger } = lazy<typeof import("../../src/vending/dynamoLedger")>("../../src/vending/dynamoLedger");
+      const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
+      const { DynamoLedger } =
+        require("../../src/vending/dynamoLedger") as typeof import("../../src/vending/dynamoLedger");
       const client = new DynamoDBClient(spec.region !== undefined ? { region: spec.region } : {});
       const ledger = new DynamoLedger({ client, tableName: spec.table });
       return {
@@ -122,53 +114,49 @@ export function defaultDeps(): CliDeps {
     },
     createSlots(spec, now) {
       if (spec.kind === "sqlite") return new InProcessCreateSlots({ now });
-      const { DynamoDBClient } = lazy<typeof import("@aws-sdk/client-dynamodb")>("@aws-sdk/client-dynamodb");
-      const { DynamoCreateSlots } = lazy<typeof import("../../src/vending/dynamoCreateSlots")>(
-        "../../src/vending/dynamoCreateSlots",
-      );
+      const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
+      const { DynamoCreateSlots } =
+        require("../../src/vending/dynamoCreateSlots") as typeof import("../../src/vending/dynamoCreateSlots");
       const client = new DynamoDBClient(spec.region !== undefined ? { region: spec.region } : {});
       return new DynamoCreateSlots({ client, tableName: spec.table, now });
     },
     organizationsClient() {
-      const { OrganizationsClient } = lazy<typeof import("@aws-sdk/client-organizations")>(
-        "@aws-sdk/client-organizations",
-      );
+      const { OrganizationsClient } =
+        require("@aws-sdk/client-organizations") as typeof import("@aws-sdk/client-organizations");
       // Organizations is a global service served from us-east-1 (aws partition).
       return new OrganizationsClient({ region: "us-east-1" });
     },
     sqsClient(region) {
-      const { SQSClient } = lazy<typeof import("@aws-sdk/client-sqs")>("@aws-sdk/client-sqs");
+      const { SQSClient } = require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs");
       return new SQSClient(region !== undefined ? { region } : {});
     },
     timing: realTiming,
     hasPulumiCli: (env) => pulumiOnPath(env),
     async localStackRunner(settings, env, progress) {
-      const { AccountStacks } = lazy<typeof import("../stacks/accountStacks")>("../stacks/accountStacks");
-      const { LocalPulumiEngine } = lazy<typeof import("../stacks/localPulumiEngine")>("../stacks/localPulumiEngine");
+      const { AccountStacks } = require("../stacks/accountStacks") as typeof import("../stacks/accountStacks");
+      const { LocalPulumiEngine } =
+        require("../stacks/localPulumiEngine") as typeof import("../stacks/localPulumiEngine");
       const { resolveWorkspaceSettings } =
-        lazy<typeof import("../stacks/workspaceSettings")>("../stacks/workspaceSettings");
-      const { LocalAccountStackRunner } = lazy<typeof import("../stacks/localAccountStackRunner")>(
-        "../stacks/localAccountStackRunner",
-      );
+        require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
+      const { LocalAccountStackRunner } =
+        require("../stacks/localAccountStackRunner") as typeof import("../stacks/localAccountStackRunner");
       const engine = new LocalPulumiEngine(resolveWorkspaceSettings({ ...env }));
       return new LocalAccountStackRunner(new AccountStacks({ engine, settings }), progress);
     },
     async offlineStackRunner(settings) {
-      const { OfflinePlanRunner } = lazy<typeof import("../plan/offlinePlan")>("../plan/offlinePlan");
+      const { OfflinePlanRunner } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");
       return new OfflinePlanRunner(settings);
     },
     async planAccountStack(target, settings) {
-      const { planAccountStack } = lazy<typeof import("../plan/offlinePlan")>("../plan/offlinePlan");
+      const { planAccountStack } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");
       return planAccountStack(target, settings);
     },
     async remoteStackRunner(settings, env, logger) {
-      const { DeploymentsAccountStackRunner } = lazy<typeof import("../deployments/deploymentsRunner")>(
-        "../deployments/deploymentsRunner",
-      );
-      const { pulumiCloudClientFromEnv } = lazy<typeof import("../deployments/pulumiCloudClient")>(
-        "../deployments/pulumiCloudClient",
-      );
-      const { DeploymentsConfigError } = lazy<typeof import("../deployments/errors")>("../deployments/errors");
+      const { DeploymentsAccountStackRunner } =
+        require("../deployments/deploymentsRunner") as typeof import("../deployments/deploymentsRunner");
+      const { pulumiCloudClientFromEnv } =
+        require("../deployments/pulumiCloudClient") as typeof import("../deployments/pulumiCloudClient");
+      const { DeploymentsConfigError } = require("../deployments/errors") as typeof import("../deployments/errors");
       const need = (name: string): string => {
         const value = env[name]?.trim();
         if (!value) throw new DeploymentsConfigError(`${name} is not set: Pulumi Deployments needs it`);
@@ -190,9 +178,8 @@ export function defaultDeps(): CliDeps {
       });
     },
     async pulumiCloudClient(env, timing, purpose) {
-      const { pulumiCloudClientFromEnv } = lazy<typeof import("../deployments/pulumiCloudClient")>(
-        "../deployments/pulumiCloudClient",
-      );
+      const { pulumiCloudClientFromEnv } =
+        require("../deployments/pulumiCloudClient") as typeof import("../deployments/pulumiCloudClient");
       return pulumiCloudClientFromEnv(env, timing, purpose);
     },
   };

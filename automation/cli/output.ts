@@ -3,7 +3,7 @@
  * renderings. Human output goes to stdout, progress to stderr (live only on a TTY), errors to stderr.
  */
 import type { LedgerRecord, RequestState } from "../../src/vending/ledger";
-import { workflowInputOf } from "../../src/vending/workflow";
+import { workflowInputOf } from "../../src/vending/workflowInput";
 import type { CliIo, CliOutput } from "./io";
 
 /** A ledger record in `--json` output. Absent values are `null`, so every key is always present. */

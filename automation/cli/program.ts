@@ -9,18 +9,27 @@ import type { CliDeps } from "./deps";
 import type { CliIo } from "./io";
 import { Output } from "./output";
 import { CLI_ENV, resolveGlobalSettings, type GlobalFlags } from "./settings";
-import * as vendModule from "./commands/vend";
-import * as statusModule from "./commands/status";
-import * as listModule from "./commands/list";
-import * as bootstrapModule from "./commands/bootstrap";
-import * as planModule from "./commands/plan";
-import * as closeModule from "./commands/close";
-import * as serveModule from "./commands/serve";
-import * as invokeModule from "./commands/invoke";
-import * as reconcileModule from "./commands/reconcile";
-import * as webhooksModule from "./commands/webhooks";
 
 export type { CliDeps } from "./deps";
+
+/**
+ * The command modules, loaded when their command runs (literal `require()`s, which esbuild bundles without
+ * evaluating them at start): `avm --help` and `avm status` do not load the vending workflow or zod.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commands = {
+  vend: () => require("./commands/vend") as typeof import("./commands/vend"),
+  status: () => require("./commands/status") as typeof import("./commands/status"),
+  list: () => require("./commands/list") as typeof import("./commands/list"),
+  bootstrap: () => require("./commands/bootstrap") as typeof import("./commands/bootstrap"),
+  plan: () => require("./commands/plan") as typeof import("./commands/plan"),
+  close: () => require("./commands/close") as typeof import("./commands/close"),
+  serve: () => require("./commands/serve") as typeof import("./commands/serve"),
+  invoke: () => require("./commands/invoke") as typeof import("./commands/invoke"),
+  reconcile: () => require("./commands/reconcile") as typeof import("./commands/reconcile"),
+  webhooks: () => require("./commands/webhooks") as typeof import("./commands/webhooks"),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Mutable result of one run, set by the action that ran. */
 export interface RunState {
@@ -162,7 +171,7 @@ Example:
   $ avm vend --account-name team-a-dev --email aws+team-a-dev@example.com --ou /Workloads --tag CostCenter=1234
   $ avm vend --file request.json --json`,
     )
-    .action(action(async (ctx, options) => vendModule.vendCommand(ctx, options as never)));
+    .action(action(async (ctx, options) => commands.vend().vendCommand(ctx, options as never)));
 
   program
     .command("status")
@@ -179,7 +188,7 @@ Example:
   $ avm status --email aws+team-a-dev@example.com
   $ avm status --account-id 123456789012 --json`,
     )
-    .action(action(async (ctx, options) => statusModule.statusCommand(ctx, options as never)));
+    .action(action(async (ctx, options) => commands.status().statusCommand(ctx, options as never)));
 
   program
     .command("list")
@@ -187,7 +196,7 @@ Example:
     .option("--state <states>", "only these states, comma-separated (e.g. FAILED or CREATING,MOVING)")
     .option("--limit <n>", "at most n records", positiveInt("--limit"))
     .addHelpText("after", `\nExample:\n  $ avm list --state FAILED\n  $ avm list --json --limit 20`)
-    .action(action(async (ctx, options) => listModule.listCommand(ctx, options as never)));
+    .action(action(async (ctx, options) => commands.list().listCommand(ctx, options as never)));
 
   addStackOptions(
     program
@@ -207,7 +216,7 @@ Example:
     )
     .action(
       action(async (ctx, accountId, options) =>
-        bootstrapModule.bootstrapCommand(ctx, accountId as string, options as never),
+        commands.bootstrap().bootstrapCommand(ctx, accountId as string, options as never),
       ),
     );
 
@@ -230,7 +239,9 @@ Example:
   $ avm plan 123456789012 --json`,
     )
     .action(
-      action(async (ctx, accountId, options) => planModule.planCommand(ctx, accountId as string, options as never)),
+      action(async (ctx, accountId, options) =>
+        commands.plan().planCommand(ctx, accountId as string, options as never),
+      ),
     );
 
   program
@@ -249,7 +260,9 @@ Example:
   $ avm close 123456789012 --yes --reason "project decommissioned"`,
     )
     .action(
-      action(async (ctx, accountId, options) => closeModule.closeCommand(ctx, accountId as string, options as never)),
+      action(async (ctx, accountId, options) =>
+        commands.close().closeCommand(ctx, accountId as string, options as never),
+      ),
     );
 
   program
@@ -267,7 +280,7 @@ unsigned (a warning is printed). Stops cleanly on Ctrl-C.
 Example:
   $ ${CLI_ENV.webhookSecret}=... avm serve --port 8787`,
     )
-    .action(action(async (ctx, options) => serveModule.serveCommand(ctx, options as never)));
+    .action(action(async (ctx, options) => commands.serve().serveCommand(ctx, options as never)));
 
   addStackOptions(
     program
@@ -288,7 +301,7 @@ Example:
   $ avm invoke --file hook.json
   $ echo '{"AccountName": ...}' | avm invoke --process`,
     )
-    .action(action(async (ctx, options) => invokeModule.invokeCommand(ctx, options as never)));
+    .action(action(async (ctx, options) => commands.invoke().invokeCommand(ctx, options as never)));
 
   program
     .command("reconcile")
@@ -311,7 +324,7 @@ Example:
       --queue-url https://sqs.eu-central-1.amazonaws.com/111122223333/avm-work --dry-run
   $ avm reconcile --ledger-table avm-ledger --dlq-url <url> --queue-url <url> --json`,
     )
-    .action(action(async (ctx, options) => reconcileModule.reconcileCommand(ctx, options as never)));
+    .action(action(async (ctx, options) => commands.reconcile().reconcileCommand(ctx, options as never)));
 
   const webhooks = program.command("webhooks").description("manage the Pulumi Cloud webhook of the AVM receiver");
   webhooks
@@ -333,7 +346,7 @@ Example:
   $ ${CLI_ENV.webhookSecret}="$(pulumi config get webhookSecret)" avm webhooks ensure --org acme \
       --url "$(pulumi stack output webhookUrl)" --dry-run`,
     )
-    .action(action(async (ctx, options) => webhooksModule.webhooksEnsureCommand(ctx, options as never)));
+    .action(action(async (ctx, options) => commands.webhooks().webhooksEnsureCommand(ctx, options as never)));
 
   return program;
 }

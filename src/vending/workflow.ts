@@ -25,7 +25,6 @@
 import {
   LedgerConflictError,
   TERMINAL_STATES,
-  normaliseEmail,
   type Ledger,
   type LedgerPatch,
   type LedgerRecord,
@@ -45,6 +44,11 @@ import {
   type OrganizationsGateway,
 } from "./organizations";
 import { DEFAULT_BOOTSTRAP_ROLE_NAME } from "../shared/naming";
+import { WorkflowError, WorkflowRecordError } from "./workflowErrors";
+import { workflowInputOf, type WorkflowInput } from "./workflowInput";
+
+export { WorkflowError, WorkflowRecordError } from "./workflowErrors";
+export { workflowInputOf, type WorkflowInput } from "./workflowInput";
 
 /** Minimal structured logger (satisfied by `@aws-lambda-powertools/logger`'s `Logger`). */
 export interface WorkflowLogger {
@@ -188,17 +192,6 @@ export interface Workflow {
   closeQuota(): Promise<CloseQuota>;
 }
 
-/** Base class of workflow errors. */
-export class WorkflowError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
-/** A ledger record lacks what its state needs (a bug or a hand-edited record). */
-export class WorkflowRecordError extends WorkflowError {}
-
 /** The close path refused to close an account. */
 export class CloseRefusedError extends WorkflowError {}
 
@@ -213,57 +206,6 @@ export class CloseQuotaExceededError extends CloseRefusedError {
         `closures in the last 30 days; allowed = max(10, 10% of ${quota.memberAccounts} active member accounts))`,
     );
   }
-}
-
-/** What the workflow reads from a ledger record's `request`. */
-export interface WorkflowInput {
-  readonly email: string;
-  readonly accountName: string;
-  /** OU id or path, when the request names one. */
-  readonly targetOu?: string;
-  readonly tags: Readonly<Record<string, string>>;
-  /** meshStack workspace id (completion tag). */
-  readonly productName?: string;
-  /** meshStack project id (completion tag). */
-  readonly stage?: string;
-}
-
-/**
- * Reads the workflow's input from a record whose `request` is a validated request (`requests.ts`:
- * `accountName`, optional `targetOu`, `tags`, `productName`, `stage`). Reads defensively: the stored JSON
- * may come from an older version.
- * @throws WorkflowRecordError when the account name is missing.
- */
-export function workflowInputOf(record: LedgerRecord): WorkflowInput {
-  const request = record.request;
-  const str = (key: string): string | undefined => {
-    const value = request[key];
-    return typeof value === "string" && value.trim() !== "" ? value : undefined;
-  };
-  const accountName = str("accountName");
-  if (accountName === undefined) {
-    throw new WorkflowRecordError(`ledger record ${record.requestId} has no accountName in its request`);
-  }
-  const tags: Record<string, string> = {};
-  const given = request["tags"];
-  if (given !== null && typeof given === "object" && !Array.isArray(given)) {
-    for (const [key, value] of Object.entries(given)) if (typeof value === "string") tags[key] = value;
-  }
-  const targetOu = str("targetOu");
-  const productName = str("productName");
-  const stage = str("stage");
-  // The email as the requester wrote it (AWS keeps its case); the ledger key is the normalised form.
-  const givenEmail = str("email");
-  const email =
-    givenEmail !== undefined && normaliseEmail(givenEmail) === record.email ? givenEmail.trim() : record.email;
-  return {
-    email,
-    accountName,
-    tags,
-    ...(targetOu !== undefined ? { targetOu } : {}),
-    ...(productName !== undefined ? { productName } : {}),
-    ...(stage !== undefined ? { stage } : {}),
-  };
 }
 
 const ISSUING = /^CreateAccount attempt (\d+) issuing/;

@@ -1,6 +1,6 @@
 /**
  * The built CLI as a subprocess: `node bin/avm.js` (the `bin` entry of package.json) with Node 22 first on
- * PATH. Few runs on purpose: each one starts tsx (about a second).
+ * PATH. It runs the compiled CLI (dist/cli/main.js), built on first run when missing.
  */
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -1,0 +1,106 @@
+// Builds the `avm` CLI into one compiled JavaScript file, dist/cli/main.js, with esbuild, so `bin/avm.js` starts
+// without transpiling TypeScript (tsx). The project's own sources and the small libraries (commander, zod) are
+// bundled; the heavy packages (@pulumi/*, the AWS SDK, ...) stay in node_modules and are loaded only by the
+// commands that need them. dist/cli/main.inputs.json records every bundled source with its mtime and size, so a
+// stale bundle (a source edited, package-lock.json changed) is rebuilt on the next run.
+//   node scripts/cliBundle.cjs          build now (npm run build, npm run build:cli, npm's prepare hook)
+//   node scripts/cliBundle.cjs --if-stale  build unless fresh (scripts/dev.sh)
+//   require("./scripts/cliBundle.cjs")  ensureCliBundle() for bin/avm.js: reuse or rebuild, undefined on failure
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const ENTRY = path.join(ROOT, "automation", "cli", "main.ts");
+// Same depth as automation/cli/ so code that locates the repository from __dirname finds the same root.
+const OUT = path.join(ROOT, "dist", "cli", "main.js");
+const MANIFEST = path.join(ROOT, "dist", "cli", "main.inputs.json");
+/** Packages loaded from node_modules at run time (large, or native, or loaded by a few commands only). */
+const EXTERNAL = [
+  "@pulumi/*",
+  "@aws-sdk/*",
+  "@smithy/*",
+  "@aws-lambda-powertools/*",
+  "@cloud-copilot/*",
+  "esbuild",
+  "tsx",
+  "tsx/*",
+];
+/** Files whose change makes the bundle stale besides the bundled sources. */
+const ALSO_WATCHED = ["package-lock.json", "scripts/cliBundle.cjs"];
+
+function fingerprint(file) {
+  const stat = fs.statSync(path.join(ROOT, file));
+  return `${Math.trunc(stat.mtimeMs)}:${stat.size}`;
+}
+
+/** True when dist/cli/main.js exists and every file it was built from is unchanged. */
+function isFresh() {
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(MANIFEST, "utf8"));
+    if (manifest.node !== process.versions.node || !fs.existsSync(OUT)) return false;
+    for (const [file, print] of Object.entries(manifest.inputs)) if (fingerprint(file) !== print) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the bundle (atomically: a concurrent run sees the old or the new file, never half of one). */
+function build() {
+  const esbuild = require("esbuild");
+  const result = esbuild.buildSync({
+    entryPoints: [ENTRY],
+    bundle: true,
+    write: false,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    // Less to parse at every start; names are kept for error messages and `AVM_DEBUG=1` stack traces.
+    minify: true,
+    keepNames: true,
+    external: EXTERNAL,
+    metafile: true,
+    logLevel: "silent",
+    absWorkingDir: ROOT,
+    outfile: OUT,
+  });
+  const inputs = {};
+  for (const file of [...Object.keys(result.metafile.inputs), ...ALSO_WATCHED]) {
+    // Bundled files of node_modules change only with the lockfile, which is watched.
+    if (!file.includes("node_modules/")) inputs[file] = fingerprint(file);
+  }
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  const suffix = `.${process.pid}.tmp`;
+  fs.writeFileSync(OUT + suffix, result.outputFiles[0].contents);
+  fs.writeFileSync(MANIFEST + suffix, JSON.stringify({ node: process.versions.node, inputs }));
+  fs.renameSync(OUT + suffix, OUT);
+  fs.renameSync(MANIFEST + suffix, MANIFEST);
+  return OUT;
+}
+
+/**
+ * The compiled CLI, built first when missing or stale. Returns undefined when it cannot be built (esbuild
+ * missing, read-only install): the caller then runs the TypeScript sources through tsx.
+ */
+function ensureCliBundle() {
+  if (isFresh()) return OUT;
+  try {
+    return build();
+  } catch (error) {
+    if (process.env.AVM_DEBUG === "1") process.stderr.write(`avm: building ${OUT} failed: ${error.message}\n`);
+    return undefined;
+  }
+}
+
+module.exports = { ensureCliBundle, build, isFresh, OUT };
+
+if (require.main === module) {
+  const started = Date.now();
+  if (process.argv.includes("--if-stale") && isFresh()) process.exit(0);
+  build();
+  if (!process.argv.includes("--quiet")) {
+    console.log(`built ${path.relative(ROOT, OUT)} in ${Date.now() - started} ms`);
+  }
+}

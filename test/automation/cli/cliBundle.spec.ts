@@ -1,0 +1,58 @@
+/**
+ * The compiled CLI (scripts/cliBundle.cjs -> dist/cli/main.js) that bin/avm.js runs: rebuilt when a source changes,
+ * and `avm --help` / `avm status` load neither the Pulumi SDK nor an AWS client.
+ */
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ensureCliBundle, isFresh, OUT } from "../../../scripts/cliBundle.cjs";
+import { REPO } from "./subprocess";
+
+/** Runs the compiled CLI in a fresh node and returns the node_modules packages it loaded. */
+function packagesLoadedBy(args: readonly string[]): { code: number; packages: string[] } {
+  const script =
+    `require(${JSON.stringify(OUT)}).main(${JSON.stringify(args)}).then((code) => {` +
+    `const pkgs = new Set(Object.keys(require.cache).map((f) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));` +
+    `process.stdout.write("\\n@@" + JSON.stringify([...pkgs].sort()) + "\\n", () => process.exit(code)); })`;
+  const child = spawnSync(process.execPath, ["-e", script], { cwd: REPO, encoding: "utf8", timeout: 30_000 });
+  const line = child.stdout.split("\n").find((l) => l.startsWith("@@"));
+  if (line === undefined) throw new Error(`no result: ${child.stderr}`);
+  return { code: child.status ?? -1, packages: JSON.parse(line.slice(2)) as string[] };
+}
+
+describe("the compiled CLI (dist/cli/main.js)", function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "avm-clibundle-"));
+    expect(ensureCliBundle()).to.equal(OUT);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is stale once a bundled source changes, and fresh again when it is as it was", () => {
+    expect(isFresh()).to.equal(true);
+    const source = path.join(REPO, "automation", "cli", "errors.ts");
+    const { atime, mtime } = statSync(source);
+    try {
+      utimesSync(source, atime, new Date(mtime.getTime() + 5_000));
+      expect(isFresh()).to.equal(false);
+    } finally {
+      utimesSync(source, atime, mtime);
+    }
+    expect(isFresh()).to.equal(true);
+  });
+
+  it("prints help without loading the Pulumi SDK, an AWS client or zod", () => {
+    expect(packagesLoadedBy(["--help"])).to.deep.equal({ code: 0, packages: [] });
+  });
+
+  it("answers status from a SQLite ledger without loading the Pulumi SDK or an AWS client", () => {
+    const ledger = path.join(dir, "ledger.sqlite");
+    expect(packagesLoadedBy(["status", "--email", "nobody@example.com", "--ledger", ledger])).to.deep.equal({
+      code: 1,
+      packages: [],
+    });
+  });
+});
