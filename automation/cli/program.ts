@@ -28,6 +28,7 @@ const commands = {
   invoke: () => require("./commands/invoke") as typeof import("./commands/invoke"),
   reconcile: () => require("./commands/reconcile") as typeof import("./commands/reconcile"),
   webhooks: () => require("./commands/webhooks") as typeof import("./commands/webhooks"),
+  retry: () => require("./commands/retry") as typeof import("./commands/retry"),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -165,13 +166,46 @@ Example:
       `${STACK_ENV_HELP}
 
 The request file holds {"accountName", "email", "targetOu"?, "tags"?, "requestId"?, "productName"?, "stage"?}.
-Running the same vend again resumes the same request; it never creates a second account.
+Fields are validated before anything is recorded, and the target OU before CreateAccount: a request that
+cannot succeed fails without creating an account. Running the same vend again resumes the same request, and
+retries it when it FAILED (with the corrected fields you give); it never creates a second account.
+Exit codes: 0 SUCCEEDED (or waiting for a deployment's webhook), 1 FAILED or not finished in time (run it
+again), 2 invalid request (nothing recorded).
 
 Example:
   $ avm vend --account-name team-a-dev --email aws+team-a-dev@example.com --ou /Workloads --tag CostCenter=1234
   $ avm vend --file request.json --json`,
     )
     .action(action(async (ctx, options) => commands.vend().vendCommand(ctx, options as never)));
+
+  addStackOptions(
+    program
+      .command("retry")
+      .description("retry a FAILED request (or resume an unfinished one) once its cause is fixed")
+      .argument("<key>", "the request's account email or request id")
+      .option("--default-ou <ou>", `OU for requests naming none (env ${CLI_ENV.defaultOu})`)
+      .option(
+        "--timeout <seconds>",
+        "stop waiting after this long; the request stays resumable",
+        positiveInt("--timeout"),
+      ),
+    true,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+A FAILED request goes back to RECEIVED and resumes from where its account stands: with an account id it
+moves, tags, deploys and completes; after a CreateAccount that may have reached AWS it looks the email up
+before creating anything. It never creates a second account. A SUCCEEDED request is reported (exit 0).
+Exit codes: 0 SUCCEEDED (or waiting for a deployment's webhook), 1 FAILED again, not found, closed or not
+finished in time, 2 usage error.
+
+Example:
+  $ avm retry aws+team-a-dev@example.com
+  $ avm retry 3f9c2a7e-0d1b-4c55-9a0e-2b8f6d1e4a10 --runner remote --json`,
+    )
+    .action(action(async (ctx, key, options) => commands.retry().retryCommand(ctx, key as string, options as never)));
 
   program
     .command("status")

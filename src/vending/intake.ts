@@ -5,7 +5,9 @@
  *
  * When work is enqueued:
  * - the call created the record: always;
- * - the record already existed and is terminal (SUCCEEDED, FAILED, CLOSED): never;
+ * - the record already existed and is terminal (SUCCEEDED, FAILED, CLOSED): never, except that a FAILED
+ *   record is retried (`retryRequest.ts`) and enqueued when the request differs from the stored one (a
+ *   corrected resubmission) or the caller asks for it (`retryFailed: "always"`, `avm vend` run again);
  * - it already existed and is in flight: only as a *nudge*, when the record has not changed for
  *   `nudgeAfterMs` (default 5 minutes: a lost message, a worker that died between retries) or when the
  *   enqueue that followed its creation failed. Concurrent duplicates of a fresh request therefore add no
@@ -25,6 +27,7 @@ import {
 } from "./ledger";
 import { parseRequest, RequestValidationError, type AccountRequest } from "./requests";
 import type { WorkQueue } from "./workQueue";
+import { canonicalJson, reopenFailedRequest } from "./retryRequest";
 
 /** Default quiet time after which a repeated request re-enqueues an in-flight record. */
 export const DEFAULT_NUDGE_AFTER_MS = 5 * 60_000;
@@ -49,6 +52,12 @@ export interface IntakeDeps {
   readonly newRequestId?: () => string;
   /** See the module comment. Default {@link DEFAULT_NUDGE_AFTER_MS}. */
   readonly nudgeAfterMs?: number;
+  /**
+   * When a request arrives for a FAILED record: `changed` (default) retries it only when the request differs
+   * from the stored one (a corrected resubmission); `always` retries it anyway (`avm vend` run again).
+   * An identical repeat under `changed` reports the stored failure.
+   */
+  readonly retryFailed?: "changed" | "always";
   readonly logger?: IntakeLogger;
 }
 
@@ -62,6 +71,8 @@ export interface AcceptResult {
   readonly created: boolean;
   /** True when this call put a work item on the queue. */
   readonly enqueued: boolean;
+  /** True when this call put a FAILED record back to RECEIVED (a retry, see `retryRequest.ts`). */
+  readonly retried: boolean;
   readonly kind: RequestKind;
   /** Normalised email (the ledger key). */
   readonly email: string;
@@ -120,7 +131,7 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
   }
 
   const now = deps.now();
-  const { created, record } = await deps.ledger.claim(
+  const claimed = await deps.ledger.claim(
     {
       email: request.email,
       requestId,
@@ -131,13 +142,14 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
     now,
   );
 
-  if (!created && request.kind === "meshstack-hook" && record.accountId !== undefined) {
-    if (record.accountId !== request.accountId) {
+  const created = claimed.created;
+  if (!created && request.kind === "meshstack-hook" && claimed.record.accountId !== undefined) {
+    if (claimed.record.accountId !== request.accountId) {
       throw new RequestValidationError(
         [
           {
             field: "AccountEmail",
-            message: `is already recorded for account ${record.accountId}, not ${request.accountId}`,
+            message: `is already recorded for account ${claimed.record.accountId}, not ${request.accountId}`,
           },
         ],
         "meshstack-hook",
@@ -145,23 +157,35 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
     }
   }
 
-  const nudge = !created && needsNudge(record, now, deps.nudgeAfterMs ?? DEFAULT_NUDGE_AFTER_MS);
-  if (created || nudge) {
-    await enqueue(record, deps, log, created);
+  let record = claimed.record;
+  const stored = storedRequest(request);
+  const retried =
+    !created &&
+    record.state === "FAILED" &&
+    ((deps.retryFailed ?? "changed") === "always" || !sameRequest(record.request, stored));
+  if (retried) {
+    const by = sameRequest(record.request, stored) ? "a repeated request" : "a corrected request";
+    record = await reopenFailedRequest(deps.ledger, record, now, { request: stored, by });
+    log.info("failed request retried", { requestId: record.requestId, by });
+  }
+  const nudge = !created && !retried && needsNudge(record, now, deps.nudgeAfterMs ?? DEFAULT_NUDGE_AFTER_MS);
+  if (created || nudge || retried) {
+    await enqueue(record, deps, log, created || retried);
   }
   log.info(created ? "request recorded" : "request already recorded", {
     requestId: record.requestId,
     kind: record.kind,
     state: record.state,
     created,
-    enqueued: created || nudge,
+    enqueued: created || nudge || retried,
     ...(record.accountId !== undefined ? { accountId: record.accountId } : {}),
   });
   return {
     requestId: record.requestId,
     state: record.state,
     created,
-    enqueued: created || nudge,
+    enqueued: created || nudge || retried,
+    retried,
     kind: record.kind,
     email: record.email,
     ...(record.accountId !== undefined ? { accountId: record.accountId } : {}),
@@ -203,6 +227,15 @@ async function enqueue(record: LedgerRecord, deps: IntakeDeps, log: IntakeLogger
       { cause: error },
     );
   }
+}
+
+/** True when two stored requests ask for the same thing (the request id and the email's case aside). */
+function sameRequest(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const strip = ({ requestId: _ignored, ...rest }: Readonly<Record<string, unknown>>) => ({
+    ...rest,
+    email: typeof rest["email"] === "string" ? normaliseEmail(rest["email"]) : rest["email"],
+  });
+  return canonicalJson(strip(a)) === canonicalJson(strip(b));
 }
 
 /** The validated request as stored in the ledger (`record.request`): the parsed request, JSON-safe. */

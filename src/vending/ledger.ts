@@ -90,6 +90,9 @@ export interface NewLedgerRecord {
   readonly state?: RequestState;
 }
 
+/** Optional record fields a {@link LedgerPatch} can remove. */
+export type ClearableField = "failureReason" | "createAccountRequestId";
+
 /** Fields an update may change. `undefined` leaves a field as it is. */
 export interface LedgerPatch {
   readonly state?: RequestState;
@@ -97,6 +100,10 @@ export interface LedgerPatch {
   readonly createAccountRequestId?: string;
   readonly failureReason?: string;
   readonly attempts?: number;
+  /** Replaces the stored request (a corrected resubmission of a FAILED request). */
+  readonly request?: Readonly<Record<string, unknown>>;
+  /** Optional fields to remove (applied before the fields this patch sets). */
+  readonly clear?: readonly ClearableField[];
   /** Appended to the history (with the new state when `state` is set). */
   readonly note?: string;
 }

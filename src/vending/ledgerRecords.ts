@@ -110,16 +110,22 @@ export function applyPatch(record: LedgerRecord, patch: LedgerPatch, now: Date):
     };
     history = boundHistory([...record.history, entry]);
   }
+  const cleared = new Set(patch.clear ?? []);
   const accountId = patch.accountId ?? record.accountId;
-  const createAccountRequestId = patch.createAccountRequestId ?? record.createAccountRequestId;
+  const createAccountRequestId =
+    patch.createAccountRequestId ?? (cleared.has("createAccountRequestId") ? undefined : record.createAccountRequestId);
   const failureReason =
-    patch.failureReason !== undefined ? cut(patch.failureReason, MAX_FAILURE_REASON_LENGTH) : record.failureReason;
+    patch.failureReason !== undefined
+      ? cut(patch.failureReason, MAX_FAILURE_REASON_LENGTH)
+      : cleared.has("failureReason")
+        ? undefined
+        : record.failureReason;
   return {
     email: record.email,
     requestId: record.requestId,
     kind: record.kind,
     state,
-    request: record.request,
+    request: patch.request ?? record.request,
     ...(accountId !== undefined ? { accountId } : {}),
     ...(createAccountRequestId !== undefined ? { createAccountRequestId } : {}),
     ...(failureReason !== undefined ? { failureReason } : {}),

@@ -11,6 +11,7 @@ import {
   DescribeAccountCommand,
   DescribeCreateAccountStatusCommand,
   DescribeOrganizationCommand,
+  DescribeOrganizationalUnitCommand,
   DuplicateAccountException,
   FinalizingOrganizationException,
   ListAccountsCommand,
@@ -43,6 +44,7 @@ export type OrganizationsOperation =
   | "ListTagsForResource"
   | "ListRoots"
   | "ListOrganizationalUnitsForParent"
+  | "DescribeOrganizationalUnit"
   | "DescribeOrganization"
   | "CloseAccount";
 
@@ -390,13 +392,29 @@ export class OrganizationsGateway {
   }
 
   /**
-   * Resolves an OU reference to an id: an OU or root id is returned as is; a path such as
-   * `/Workloads/Prod` is walked from the root by exact OU name (results are cached per gateway).
-   * @throws OrganizationalUnitPathError when a path segment names no OU.
+   * Resolves an OU reference to the id of an existing OU or root: an OU id is checked with
+   * DescribeOrganizationalUnit, a root id against ListRoots; a path such as `/Workloads/Prod` is walked from
+   * the root by exact OU name (results are cached per gateway).
+   * @throws OrganizationalUnitPathError when a path segment names no OU or the root id is not the root.
+   * @throws OrganizationsRequestError (`OrganizationalUnitNotFoundException`) for an OU id that does not exist.
    */
   async resolveOrganizationalUnit(reference: string): Promise<string> {
     const trimmed = reference.trim();
-    if (isOrganizationalUnitId(trimmed)) return trimmed;
+    if (isOrganizationalUnitId(trimmed)) {
+      if (this.ouCache.has(`#${trimmed}`)) return trimmed;
+      if (trimmed.startsWith("r-")) {
+        const rootId = await this.getRootId();
+        if (rootId !== trimmed) {
+          throw new OrganizationalUnitPathError(reference, `the organization's root is ${rootId}, not ${trimmed}`);
+        }
+      } else {
+        await this.call("DescribeOrganizationalUnit", () =>
+          this.client.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: trimmed })),
+        );
+      }
+      this.ouCache.set(`#${trimmed}`, trimmed);
+      return trimmed;
+    }
     const segments = trimmed.split("/").filter((segment) => segment !== "");
     let parentId = await this.getRootId();
     let walked = "";

@@ -209,6 +209,8 @@ export class CloseQuotaExceededError extends CloseRefusedError {
 }
 
 const ISSUING = /^CreateAccount attempt (\d+) issuing/;
+/** History note that starts every retry of a FAILED request (see `retryRequest.ts`). */
+export const RETRY_NOTE = "retry requested";
 const ISSUED = /^CreateAccount attempt (\d+) request /;
 const REJECTED = /^CreateAccount attempt (\d+) rejected: /;
 const STACK_QUEUED = /^account stack queued/;
@@ -267,9 +269,36 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     return input.targetOu ?? (record.kind === "vend" ? options.defaultTargetOu : undefined);
   }
 
-  async function stepReceived(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
+  async function stepReceived(record: LedgerRecord, input: WorkflowInput, deadline: number): Promise<StepResult> {
     if (record.accountId) {
       return advance(record, afterAccountKnown(input, record), `account ${record.accountId} already exists`);
+    }
+    // Validate before any side effect: a target OU that does not exist fails the request before CreateAccount,
+    // so it can be submitted again with a corrected OU.
+    const target = targetOuOf(input, record);
+    if (target !== undefined) {
+      try {
+        await organizations.resolveOrganizationalUnit(target);
+      } catch (error) {
+        if (error instanceof OrganizationalUnitPathError) return fail(record, error.message);
+        if (error instanceof OrganizationsRequestError) return fail(record, `target OU "${target}": ${error.message}`);
+        throw error;
+      }
+    }
+    if (createAttempts(record).total > 0) {
+      // A retried request whose earlier CreateAccount may have created the account: look before creating.
+      const inFlight = await waitForCreatesInFlight(input, deadline);
+      const existing = await organizations.findAccountByEmail(input.email);
+      if (existing) return adopt(record, input, existing, `found account ${existing.id} of an earlier attempt`);
+      if (inFlight.length > 0) {
+        return {
+          stop: {
+            status: "deferred",
+            record,
+            reason: `an earlier CreateAccount may still be creating the account (${inFlight.join(", ")} in progress)`,
+          },
+        };
+      }
     }
     return advance(record, "CREATING", "creating account");
   }
@@ -554,7 +583,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     const input = workflowInputOf(record);
     switch (record.state) {
       case "RECEIVED":
-        return stepReceived(record, input);
+        return stepReceived(record, input, deadline);
       case "CREATING":
         return stepCreating(record, input, deadline);
       case "MOVING":
@@ -723,8 +752,13 @@ function requireAccountId(record: LedgerRecord): string {
 
 /** CreateAccount attempts as recorded in a record's history (see {@link createAttempts}). */
 export interface CreateAttempts {
-  /** Attempts that may have reached AWS (`issuing` markers minus those AWS rejected outright). */
+  /**
+   * Attempts that may have reached AWS since the request was last retried (`issuing` markers minus those AWS
+   * rejected outright): the budget of {@link WorkflowOptions.maxCreateAttempts}.
+   */
   readonly issued: number;
+  /** Attempts that may have reached AWS over the request's whole life, retries included. */
+  readonly total: number;
   /** The last attempt has no persisted request id yet (the worker stopped between the call and the write). */
   readonly unconfirmed: boolean;
   /**
@@ -736,6 +770,7 @@ export interface CreateAttempts {
 
 /** Reads the CreateAccount attempt markers the workflow writes into the history. */
 export function createAttempts(record: Pick<LedgerRecord, "history">): CreateAttempts {
+  let retried = 0;
   let issued = 0;
   let unconfirmed = false;
   let interruptedAt: string | undefined;
@@ -752,7 +787,13 @@ export function createAttempts(record: Pick<LedgerRecord, "history">): CreateAtt
     } else if (REJECTED.test(note)) {
       issued -= 1;
       unconfirmed = false;
+    } else if (note.startsWith(RETRY_NOTE)) {
+      // A retry looks the email up before it creates (stepReceived) and starts a new attempt budget.
+      retried += issued;
+      issued = 0;
+      unconfirmed = false;
+      interruptedAt = undefined;
     }
   }
-  return { issued, unconfirmed, ...(interruptedAt !== undefined ? { interruptedAt } : {}) };
+  return { issued, total: retried + issued, unconfirmed, ...(interruptedAt !== undefined ? { interruptedAt } : {}) };
 }

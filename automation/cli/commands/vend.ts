@@ -16,7 +16,7 @@ import { withLedger, type CommandContext } from "../context";
 import { CliFailedError, CliUsageError, CliValidationError, CliError, toCliError } from "../errors";
 import { readAll } from "../io";
 import { recordJson, recordText, type RecordJson } from "../output";
-import { openLocalWorkflow, type LocalWorkflowOptions } from "../workflowSetup";
+import { openLocalWorkflow, type LocalWorkflow, type LocalWorkflowOptions } from "../workflowSetup";
 
 /** Options of `avm vend`. */
 export interface VendOptions extends LocalWorkflowOptions {
@@ -161,17 +161,18 @@ export async function acceptVend(
   raw: unknown,
   fromFlags: boolean,
   now: () => Date,
-): Promise<{ created: boolean; record: LedgerRecord }> {
+): Promise<{ created: boolean; retried: boolean; record: LedgerRecord }> {
   let accepted;
   try {
-    accepted = await acceptRequest(raw, { ledger, queue: new InProcessWorkQueue(), now });
+    // `avm vend` run again for a FAILED request retries it (the operator fixed the cause).
+    accepted = await acceptRequest(raw, { ledger, queue: new InProcessWorkQueue(), now, retryFailed: "always" });
   } catch (error) {
     if (error instanceof RequestValidationError) throw toCliValidation(error, fromFlags);
     throw error;
   }
   const record = await ledger.get(accepted.email);
   if (!record) throw new CliError(`request ${accepted.requestId} vanished from the ledger after intake`);
-  return { created: accepted.created, record };
+  return { created: accepted.created, retried: accepted.retried, record };
 }
 
 /** Renders a finished vend for humans. */
@@ -230,6 +231,42 @@ export async function processOrExplain(
   }
 }
 
+/** What {@link driveRequest} produced: the `--json` result, the final record and the exit error if any. */
+export interface DriveResult {
+  readonly json: VendJson;
+  readonly record: LedgerRecord;
+  readonly error: CliError | undefined;
+}
+
+/**
+ * Drives a recorded request through the local workflow to a terminal state (or the timeout), with progress.
+ * Shared by `avm vend` and `avm retry`.
+ */
+export async function driveRequest(
+  ctx: CommandContext,
+  ledger: Ledger,
+  local: LocalWorkflow,
+  record: LedgerRecord,
+  how: { readonly created: boolean; readonly verb: string; readonly timeoutMs: number },
+): Promise<DriveResult> {
+  ctx.out.progress(`${record.email}: ${how.verb} request ${record.requestId} (account stacks: ${local.runnerKind})`);
+  const outcome = await processOrExplain(ledger, record, () =>
+    local.workflow.processRequest(record.email, {
+      deadline: new Date(ctx.deps.timing.now().getTime() + how.timeoutMs),
+    }),
+  );
+  const final = "record" in outcome ? outcome.record : ((await ledger.get(record.email)) ?? record);
+  local.progress.done(final);
+  const json: VendJson = {
+    created: how.created,
+    outcome: outcome.status,
+    reason: outcome.status === "terminal" ? null : outcome.reason,
+    stack: stackJson(final.accountId ? local.runner.results.get(final.accountId) : undefined),
+    record: recordJson(final),
+  };
+  return { json, record: final, error: outcomeError(outcome) };
+}
+
 /** Runs `avm vend`. */
 export async function vendCommand(ctx: CommandContext, options: VendOptions): Promise<void> {
   const { raw, fromFlags } = await rawVendRequest(ctx, options);
@@ -237,7 +274,7 @@ export async function vendCommand(ctx: CommandContext, options: VendOptions): Pr
   const timeoutMs = (options.timeout ?? 1800) * 1000;
   const { json, record, error } = await withLedger(ctx, async (ledger) => {
     const existing = await ledger.get(normaliseEmail(request.email));
-    if (existing && TERMINAL_STATES.has(existing.state)) {
+    if (existing && TERMINAL_STATES.has(existing.state) && existing.state !== "FAILED") {
       // Nothing left to do: report the stored outcome without touching AWS.
       const outcome: ProcessOutcome = { status: "terminal", record: existing };
       const result: VendJson = {
@@ -253,24 +290,8 @@ export async function vendCommand(ctx: CommandContext, options: VendOptions): Pr
     const local = await openLocalWorkflow(ctx, ledger, options);
     const accepted = await acceptVend(ledger, raw, fromFlags, () => ctx.deps.timing.now());
     for (const note of local.notes) ctx.out.progress(`note: ${note}`);
-    ctx.out.progress(
-      `${accepted.record.email}: ${accepted.created ? "accepted" : "resuming"} request ${accepted.record.requestId} (account stacks: ${local.runnerKind})`,
-    );
-    const outcome = await processOrExplain(ledger, accepted.record, () =>
-      local.workflow.processRequest(accepted.record.email, {
-        deadline: new Date(ctx.deps.timing.now().getTime() + timeoutMs),
-      }),
-    );
-    const final = "record" in outcome ? outcome.record : ((await ledger.get(accepted.record.email)) ?? accepted.record);
-    local.progress.done(final);
-    const result: VendJson = {
-      created: accepted.created,
-      outcome: outcome.status,
-      reason: outcome.status === "terminal" ? null : outcome.reason,
-      stack: stackJson(final.accountId ? local.runner.results.get(final.accountId) : undefined),
-      record: recordJson(final),
-    };
-    return { json: result, record: final, error: outcomeError(outcome) };
+    const verb = accepted.created ? "accepted" : accepted.retried ? "retrying FAILED" : "resuming";
+    return driveRequest(ctx, ledger, local, accepted.record, { created: accepted.created, verb, timeoutMs });
   });
   ctx.out.result(json, vendText(json, record));
   if (error) throw error;

@@ -50,6 +50,7 @@ describe("acceptRequest", () => {
       state: "RECEIVED",
       created: true,
       enqueued: true,
+      retried: false,
       kind: "vend",
       email: "team-a@example.com",
     });
@@ -79,6 +80,7 @@ describe("acceptRequest", () => {
       state: "RECEIVED",
       created: true,
       enqueued: true,
+      retried: false,
       kind: "meshstack-hook",
       email: "awsexample+meshcloud.test-aws-integration@example.com",
       accountId: "222233334444",
@@ -118,6 +120,53 @@ describe("acceptRequest", () => {
     expect(await acceptRequest(HOOK, deps)).to.deep.include({ state: "SUCCEEDED", created: false, enqueued: false });
     expect(await ledger.get(HOOK.AccountEmail)).to.deep.equal(done);
     expect(queue.items).to.have.length(1);
+  });
+
+  it("retries a FAILED request on a corrected resubmission, and only reports it on an identical repeat", async () => {
+    await acceptRequest({ ...VEND, targetOu: "/NoSuchOU" }, deps);
+    const failed = await ledger.update(
+      VEND.email,
+      1,
+      { state: "FAILED", failureReason: 'cannot resolve OU path "/NoSuchOU"' },
+      new Date(clock),
+    );
+    clock += 1_000;
+    const repeat = await acceptRequest({ ...VEND, email: "Team-A@example.com", targetOu: "/NoSuchOU" }, deps);
+    expect(repeat).to.deep.include({ state: "FAILED", created: false, enqueued: false, retried: false });
+    expect(await ledger.get(VEND.email)).to.deep.equal(failed);
+
+    const corrected = await acceptRequest(VEND, deps);
+    expect(corrected).to.deep.include({
+      requestId: "gen-1",
+      state: "RECEIVED",
+      created: false,
+      enqueued: true,
+      retried: true,
+    });
+    const record = await ledger.get(VEND.email);
+    expect(record?.request["targetOu"]).to.equal("/Workloads");
+    expect(record?.failureReason).to.equal(undefined);
+    expect(record?.history.at(-1)).to.deep.equal({
+      at: new Date(clock).toISOString(),
+      state: "RECEIVED",
+      note: 'retry requested by a corrected request (was FAILED: cannot resolve OU path "/NoSuchOU")',
+    });
+    expect(queue.items).to.have.length(2);
+  });
+
+  it("retries a FAILED request on an identical repeat when asked to (avm vend run again)", async () => {
+    await acceptRequest(VEND, deps);
+    await ledger.update(
+      VEND.email,
+      1,
+      { state: "FAILED", failureReason: "account stack update failed" },
+      new Date(clock),
+    );
+    const again = await acceptRequest(VEND, { ...deps, retryFailed: "always" });
+    expect(again).to.deep.include({ state: "RECEIVED", created: false, enqueued: true, retried: true });
+    expect((await ledger.get(VEND.email))?.history.at(-1)?.note).to.equal(
+      "retry requested by a repeated request (was FAILED: account stack update failed)",
+    );
   });
 
   it("nudges a record that has not moved for 5 minutes, without changing it", async () => {

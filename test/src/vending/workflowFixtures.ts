@@ -23,6 +23,8 @@ import {
   TooManyRequestsException,
   AccountNotFoundException,
   CreateAccountStatusNotFoundException,
+  DescribeOrganizationalUnitCommand,
+  OrganizationalUnitNotFoundException,
 } from "@aws-sdk/client-organizations";
 import type {
   ClaimResult,
@@ -331,6 +333,12 @@ export class FakeOrganizations {
           .filter((ou) => ou.parentId === input.ParentId)
           .map((ou) => ({ Id: ou.id, Name: ou.name })),
       };
+    });
+    mock.on(DescribeOrganizationalUnitCommand).callsFake((input: { OrganizationalUnitId: string }) => {
+      this.enter("DescribeOrganizationalUnit");
+      const ou = this.ous.get(input.OrganizationalUnitId);
+      if (!ou) throw new OrganizationalUnitNotFoundException({ message: "no such OU", ...meta });
+      return { OrganizationalUnit: { Id: ou.id, Name: ou.name } };
     });
     mock.on(DescribeOrganizationCommand).callsFake(() => {
       this.enter("DescribeOrganization");
