@@ -16,4 +16,9 @@ bash "$root/scripts/setup-moto.sh"
 node "$root/scripts/cliBundle.cjs" --quiet --if-stale
 task="${1:-test}"
 shift || true
+if [ "$task" = "test" ]; then
+  # The real-engine suites need the pulumi CLI: used from PATH, else from the cache, else built once (never for the demo).
+  # shellcheck source=scripts/pulumi-cli.sh
+  source "$root/scripts/pulumi-cli.sh"
+fi
 exec npm run --silent "$task" -- "$@"

@@ -19,7 +19,7 @@ _avm_version_ge() {
 }
 
 _avm_build_pulumi() {
-  local work
+  local work rc=0
   work="$(mktemp -d)"
   echo "==> building the pinned Pulumi CLI v${_avm_pulumi_pin} from the Go module proxy into ${_avm_pulumi_cache}" \
     "(no usable pulumi on PATH or in the cache; the real-engine tests need it; about 9 min on 2 cores, once)" >&2
@@ -36,8 +36,7 @@ _avm_build_pulumi() {
       -o "${_avm_pulumi_cache}.partial/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
     shim="$(go env GOMODCACHE)/github.com/pulumi/pulumi/sdk/v3@v${_avm_pulumi_pin}/nodejs/dist/pulumi-resource-pulumi-nodejs"
     if [ -f "$shim" ]; then install -m 0755 "$shim" "${_avm_pulumi_cache}.partial/bin/"; fi
-  )
-  local rc=$?
+  ) || rc=$?
   rm -rf "$work"
   if [ $rc -eq 0 ]; then
     rm -rf "${_avm_pulumi_cache}" && mv "${_avm_pulumi_cache}.partial" "${_avm_pulumi_cache}"

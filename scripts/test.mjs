@@ -2,6 +2,8 @@
 //   unit:   test/**/*.spec.ts (pure code, fakes, aws-sdk-client-mock, local HTTP servers): one process
 //   pulumi: test/**/*.pulumi.spec.ts: Pulumi mocks are process-global, so one process per file
 //   moto:   test/**/*.moto.spec.ts: integration tests sharing one moto server per process
+//   engine: test/**/*.engine.spec.ts: the real pulumi CLI (inline Automation API programs, temporary file backends);
+//           skipped visibly without a CLI, a failure with CI=true (scripts/pulumi-cli.sh puts the CLI on PATH)
 // Usage: node scripts/test.mjs [unit|pulumi|moto ...] [-- extra mocha args]
 import { spawn } from "node:child_process";
 import { globSync } from "node:fs";
@@ -14,10 +16,12 @@ const extra = sep === -1 ? [] : argv.slice(sep + 1);
 const all = globSync("test/**/*.spec.ts").sort();
 const isPulumi = (f) => f.endsWith(".pulumi.spec.ts");
 const isMoto = (f) => f.endsWith(".moto.spec.ts");
+const isEngine = (f) => f.endsWith(".engine.spec.ts");
 const groups = [
-  { name: "unit", runs: [all.filter((f) => !isPulumi(f) && !isMoto(f))] },
+  { name: "unit", runs: [all.filter((f) => !isPulumi(f) && !isMoto(f) && !isEngine(f))] },
   { name: "pulumi", runs: all.filter(isPulumi).map((f) => [f]) },
   { name: "moto", runs: [all.filter(isMoto)] },
+  { name: "engine", runs: [all.filter(isEngine)] },
 ].filter((g) => wanted.length === 0 || wanted.includes(g.name));
 
 const totals = { passed: 0, failed: 0, skipped: 0 };

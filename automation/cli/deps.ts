@@ -45,6 +45,11 @@ export interface CliDeps {
   readonly timing: Timing;
   /** True when a `pulumi` binary is available (decides `--runner auto`). */
   hasPulumiCli(env: Readonly<Record<string, string | undefined>>): boolean;
+  /** The account-stack verbs on the local Automation API (the product's program, inline). */
+  accountStacks(
+    settings: StackSettings,
+    env: Readonly<Record<string, string | undefined>>,
+  ): Promise<import("../stacks/accountStacks").AccountStacks>;
   /** The local Automation API runner (`pulumi up` of `account-<id>`). */
   localStackRunner(
     settings: StackSettings,
@@ -90,6 +95,18 @@ export function bindLedger(ledger: Ledger): Ledger {
   };
 }
 
+/** The account-stack verbs on the local Automation API: the product's program, inline, on the configured backend. */
+async function localAccountStacks(
+  settings: StackSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<import("../stacks/accountStacks").AccountStacks> {
+  const { AccountStacks } = require("../stacks/accountStacks") as typeof import("../stacks/accountStacks");
+  const { LocalPulumiEngine } = require("../stacks/localPulumiEngine") as typeof import("../stacks/localPulumiEngine");
+  const { resolveWorkspaceSettings } =
+    require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
+  return new AccountStacks({ engine: new LocalPulumiEngine(resolveWorkspaceSettings({ ...env })), settings });
+}
+
 /** The production dependencies. */
 export function defaultDeps(): CliDeps {
   return {
@@ -132,16 +149,11 @@ export function defaultDeps(): CliDeps {
     },
     timing: realTiming,
     hasPulumiCli: (env) => pulumiOnPath(env),
+    accountStacks: localAccountStacks,
     async localStackRunner(settings, env, progress) {
-      const { AccountStacks } = require("../stacks/accountStacks") as typeof import("../stacks/accountStacks");
-      const { LocalPulumiEngine } =
-        require("../stacks/localPulumiEngine") as typeof import("../stacks/localPulumiEngine");
-      const { resolveWorkspaceSettings } =
-        require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
       const { LocalAccountStackRunner } =
         require("../stacks/localAccountStackRunner") as typeof import("../stacks/localAccountStackRunner");
-      const engine = new LocalPulumiEngine(resolveWorkspaceSettings({ ...env }));
-      return new LocalAccountStackRunner(new AccountStacks({ engine, settings }), progress);
+      return new LocalAccountStackRunner(await localAccountStacks(settings, env), progress);
     },
     async offlineStackRunner(settings) {
       const { OfflinePlanRunner } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");

@@ -104,6 +104,7 @@ export function toCliError(error: unknown): CliError {
     }
     // Settings read from flags and the environment: a usage error, nothing was done.
     if (CONFIG_ERRORS.has(error.name)) return new CliUsageError(error.message, { cause: error });
+    if (error.name === "AccountStackNotFoundError") return new CliNotFoundError(error.message, { cause: error });
     if (error.name === "CredentialsProviderError") {
       return new CliError(
         `${error.message} (AWS credentials come from the standard chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and ` +

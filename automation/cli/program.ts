@@ -29,6 +29,7 @@ const commands = {
   reconcile: () => require("./commands/reconcile") as typeof import("./commands/reconcile"),
   webhooks: () => require("./commands/webhooks") as typeof import("./commands/webhooks"),
   retry: () => require("./commands/retry") as typeof import("./commands/retry"),
+  outputs: () => require("./commands/outputs") as typeof import("./commands/outputs"),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -251,6 +252,29 @@ Example:
     .action(
       action(async (ctx, accountId, options) =>
         commands.bootstrap().bootstrapCommand(ctx, accountId as string, options as never),
+      ),
+    );
+
+  addStackOptions(
+    program
+      .command("outputs")
+      .description("show the outputs of an account's stack (e.g. accessRoleArn for meshStack); secrets masked")
+      .argument("<accountId>", "12-digit id of the managed account"),
+    false,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+Reads the state backend only (no AWS calls). Exit 1 when the account has no stack.
+
+Example:
+  $ PULUMI_CONFIG_PASSPHRASE=... avm outputs 123456789012 --management-account-id 111122223333
+  $ avm outputs 123456789012 --json`,
+    )
+    .action(
+      action(async (ctx, accountId, options) =>
+        commands.outputs().outputsCommand(ctx, accountId as string, options as never),
       ),
     );
 

@@ -214,8 +214,9 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
     }
     const commands = [`pulumi config set-all --stack ${shellQuote(qualified)} ${plain.join(" ")}`];
     if (secretKey !== undefined) {
+      // `--` ends the flags: an external id may start with "-" and must not be read as one.
       commands.push(
-        `pulumi config set --stack ${shellQuote(qualified)} --secret ${shellQuote(secretKey)} "$${EXTERNAL_ID_ENV}"`,
+        `pulumi config set --stack ${shellQuote(qualified)} --secret -- ${shellQuote(secretKey)} "$${EXTERNAL_ID_ENV}"`,
       );
     }
     return {

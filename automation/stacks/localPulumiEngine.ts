@@ -1,7 +1,10 @@
 /**
- * {@link PulumiEngine} on the Pulumi Automation API: the repo root as a local program
- * (`LocalWorkspace.createOrSelectStack({ stackName, workDir: repoRoot })`), so `pulumi up`, this engine and
- * Pulumi Deployments all run the same code.
+ * {@link PulumiEngine} on the Pulumi Automation API. Every stack runs the program as an INLINE program in this
+ * process (`LocalWorkspace.createOrSelectStack({ stackName, projectName, program }, { workDir: repoRoot })`): by
+ * default {@link avmInlineProgram}, the same `avmProgram()` that `src/index.ts` runs for `pulumi up` and Pulumi
+ * Deployments, with the project settings of the repo's own `Pulumi.yaml` (so the engine validates stack config against
+ * the same declarations). An inline program needs only the `pulumi` CLI, not the Node.js language host, and loads
+ * the program's modules once per process instead of once per stack.
  *
  * Isolation for parallel stacks: `createOrSelectStack` writes the workspace's "current stack" file under
  * `$PULUMI_HOME/workspaces` (pulumi/pulumi#8186: concurrent selects corrupt it), so every stack gets its own
@@ -16,9 +19,12 @@ import {
   LocalWorkspace,
   type ConfigMap,
   type OutputMap,
+  type PulumiFn,
   type Stack,
   type UpdateSummary,
 } from "@pulumi/pulumi/automation";
+import { PROJECT_NAME } from "../../src/shared/naming";
+import { avmInlineProgram } from "./avmInlineProgram";
 import type {
   EngineCallOptions,
   EngineConfig,
@@ -40,8 +46,14 @@ function changes(summary: UpdateSummary): ResourceChanges {
   return { ...(summary.resourceChanges ?? {}) };
 }
 
+/** A resource provider plugin and its version (`v7.48.0`). */
+export interface PluginSpec {
+  readonly name: string;
+  readonly version: string;
+}
+
 /** Provider plugins the program needs: every `@pulumi/<name>` dependency except the SDK itself. */
-export function requiredPlugins(repoRoot: string): Array<{ name: string; version: string }> {
+export function requiredPlugins(repoRoot: string): PluginSpec[] {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
   };
@@ -55,12 +67,29 @@ export function requiredPlugins(repoRoot: string): Array<{ name: string; version
     });
 }
 
+/** Options of {@link LocalPulumiEngine}. */
+export interface LocalPulumiEngineOptions {
+  /** The inline program every stack runs; default {@link avmInlineProgram} (the product's program). */
+  readonly program?: PulumiFn;
+  /** Plugins {@link LocalPulumiEngine.prepare} installs; default {@link requiredPlugins} of the repo root. */
+  readonly plugins?: readonly PluginSpec[];
+}
+
 /** The real engine. One instance per process; safe for concurrent calls on different stacks. */
 export class LocalPulumiEngine implements PulumiEngine {
   private readonly stacks = new Map<string, Promise<Stack>>();
+  private readonly program: PulumiFn;
 
-  /** @param settings resolved with `resolveWorkspaceSettings()` */
-  constructor(private readonly settings: WorkspaceSettings) {}
+  /**
+   * @param settings resolved with `resolveWorkspaceSettings()`
+   * @param options the program and plugins (defaults: the product's)
+   */
+  constructor(
+    private readonly settings: WorkspaceSettings,
+    private readonly options: LocalPulumiEngineOptions = {},
+  ) {
+    this.program = options.program ?? avmInlineProgram;
+  }
 
   private envVars(): Record<string, string> {
     // Only non-secret settings are passed explicitly; the passphrase is inherited from the process environment.
@@ -91,8 +120,9 @@ export class LocalPulumiEngine implements PulumiEngine {
     let stack = this.stacks.get(stackName);
     if (!stack) {
       stack = LocalWorkspace.createOrSelectStack(
-        { stackName, workDir: this.settings.repoRoot },
+        { stackName, projectName: PROJECT_NAME, program: this.program },
         {
+          workDir: this.settings.repoRoot,
           pulumiHome: this.stackHome(stackName),
           envVars: this.envVars(),
           ...(this.settings.secretsProvider ? { secretsProvider: this.settings.secretsProvider } : {}),
@@ -109,8 +139,8 @@ export class LocalPulumiEngine implements PulumiEngine {
     const cached = this.stacks.get(stackName);
     if (cached) return cached;
     const selected = LocalWorkspace.selectStack(
-      { stackName, workDir: this.settings.repoRoot },
-      { pulumiHome: this.stackHome(stackName), envVars: this.envVars() },
+      { stackName, projectName: PROJECT_NAME, program: this.program },
+      { workDir: this.settings.repoRoot, pulumiHome: this.stackHome(stackName), envVars: this.envVars() },
     );
     selected.catch(() => this.stacks.delete(stackName));
     this.stacks.set(stackName, selected);
@@ -127,7 +157,7 @@ export class LocalPulumiEngine implements PulumiEngine {
 
   async prepare(): Promise<void> {
     const ws = await this.sharedWorkspace();
-    for (const plugin of requiredPlugins(this.settings.repoRoot)) {
+    for (const plugin of this.options.plugins ?? requiredPlugins(this.settings.repoRoot)) {
       await ws.installPlugin(plugin.name, plugin.version);
     }
   }
@@ -138,22 +168,15 @@ export class LocalPulumiEngine implements PulumiEngine {
 
   async setConfig(stackName: string, config: EngineConfig): Promise<void> {
     const stack = await this.stack(stackName);
-    const scalars: ConfigMap = {};
+    const values: ConfigMap = {};
     for (const [key, entry] of Object.entries(config)) {
-      if (typeof entry.value === "string") {
-        scalars[key] = { value: entry.value, secret: entry.secret ?? false };
-        continue;
-      }
-      // Objects are written key by key in path mode (`avm:tags["CostCenter"]`) so the stack file holds a real
-      // YAML map, matching a config key declared with `type: object`; stale keys are removed first.
-      await stack.removeConfig(key).catch(() => undefined);
-      const members: ConfigMap = {};
-      for (const [member, value] of Object.entries(entry.value)) {
-        members[`${key}[${JSON.stringify(member)}]`] = { value, secret: entry.secret ?? false };
-      }
-      if (Object.keys(members).length > 0) await stack.setAllConfig(members, true);
+      // Objects (tags) are written as one JSON string, never member by member in path mode: `config set --path`
+      // stores a value that looks like a number or boolean as a number or boolean ("2" would come back as 2), while
+      // a JSON string keeps every member's type; src/config.ts reads objects and JSON strings alike.
+      const value = typeof entry.value === "string" ? entry.value : JSON.stringify(entry.value);
+      values[key] = { value, secret: entry.secret ?? false };
     }
-    if (Object.keys(scalars).length > 0) await stack.setAllConfig(scalars);
+    if (Object.keys(values).length > 0) await stack.setAllConfig(values);
   }
 
   async up(stackName: string, options: EngineCallOptions = {}): Promise<EngineUpdateResult> {

@@ -12,6 +12,8 @@ import type { AccountStackTarget } from "../../../automation/stacks/stackConfig"
 import type { OfflinePlan } from "../../../automation/plan/offlinePlan";
 import type { Ledger } from "../../../src/vending/ledger";
 import { MemoryLedger } from "../../../src/vending/memoryLedger";
+import { AccountStacks } from "../../../automation/stacks/accountStacks";
+import { RecordingEngine } from "../../support/recordingEngine";
 import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../../src/vending/workflowFixtures";
 
 /** Output of one run. */
@@ -31,6 +33,8 @@ export class CliHarness {
     offline: new RecordingStackRunner(),
     remote: new RecordingStackRunner(),
   };
+  /** The engine behind `avm outputs` and the other account-stack verbs. */
+  readonly engine = new RecordingEngine();
   /** Settings each runner was created with. */
   readonly runnerSettings: { kind: string; settings: StackSettings }[] = [];
   /** Offline plans requested. */
@@ -73,6 +77,10 @@ export class CliHarness {
       },
       timing: this.timing,
       hasPulumiCli: () => this.pulumiOnPath,
+      accountStacks: async (settings) => {
+        this.runnerSettings.push({ kind: "stacks", settings });
+        return new AccountStacks({ engine: this.engine, settings, busyBaseDelayMs: 0, busyMaxDelayMs: 0 });
+      },
       localStackRunner: async (settings) => {
         this.runnerSettings.push({ kind: "local", settings });
         return this.runners.local;

@@ -95,7 +95,7 @@ describe("DeploymentsAccountStackRunner", () => {
             "--plaintext 'meshstack-avm:managementAccountId=111122223333' " +
             "--plaintext 'meshstack-avm:automationAccountId=444455556666' " +
             `--plaintext 'meshstack-avm:tags={"Cost Center":"12 34"}'`,
-          `pulumi config set --stack ${q} --secret 'meshstack-avm:externalId' "$AVM_EXTERNAL_ID"`,
+          `pulumi config set --stack ${q} --secret -- 'meshstack-avm:externalId' "$AVM_EXTERNAL_ID"`,
         ],
         environmentVariables: { AVM_EXTERNAL_ID: { secret: "ext-secret-42" } },
       },

@@ -1,0 +1,144 @@
+/**
+ * The product's own engine code (AccountStacks + LocalPulumiEngine) against the REAL pulumi CLI with a temporary
+ * file backend. The account program would need the aws provider plugin, which cannot be had here, so an inline
+ * stand-in program takes its place: it reads the stack config through the product's own `loadConfig()` (so the
+ * config the engine writes is validated exactly as `pulumi up` would) and registers one component resource.
+ */
+import { expect } from "chai";
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { AccountStackNotFoundError } from "../../automation/errors";
+import { AccountStacks } from "../../automation/stacks/accountStacks";
+import { LocalPulumiEngine } from "../../automation/stacks/localPulumiEngine";
+import { resolveWorkspaceSettings } from "../../automation/stacks/workspaceSettings";
+import { loadConfig } from "../../src/config";
+import { TEST_PASSPHRASE, requireRealPulumi, tempProject, type TempProject } from "../support/realPulumi";
+
+/** Stands in for the account program: the product's config reader plus one resource and the product's outputs. */
+export const accountStandIn: PulumiFn = async () => {
+  const cfg = loadConfig();
+  if (cfg.kind !== "account") throw new Error(`stand-in expects an account stack, got ${cfg.kind}`);
+  const role = new pulumi.ComponentResource("avm:test:AccessRoleStandIn", "access-role", {});
+  const arn = `arn:aws:iam::${cfg.accountId}:role/${cfg.accessRoleName}`;
+  return {
+    stackKind: cfg.kind,
+    accessRoleArn: pulumi.output(role.urn).apply(() => arn),
+    accessRoleName: cfg.accessRoleName,
+    tags: cfg.tags,
+    externalId: cfg.externalId,
+  };
+};
+
+const SETTINGS = {
+  managementAccountId: "111122223333",
+  automationAccountId: "444455556666",
+  region: "eu-central-1",
+  externalId: "-ext-id-that-starts-with-a-dash",
+};
+
+describe("AccountStacks + LocalPulumiEngine against the real pulumi CLI", function () {
+  this.timeout(600_000);
+  let project: TempProject;
+  let stacks: AccountStacks;
+  let homes: string;
+  let savedPassphrase: string | undefined;
+
+  before(function () {
+    requireRealPulumi(this);
+    project = tempProject("stacks");
+    savedPassphrase = process.env.PULUMI_CONFIG_PASSPHRASE;
+    process.env.PULUMI_CONFIG_PASSPHRASE = TEST_PASSPHRASE;
+    const settings = resolveWorkspaceSettings(
+      {
+        PULUMI_BACKEND_URL: project.backendUrl,
+        PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+        PULUMI_HOME: project.pulumiHome,
+      },
+      project.workDir,
+    );
+    homes = settings.stackHomesDir;
+    stacks = new AccountStacks({
+      engine: new LocalPulumiEngine(settings, { program: accountStandIn, plugins: [] }),
+      settings: SETTINGS,
+      busyBaseDelayMs: 250,
+      busyMaxDelayMs: 2000,
+      busyAttempts: 40,
+    });
+  });
+
+  after(() => {
+    project?.dispose();
+    if (savedPassphrase === undefined) delete process.env.PULUMI_CONFIG_PASSPHRASE;
+    else process.env.PULUMI_CONFIG_PASSPHRASE = savedPassphrase;
+  });
+
+  const ids = Array.from({ length: 10 }, (_, i) => `1000000000${String(i).padStart(2, "0")}`);
+
+  it("deploys 10 account stacks in parallel from one process, each with its own outputs", async () => {
+    const outcomes = await stacks.deployMany(
+      ids.map((accountId) => ({ accountId, tags: { CostCenter: accountId.slice(-2), Critical: "true" } })),
+      { concurrency: 10 },
+    );
+    expect(outcomes.map((o) => [o.accountId, o.ok, o.ok ? o.result.summary : o.error.message])).to.deep.equal(
+      ids.map((id) => [id, true, "up: 2 create"]),
+    );
+    for (const id of ids) {
+      const outputs = await stacks.outputs(id);
+      expect(outputs.accessRoleArn).to.deep.equal({
+        value: `arn:aws:iam::${id}:role/MeshstackAccountAccessRole`,
+        secret: false,
+      });
+      // Tag values that look like numbers or booleans stay strings through the real engine.
+      expect(outputs.tags).to.deep.equal({ value: { CostCenter: id.slice(-2), Critical: "true" }, secret: false });
+      expect(outputs.externalId).to.deep.equal({ value: SETTINGS.externalId, secret: true });
+    }
+  });
+
+  it("keeps every stack's workspace and current-stack file intact after the parallel run", () => {
+    for (const id of ids) {
+      const dir = path.join(homes, `account-${id}`, "workspaces");
+      const files = readdirSync(dir);
+      expect(files.length, dir).to.equal(1);
+      const workspace = JSON.parse(readFileSync(path.join(dir, files[0] as string), "utf8")) as { stack?: string };
+      expect(workspace.stack).to.equal(`account-${id}`);
+    }
+  });
+
+  it("lists exactly the account stacks", async () => {
+    expect((await stacks.list()).map((s) => [s.stackName, s.updateInProgress])).to.deep.equal(
+      ids.map((id) => [`account-${id}`, false]),
+    );
+  });
+
+  it("runs two concurrent updates of ONE stack: one retries on the ConcurrentUpdateError path, neither fails", async () => {
+    const target = { accountId: ids[0] as string, tags: { CostCenter: "changed" } };
+    const [a, b] = await Promise.all([stacks.deploy(target), stacks.deploy(target)]);
+    expect([a.stackName, b.stackName]).to.deep.equal([`account-${ids[0]}`, `account-${ids[0]}`]);
+    const outputs = await stacks.outputs(ids[0] as string);
+    expect(outputs.tags).to.deep.equal({ value: { CostCenter: "changed" }, secret: false });
+  });
+
+  it("previews no changes on an unchanged stack and refreshes it", async () => {
+    const preview = await stacks.preview({ accountId: ids[1] as string, tags: { CostCenter: "01", Critical: "true" } });
+    expect(preview.changeSummary).to.deep.equal({ same: 2 });
+    const refresh = await stacks.refresh(ids[1] as string);
+    expect(refresh.summary).to.equal("refresh: 2 same");
+    expect(refresh.outputs.accessRoleName).to.deep.equal({ value: "MeshstackAccountAccessRole", secret: false });
+  });
+
+  it("destroys a stack, removes it from the backend, and reports it missing afterwards", async () => {
+    const result = await stacks.destroy(ids[9] as string);
+    expect(result.summary).to.equal("destroy: 2 delete; stack removed");
+    expect((await stacks.list()).map((s) => s.accountId)).to.deep.equal(ids.slice(0, 9));
+    let error: unknown;
+    try {
+      await stacks.outputs(ids[9] as string);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(AccountStackNotFoundError);
+    expect((error as Error).message).to.equal(`outputs account-${ids[9]}: stack not found in the backend`);
+  });
+});
