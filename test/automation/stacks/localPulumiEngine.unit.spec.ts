@@ -10,8 +10,6 @@ describe("requiredPlugins", () => {
     const version = (dep: string): string =>
       (JSON.parse(readFileSync(path.join(root, "node_modules", dep, "package.json"), "utf8")) as { version: string })
         .version;
-    expect(requiredPlugins(root)).to.deep.equal([
-      { name: "aws", version: `v${version("@pulumi/aws")}` },
-    ]);
+    expect(requiredPlugins(root)).to.deep.equal([{ name: "aws", version: `v${version("@pulumi/aws")}` }]);
   });
 });
