@@ -34,6 +34,19 @@ export const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** Default (and AWS's maximum) number of CreateAccount requests in flight. */
 export const DEFAULT_MAX_CONCURRENT_CREATES = 5;
 
+/**
+ * What the platform stack does about meshStack's own principal in the management account (`meshfedServicePolicy`):
+ * - `none` (default): nothing; the principal is managed elsewhere;
+ * - `create`: creates the least-privilege managed policy, to attach or to set as the principal's permissions
+ *   boundary where the principal is managed;
+ * - `attach`: creates it and attaches it to the principal (`meshfedServicePrincipalArn`, a user or role in the
+ *   management account).
+ */
+export const MESHFED_SERVICE_POLICY_MODES = ["none", "create", "attach"] as const;
+
+/** A value of {@link MESHFED_SERVICE_POLICY_MODES}. */
+export type MeshfedServicePolicyMode = (typeof MESHFED_SERVICE_POLICY_MODES)[number];
+
 /** Retention periods CloudWatch Logs accepts (`PutRetentionPolicy`), in days. */
 export const LOG_RETENTION_DAYS_ALLOWED: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -68,6 +81,7 @@ export const CONFIG_KEYS = {
     "pulumiRepoUrl",
     "pulumiRepoBranch",
     "pulumiRepoDir",
+    "meshfedServicePolicy",
   ],
   /** Keys whose values are secrets (read as plain text, validated, then wrapped with `pulumi.secret`). */
   secret: ["externalId", "webhookSecret", "pulumiAccessToken"],
@@ -164,6 +178,8 @@ export interface PlatformStackConfig extends CommonConfig {
   readonly pulumiRepoBranch: string | undefined;
   /** Directory of `Pulumi.yaml` inside the repository (the root when unset). */
   readonly pulumiRepoDir: string | undefined;
+  /** Whether to create (and attach) meshStack's least-privilege principal policy (default `none`). */
+  readonly meshfedServicePolicy: MeshfedServicePolicyMode;
 }
 
 /** The validated configuration of either stack kind; discriminated by `kind`. */
@@ -197,6 +213,7 @@ const ACCOUNT_ID = /^\d{12}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const PARTITION = "aws(?:-cn|-us-gov|-iso(?:-[a-z])?|-eusc)?";
 const PRINCIPAL_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:(?:user|role)/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`);
+const PRINCIPAL_ACCOUNT = /^arn:[\w-]+:iam::(\d{12}):/;
 const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):role/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`);
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const SAML_PROVIDER_NAME = /^[\w._-]{1,128}$/;
@@ -322,6 +339,7 @@ export function parseConfig(input: ConfigInput): AvmConfig {
       REPO_DIR,
       'must be a relative directory inside the repository (letters, digits and ._/-, no "..")',
     ),
+    meshfedServicePolicy: meshfedServicePolicyMode(values, common),
   });
 }
 
@@ -472,6 +490,24 @@ function accessRoleName(values: ConfigInput["values"]): string {
     );
   }
   return name;
+}
+
+function meshfedServicePolicyMode(values: ConfigInput["values"], common: CommonConfig): MeshfedServicePolicyMode {
+  const key = qualifiedKey("meshfedServicePolicy");
+  const mode = stringValue(values, "meshfedServicePolicy") ?? "none";
+  if (!(MESHFED_SERVICE_POLICY_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(key, `${key} must be one of ${MESHFED_SERVICE_POLICY_MODES.join(", ")}, got "${mode}"`);
+  }
+  const principalAccount = PRINCIPAL_ACCOUNT.exec(common.meshfedServicePrincipalArn ?? "")?.[1];
+  if (mode === "attach" && principalAccount !== undefined && principalAccount !== common.managementAccountId) {
+    throw new ConfigError(
+      key,
+      `${key} "attach" needs ${qualifiedKey("meshfedServicePrincipalArn")} in the management account ` +
+        `${common.managementAccountId}, got "${common.meshfedServicePrincipalArn}"; use "create" and attach the ` +
+        `policy where that principal is managed`,
+    );
+  }
+  return mode as MeshfedServicePolicyMode;
 }
 
 function integerValue(values: ConfigInput["values"], key: ConfigKey): number | undefined {

@@ -29,3 +29,5 @@ export const workerRoleArn = outputs.workerRoleArn;
 export const webhookRoleArn = outputs.webhookRoleArn;
 /** Platform stack: ARN of the vending role in the management account. */
 export const vendingRoleArn = outputs.vendingRoleArn;
+/** Platform stack with `meshfedServicePolicy` create or attach: ARN of meshStack's principal policy. */
+export const meshfedServicePolicyArn = outputs.meshfedServicePolicyArn;

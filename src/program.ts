@@ -19,7 +19,9 @@ import { AccountAccessRole } from "./components/accountAccessRole";
 import { AccountBaseline } from "./components/accountBaseline";
 import { AccountVendingMachine } from "./components/accountVendingMachine";
 import { ManagementVendingRole } from "./components/managementVendingRole";
+import { MeshfedServicePolicy } from "./components/meshfedServicePolicy";
 import { type AccountStackConfig, type PlatformStackConfig, loadConfig } from "./config";
+import { MESHFED_SERVICE_POLICY_NAME, meshfedServicePrincipal } from "./policies/meshfedServicePolicy";
 import { partitionOfRegion } from "./policies/partition";
 import { roleArn } from "./policies/stackPolicies";
 import { PROJECT_NAME } from "./shared/naming";
@@ -39,6 +41,8 @@ export interface StackOutputs {
   readonly workerRoleArn?: pulumi.Output<string>;
   readonly webhookRoleArn?: pulumi.Output<string>;
   readonly vendingRoleArn?: pulumi.Output<string>;
+  /** ARN of meshStack's principal policy in the management account (`meshfedServicePolicy` create or attach). */
+  readonly meshfedServicePolicyArn?: pulumi.Output<string>;
 }
 
 function accountStack(cfg: AccountStackConfig): Omit<StackOutputs, "stackKind"> {
@@ -115,18 +119,40 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
     },
     { providers: [automation] },
   );
+  const managementPartition = aws.getPartitionOutput({}, { provider: management }).partition;
   const vendingRole = new ManagementVendingRole(
     "vending-role",
     {
       roleName: cfg.vendingRoleName,
-      partition: aws.getPartitionOutput({}, { provider: management }).partition,
+      partition: managementPartition,
       managementAccountId: cfg.managementAccountId,
       organizationId: cfg.organizationId,
       trustedRoleArns: [avm.workerRoleArn],
     },
     { providers: [management] },
   );
+  const principalPolicy =
+    cfg.meshfedServicePolicy === "none"
+      ? undefined
+      : new MeshfedServicePolicy(
+          "meshfed-service-policy",
+          {
+            policyName: MESHFED_SERVICE_POLICY_NAME,
+            partition: managementPartition,
+            managementAccountId: cfg.managementAccountId,
+            organizationId: cfg.organizationId,
+            automationAccountId: cfg.automationAccountId,
+            accessRoleName: cfg.accessRoleName,
+            bootstrapRoleName: cfg.bootstrapRoleName,
+            attachTo:
+              cfg.meshfedServicePolicy === "attach"
+                ? meshfedServicePrincipal(cfg.meshfedServicePrincipalArn)
+                : undefined,
+          },
+          { providers: [management] },
+        );
   return {
+    ...(principalPolicy === undefined ? {} : { meshfedServicePolicyArn: principalPolicy.policyArn }),
     entryPointArn: avm.entryPointArn,
     webhookUrl: avm.webhookUrl,
     ledgerTableName: avm.ledgerTableName,

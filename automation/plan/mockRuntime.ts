@@ -91,6 +91,7 @@ export async function installPlanMocks(options: PlanMockOptions): Promise<Mocked
         const physical = typeof inputs["name"] === "string" ? inputs["name"] : `${args.name}-physical`;
         const state: Record<string, unknown> = { name: physical };
         if (args.type === "aws:iam/role:Role") state["arn"] = `arn:${partition}:iam::${account}:role/${physical}`;
+        if (args.type === "aws:iam/policy:Policy") state["arn"] = `arn:${partition}:iam::${account}:policy/${physical}`;
         return { id: `${args.name}-id`, state: { ...raw, ...state } };
       },
       call(args) {

@@ -1,5 +1,5 @@
 /**
- * The offline plan of an account stack: renders the resources and IAM policies the Pulumi program would
+ * The offline plan of an account stack (or of the platform stack): renders the resources and IAM policies the Pulumi program would
  * register for one managed account WITHOUT the Pulumi CLI or AWS credentials, by running `src/index.ts` under
  * the Pulumi mock runtime in a child process (mocks are process-global), and runs the IAM catalog check on
  * every policy document. {@link OfflinePlanRunner} exposes it as an {@link AccountStackRunner} (status
@@ -72,7 +72,28 @@ export async function planAccountStack(
   settings: AccountStackSettings,
   options: OfflinePlanOptions = {},
 ): Promise<OfflinePlan> {
-  const request = toMockConfig(target, settings);
+  const result = await runPlanChild(toMockConfig(target, settings), options);
+  return { accountId: target.accountId, ...result };
+}
+
+/** The offline plan of the platform stack. */
+export type PlatformPlan = Omit<OfflinePlan, "accountId">;
+
+/**
+ * Plans the platform stack `stack` offline from its configuration (`meshstack-avm:<key>` and `aws:region` values,
+ * as `pulumi config` stores them); `secretKeys` names the secret ones, which are masked in the result.
+ * @throws OfflinePlanError when the program fails under the mocks (e.g. a ConfigError, its message kept)
+ */
+export function planPlatformStack(
+  stack: string,
+  config: Readonly<Record<string, string>>,
+  secretKeys: readonly string[] = [],
+  options: OfflinePlanOptions = {},
+): Promise<PlatformPlan> {
+  return runPlanChild({ project: PROJECT_NAME, stack, config: { ...config }, secretKeys: [...secretKeys] }, options);
+}
+
+async function runPlanChild(request: PlanChildRequest, options: OfflinePlanOptions): Promise<PlatformPlan> {
   const repoRoot = options.repoRoot ?? defaultRepoRoot();
   const child = spawn(
     process.execPath,
@@ -113,7 +134,6 @@ export async function planAccountStack(
     throw new OfflinePlanError(`offline plan of ${request.stack} failed: ${result.error}`, result.errorName);
   }
   return {
-    accountId: target.accountId,
     stackName: request.stack,
     resources: result.resources,
     policies: result.policies,

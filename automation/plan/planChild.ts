@@ -37,6 +37,12 @@ function policiesOf(resources: readonly MockedResource[]): PlannedPolicy[] {
         policies.push({ name: `${roleName}/trust`, resource: r.name, document: trust as PolicyDocument });
       }
     }
+    if (r.type === "aws:iam/policy:Policy") {
+      const doc = parseJsonString(r.inputs["policy"]);
+      if (doc && typeof doc === "object") {
+        policies.push({ name: String(r.inputs["name"] ?? r.name), resource: r.name, document: doc as PolicyDocument });
+      }
+    }
     if (r.type === "aws:iam/rolePolicy:RolePolicy") {
       const doc = parseJsonString(r.inputs["policy"]);
       if (doc && typeof doc === "object") {

@@ -26,7 +26,7 @@ export interface PlannedResource {
 
 /** One IAM policy document of the plan. */
 export interface PlannedPolicy {
-  /** `<roleName>/trust` or `<roleName>/<policyName>`. */
+  /** `<roleName>/trust`, `<roleName>/<policyName>` (inline) or `<policyName>` (managed policy). */
   readonly name: string;
   readonly resource: string;
   readonly document: PolicyDocument;

@@ -8,6 +8,7 @@ import { accessRolePermissionsPolicy, accessRoleTrustPolicy } from "./accessRole
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "./avmRoles";
 import type { NamedPolicy } from "./document";
 import { vendingRolePermissionsPolicy, vendingRoleTrustPolicy } from "./managementVendingRole";
+import { MESHFED_SERVICE_POLICY_NAME, meshfedServicePolicy } from "./meshfedServicePolicy";
 import { AVM_RESOURCE_NAMES } from "./platformNames";
 
 /** Facts that come from lookups or secrets at deploy time and must be supplied for an offline build. */
@@ -48,7 +49,10 @@ export function buildAccountStackPolicies(cfg: AccountStackConfig, env: PolicyEn
   ];
 }
 
-/** Every role policy of the platform stack (three Lambda roles and the management vending role). */
+/**
+ * Every policy of the platform stack: the three Lambda roles, the management vending role and, with
+ * `meshfedServicePolicy` create or attach, meshStack's principal policy (named `MeshfedServicePolicy`).
+ */
 export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvironment): NamedPolicy[] {
   const location = { partition: env.partition, region: cfg.region, accountId: cfg.automationAccountId };
   const names = AVM_RESOURCE_NAMES;
@@ -84,5 +88,20 @@ export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvir
         organizationId: cfg.organizationId,
       }),
     },
+    ...(cfg.meshfedServicePolicy === "none"
+      ? []
+      : [
+          {
+            name: MESHFED_SERVICE_POLICY_NAME,
+            document: meshfedServicePolicy({
+              partition: env.partition,
+              managementAccountId: cfg.managementAccountId,
+              organizationId: cfg.organizationId,
+              automationAccountId: cfg.automationAccountId,
+              accessRoleName: cfg.accessRoleName,
+              bootstrapRoleName: cfg.bootstrapRoleName,
+            }),
+          },
+        ]),
   ];
 }

@@ -127,7 +127,27 @@ describe("config", () => {
         pulumiRepoUrl: undefined,
         pulumiRepoBranch: undefined,
         pulumiRepoDir: undefined,
+        meshfedServicePolicy: "none",
       });
+    });
+
+    it("reads meshfedServicePolicy create and attach (attach to a principal of the management account)", () => {
+      const modes = [
+        platformInput({ meshfedServicePolicy: "create" }),
+        platformInput({ meshfedServicePolicy: "attach" }),
+        platformInput({
+          meshfedServicePolicy: "attach",
+          meshfedServicePrincipalArn: "arn:aws:iam::111122223333:role/meshstack/replicator",
+        }),
+        platformInput({
+          meshfedServicePolicy: "create",
+          meshfedServicePrincipalArn: "arn:aws:iam::999988887777:user/meshfed-service",
+        }),
+      ].map((input) => {
+        const cfg = parseConfig(input);
+        return cfg.kind === "platform" ? cfg.meshfedServicePolicy : "not a platform stack";
+      });
+      expect(modes).to.deep.equal(["create", "attach", "attach", "create"]);
     });
 
     it("reads numbers from strings, custom values and secrets", async () => {
@@ -340,6 +360,24 @@ describe("config", () => {
         "an absolute repository directory",
         platformInput({ pulumiRepoDir: "/etc" }),
         `${ns}:pulumiRepoDir must be a relative directory inside the repository (letters, digits and ._/-, no ".."), got "/etc"`,
+      ],
+      [
+        "an unknown meshfedServicePolicy mode",
+        platformInput({ meshfedServicePolicy: "boundary" }),
+        `${ns}:meshfedServicePolicy must be one of none, create, attach, got "boundary"`,
+      ],
+      [
+        "meshfedServicePolicy attach for a principal outside the management account",
+        platformInput({
+          meshfedServicePolicy: "attach",
+          meshfedServicePrincipalArn: "arn:aws:iam::999988887777:user/meshfed-service",
+        }),
+        `${ns}:meshfedServicePolicy "attach" needs ${ns}:meshfedServicePrincipalArn in the management account 111122223333, got "arn:aws:iam::999988887777:user/meshfed-service"; use "create" and attach the policy where that principal is managed`,
+      ],
+      [
+        "meshfedServicePolicy on an account stack",
+        accountInput({ meshfedServicePolicy: "create" }),
+        `${ns}:meshfedServicePolicy applies only to the platform stack; remove it from account stack "account-${ACCOUNT}"`,
       ],
       [
         "an upper-case account alias",

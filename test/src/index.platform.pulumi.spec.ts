@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { vendingRolePermissionsPolicy, vendingRoleTrustPolicy } from "../../src/policies/managementVendingRole";
+import { meshfedServicePolicy } from "../../src/policies/meshfedServicePolicy";
 import { installPulumiMocks, PROGRAM_PATH, runProgram } from "../support/pulumiMocks";
 
 const BASE_CONFIG = {
@@ -77,6 +78,7 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       workerRoleArn: "arn:aws:iam::444455556666:role/AVMWorkerRole",
       webhookRoleArn: "arn:aws:iam::444455556666:role/AVMWebhookRole",
       vendingRoleArn: "arn:aws:iam::111122223333:role/AVMVendingRole",
+      meshfedServicePolicyArn: undefined,
     });
     const automation = recorder.one("pulumi:providers:aws", "automation").inputs;
     const management = recorder.one("pulumi:providers:aws", "management").inputs;
@@ -151,5 +153,70 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       expect(value).not.to.include("pul-123");
       expect(value).not.to.include("ext-123");
     }
+  });
+
+  const POLICY = (bootstrapRoleName: string) =>
+    meshfedServicePolicy({
+      partition: "aws",
+      managementAccountId: "111122223333",
+      organizationId: "o-exampleorg1",
+      automationAccountId: "444455556666",
+      accessRoleName: "MeshstackAccountAccessRole",
+      bootstrapRoleName,
+    });
+
+  it("creates meshStack's principal policy in the management account with meshfedServicePolicy create, unattached", async () => {
+    const recorder = await installPulumiMocks({
+      stack: "dev",
+      config: { ...BASE_CONFIG, "meshstack-avm:meshfedServicePolicy": "create" },
+    });
+    const outputs = await runProgram(PROGRAM_PATH);
+    expect(recorder.inventory()).to.deep.equal(
+      sorted([
+        ...PLATFORM_RESOURCES,
+        ["avm:access:MeshfedServicePolicy", "meshfed-service-policy"],
+        ["aws:iam/policy:Policy", "meshfed-service-policy-policy"],
+      ]),
+    );
+    const policy = recorder.one("aws:iam/policy:Policy", "meshfed-service-policy-policy");
+    expect([policy.provider, policy.inputs["name"]]).to.deep.equal(["management", "MeshfedServicePolicy"]);
+    expect(recorder.json("aws:iam/policy:Policy", "meshfed-service-policy-policy", "policy")).to.deep.equal(
+      POLICY("OrganizationAccountAccessRole"),
+    );
+    expect(outputs["meshfedServicePolicyArn"]).to.equal("arn:aws:iam::111122223333:policy/MeshfedServicePolicy");
+    expect(recorder.invokes.map((i) => [i.token, i.provider])).to.deep.equal([
+      ["aws:index/getPartition:getPartition", "automation"],
+      ["aws:index/getPartition:getPartition", "management"],
+    ]);
+  });
+
+  it("attaches it to the default meshfed-service user, or to the configured role, with attach", async () => {
+    let recorder = await installPulumiMocks({
+      stack: "dev",
+      config: { ...BASE_CONFIG, "meshstack-avm:meshfedServicePolicy": "attach" },
+    });
+    await runProgram(PROGRAM_PATH);
+    const user = recorder.one("aws:iam/userPolicyAttachment:UserPolicyAttachment", "meshfed-service-policy-attachment");
+    expect([user.provider, user.inputs["user"], user.inputs["policyArn"]]).to.deep.equal([
+      "management",
+      "meshfed-service",
+      "arn:aws:iam::111122223333:policy/MeshfedServicePolicy",
+    ]);
+    recorder = await installPulumiMocks({
+      stack: "dev",
+      config: {
+        ...BASE_CONFIG,
+        "meshstack-avm:meshfedServicePolicy": "attach",
+        "meshstack-avm:meshfedServicePrincipalArn": "arn:aws:iam::111122223333:role/meshstack/replicator",
+        "meshstack-avm:bootstrapRoleName": "AWSControlTowerExecution",
+      },
+    });
+    await runProgram(PROGRAM_PATH);
+    const role = recorder.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "meshfed-service-policy-attachment");
+    expect([role.provider, role.inputs["role"]]).to.deep.equal(["management", "replicator"]);
+    expect(recorder.byType("aws:iam/userPolicyAttachment:UserPolicyAttachment")).to.deep.equal([]);
+    expect(recorder.json("aws:iam/policy:Policy", "meshfed-service-policy-policy", "policy")).to.deep.equal(
+      POLICY("AWSControlTowerExecution"),
+    );
   });
 });

@@ -244,6 +244,8 @@ function synthesizedState(
       return { name: physical, arn: `arn:${p}:iam::${a}:role/${physical}`, uniqueId: `AROA${name.toUpperCase()}` };
     case "aws:iam/rolePolicy:RolePolicy":
       return { name: physical };
+    case "aws:iam/policy:Policy":
+      return { name: physical, arn: `arn:${p}:iam::${a}:policy/${physical}` };
     case "aws:lambda/function:Function":
       return {
         name: physical,

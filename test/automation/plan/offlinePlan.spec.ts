@@ -7,7 +7,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { AutomationConfigError } from "../../../automation/errors";
-import { OfflinePlanError, OfflinePlanRunner, planAccountStack } from "../../../automation/plan/offlinePlan";
+import {
+  OfflinePlanError,
+  OfflinePlanRunner,
+  planAccountStack,
+  planPlatformStack,
+} from "../../../automation/plan/offlinePlan";
+import { meshfedServicePolicy } from "../../../src/policies/meshfedServicePolicy";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 
 const settings: AccountStackSettings = {
@@ -143,5 +149,47 @@ describe("offline plan", function () {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+
+  it("renders the platform stack with meshStack's principal policy, attached, under the IAM catalog check", async () => {
+    const plan = await planPlatformStack(
+      "dev",
+      {
+        "aws:region": "eu-central-1",
+        "meshstack-avm:managementAccountId": "111122223333",
+        "meshstack-avm:automationAccountId": "444455556666",
+        "meshstack-avm:organizationId": "o-exampleorg1",
+        "meshstack-avm:meshfedServicePolicy": "attach",
+        "meshstack-avm:webhookSecret": "whsec-plan-secret-0123",
+      },
+      ["meshstack-avm:webhookSecret"],
+    );
+    expect(plan.policies.find((p) => p.name === "MeshfedServicePolicy")).to.deep.equal({
+      name: "MeshfedServicePolicy",
+      resource: "meshfed-service-policy-policy",
+      document: meshfedServicePolicy({
+        partition: "aws",
+        managementAccountId: "111122223333",
+        organizationId: "o-exampleorg1",
+        automationAccountId: "444455556666",
+        accessRoleName: "MeshstackAccountAccessRole",
+        bootstrapRoleName: "OrganizationAccountAccessRole",
+      }),
+    });
+    const attachment = plan.resources.find((r) => r.name === "meshfed-service-policy-attachment");
+    expect([
+      attachment?.type,
+      attachment?.provider,
+      attachment?.inputs["user"],
+      attachment?.inputs["policyArn"],
+    ]).to.deep.equal([
+      "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+      "management",
+      "meshfed-service",
+      "arn:aws:iam::111122223333:policy/MeshfedServicePolicy",
+    ]);
+    // 4 roles x (trust + permissions) + the principal policy, every action in the IAM catalog.
+    expect(plan.catalogCheck.policies).to.equal(9);
+    expect(JSON.stringify(plan)).to.not.include("whsec-plan-secret-0123");
   });
 });

@@ -3,6 +3,7 @@ import { parseConfig } from "../../../src/config";
 import { accessRolePermissionsPolicy, accessRoleTrustPolicy } from "../../../src/policies/accessRole";
 import { workerPolicy } from "../../../src/policies/avmRoles";
 import { vendingRoleTrustPolicy } from "../../../src/policies/managementVendingRole";
+import { meshfedServicePolicy } from "../../../src/policies/meshfedServicePolicy";
 import { partitionOfRegion } from "../../../src/policies/partition";
 import { buildAccountStackPolicies, buildPlatformPolicies, roleArn } from "../../../src/policies/stackPolicies";
 
@@ -64,6 +65,29 @@ describe("stack policies", () => {
     expect(policies[6]!.document).to.deep.equal(
       vendingRoleTrustPolicy({ trustedRoleArns: ["arn:aws:iam::444455556666:role/AVMWorkerRole"] }),
     );
+  });
+
+  it("adds meshStack's principal policy when meshfedServicePolicy is create or attach", () => {
+    const cfg = parseConfig({
+      stackName: "dev",
+      region: "eu-central-1",
+      values: { ...common, organizationId: "o-exampleorg1", meshfedServicePolicy: "create", bootstrapRoleName: "Boot" },
+    });
+    if (cfg.kind !== "platform") throw new Error("expected the platform stack");
+    const policies = buildPlatformPolicies(cfg, { partition: "aws" });
+    expect([policies.length, policies[8]]).to.deep.equal([
+      9,
+      {
+        name: "MeshfedServicePolicy",
+        document: meshfedServicePolicy({
+          partition: "aws",
+          ...common,
+          organizationId: "o-exampleorg1",
+          accessRoleName: "MeshstackAccountAccessRole",
+          bootstrapRoleName: "Boot",
+        }),
+      },
+    ]);
   });
 
   it("builds role ARNs and maps regions to partitions", () => {
