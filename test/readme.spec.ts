@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import { CONFIG_KEYS } from "../src/config";
+import { meshfedServicePolicy } from "../src/policies/meshfedServicePolicy";
 import { suggestedScps } from "./security/suggestedScps";
 
 const root = path.resolve(__dirname, "..");
@@ -47,6 +48,21 @@ describe("README", () => {
       Version: "2012-10-17",
       Statement: proven.flatMap((scp) => scp.document.Statement),
     });
+  });
+
+  it("shows exactly the MeshfedServicePolicy src/policies/meshfedServicePolicy.ts builds", () => {
+    const section = readme.split("### meshStack's own principal")[1] ?? "";
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    expect(JSON.parse(json)).to.deep.equal(
+      meshfedServicePolicy({
+        partition: "aws",
+        managementAccountId: "111122223333",
+        organizationId: "o-exampleorg1",
+        automationAccountId: "444455556666",
+        accessRoleName: "MeshstackAccountAccessRole",
+        bootstrapRoleName: "OrganizationAccountAccessRole",
+      }),
+    );
   });
 
   it("gives the newcomer commands, and CI runs exactly the test command", () => {
