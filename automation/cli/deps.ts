@@ -80,6 +80,25 @@ export interface CliDeps {
     timing: Timing,
     purpose: string,
   ): Promise<PulumiCloudClient>;
+  /**
+   * Any other AWS SDK v3 client (`avm doctor`: STS, Lambda, DynamoDB), standard credential chain, or `credentials`
+   * when given (an assumed role). The caller destroys it.
+   */
+  awsClient<C>(
+    Client: new (config: AwsClientConfig) => C,
+    region: string | undefined,
+    credentials?: AwsClientConfig["credentials"],
+  ): C;
+  /** The platform stack's outputs: `pulumi stack output --json --stack <stack>` in the repository root. */
+  platformStackOutputs(stack: string, env: Readonly<Record<string, string | undefined>>): Promise<unknown>;
+  /** `pulumi version`, or undefined when it cannot be run. */
+  pulumiVersion(env: Readonly<Record<string, string | undefined>>): Promise<string | undefined>;
+}
+
+/** The configuration {@link CliDeps.awsClient} hands to a client constructor. */
+export interface AwsClientConfig {
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 /** The ledger's methods bound to it (so they can be spread into a wrapper). */
@@ -193,6 +212,34 @@ export function defaultDeps(): CliDeps {
       const { pulumiCloudClientFromEnv } =
         require("../deployments/pulumiCloudClient") as typeof import("../deployments/pulumiCloudClient");
       return pulumiCloudClientFromEnv(env, timing, purpose);
+    },
+    awsClient(Client, region, credentials) {
+      return new Client({
+        ...(region !== undefined ? { region } : {}),
+        ...(credentials !== undefined ? { credentials } : {}),
+      });
+    },
+    async platformStackOutputs(stack, env) {
+      const { execFile } = lazy<typeof import("node:child_process")>("node:child_process");
+      const { defaultRepoRoot } = lazy<typeof import("../stacks/workspaceSettings")>("../stacks/workspaceSettings");
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(
+          "pulumi",
+          ["stack", "output", "--json", "--stack", stack, "--non-interactive"],
+          { cwd: defaultRepoRoot(), env: { ...env }, timeout: 120_000, maxBuffer: 4 * 1024 * 1024 },
+          (error, out, err) =>
+            error ? reject(new Error(err.trim().split("\n").at(-1) || error.message)) : resolve(out),
+        ),
+      );
+      return JSON.parse(stdout) as unknown;
+    },
+    async pulumiVersion(env) {
+      const { execFile } = lazy<typeof import("node:child_process")>("node:child_process");
+      return new Promise((resolve) =>
+        execFile("pulumi", ["version"], { env: { ...env }, timeout: 20_000 }, (error, out) =>
+          resolve(error ? undefined : out.trim()),
+        ),
+      );
     },
   };
 }

@@ -28,6 +28,7 @@ const commands = {
   invoke: () => require("./commands/invoke") as typeof import("./commands/invoke"),
   reconcile: () => require("./commands/reconcile") as typeof import("./commands/reconcile"),
   webhooks: () => require("./commands/webhooks") as typeof import("./commands/webhooks"),
+  doctor: () => require("./commands/doctor") as typeof import("./commands/doctor"),
   retry: () => require("./commands/retry") as typeof import("./commands/retry"),
   outputs: () => require("./commands/outputs") as typeof import("./commands/outputs"),
 };
@@ -393,6 +394,7 @@ Example:
     .option("--stack <project/stack>", "a stack webhook instead of an organization webhook")
     .option("--event <filter>", "event filter (repeatable; default the four final update/deployment events)", collect)
     .option("--dry-run", "show the change; change nothing")
+    .option("--resend-secret", "send the secret even when nothing else differs (after a change in the console)")
     .addHelpText(
       "after",
       `
@@ -405,6 +407,37 @@ Example:
       --url "$(pulumi stack output webhookUrl)" --dry-run`,
     )
     .action(action(async (ctx, options) => commands.webhooks().webhooksEnsureCommand(ctx, options as never)));
+
+  program
+    .command("doctor")
+    .description("check every link of the installation and print a checklist with the fix for each failure")
+    .option("--stack <name>", "platform stack whose outputs are read with the pulumi CLI (env AVM_PLATFORM_STACK)")
+    .option("--outputs <file>", "the platform stack's `pulumi stack output --json` in a file (- for stdin)")
+    .option("--management-account-id <id>", `expected management account id (env ${CLI_ENV.managementAccountId})`)
+    .option("--bootstrap-role <name>", `role tried in a member account (env ${CLI_ENV.bootstrapRoleName})`)
+    .addOption(
+      new Option("--runner <kind>", `the stack runner in use (env ${CLI_ENV.stackRunner})`).choices([
+        "auto",
+        "local",
+        "offline",
+        "remote",
+      ]),
+    )
+    .option("--strict", "also fail (exit 1) when a check could not run (!)")
+    .addHelpText(
+      "after",
+      `
+Lines: ✓ passed, ✗ failed (the fix is printed under it), ! not checked (and why; never counted as passed).
+Exit codes: 0 no check failed, 1 a check failed (--strict: or could not run), 2 usage error.
+Reads AWS credentials (standard chain), PULUMI_ACCESS_TOKEN, AVM_PULUMI_ORGANIZATION, ${CLI_ENV.webhookSecret}
+(never printed), ${CLI_ENV.managementAccountId}, ${CLI_ENV.bootstrapRoleName}, ${CLI_ENV.stackRunner},
+PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE (only whether they are set).
+
+Example:
+  $ ${CLI_ENV.webhookSecret}="$(pulumi config get webhookSecret)" avm doctor --stack dev
+  $ pulumi stack output --json > outputs.json && avm doctor --outputs outputs.json --json`,
+    )
+    .action(action(async (ctx, options) => commands.doctor().doctorCommand(ctx, options as never)));
 
   return program;
 }

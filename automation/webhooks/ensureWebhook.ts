@@ -169,7 +169,11 @@ export function webhookApiError(error: unknown, scope: WebhookScope, doing: stri
 export async function ensureWebhook(
   webhooks: PulumiWebhooks,
   desired: DesiredWebhook,
-  options: { readonly dryRun?: boolean } = {},
+  options: {
+    readonly dryRun?: boolean;
+    /** Update (sending the secret) even when nothing differs: repairs a secret changed in the console. */
+    readonly resendSecret?: boolean;
+  } = {},
 ): Promise<EnsureWebhookResult> {
   const dryRun = options.dryRun === true;
   const call = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {
@@ -204,6 +208,9 @@ export async function ensureWebhook(
       }
     }
     const changes = webhookChanges(keep, desired);
+    if (options.resendSecret === true && !changes.some((c) => c.field === "secret")) {
+      changes.push({ field: "secret", from: "(resent)", to: "(set)" });
+    }
     if (changes.length === 0) return { action: "none", webhookName: keep.name, changes, deleted: duplicates, dryRun };
     if (!dryRun) await call(`updating webhook ${keep.name}`, () => webhooks.update(keep.name, body(desired)));
     return { action: "update", webhookName: keep.name, changes, deleted: duplicates, dryRun };

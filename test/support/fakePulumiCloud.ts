@@ -253,6 +253,15 @@ export class FakePulumiCloud {
       ];
     }
     const parts = path.split("?")[0]?.split("/").filter(Boolean) ?? [];
+    if (method === "GET" && parts.join("/") === "api/user/stacks") {
+      // List Stacks (https://www.pulumi.com/docs/reference/cloud-rest-api/stacks/): filtered by organization/project.
+      const query = new URLSearchParams(path.split("?")[1] ?? "");
+      const stacks = [...this.stacks]
+        .map((k) => k.split("/"))
+        .filter(([o, p]) => (query.get("organization") ?? o) === o && (query.get("project") ?? p) === p)
+        .map(([orgName, projectName, stackName]) => ({ orgName, projectName, stackName }));
+      return [200, { stacks }];
+    }
     // parts: api stacks org project [stack [deployments [settings | id]]]
     if (parts[0] !== "api" || parts[1] !== "stacks") return [404, { code: 404, message: "Not Found" }];
     const [, , org, project, stack, sub, leaf] = parts;
@@ -269,6 +278,10 @@ export class FakePulumiCloud {
     if (leaf === "settings" && method === "POST") {
       this.settings.set(key, body);
       return [200, body];
+    }
+    if (leaf === "settings" && method === "GET") {
+      const stored = this.settings.get(key);
+      return stored === undefined ? [404, { code: 404, message: "Deployment settings not found" }] : [200, stored];
     }
     if (leaf === undefined && method === "POST") {
       const active = this.deployments.find(

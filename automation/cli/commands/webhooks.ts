@@ -58,6 +58,8 @@ export interface WebhooksEnsureOptions {
   readonly event?: string[];
   /** Show the change; change nothing. */
   readonly dryRun?: boolean;
+  /** Update with the secret even when nothing differs. */
+  readonly resendSecret?: boolean;
 }
 
 /** `--json` shape of `avm webhooks ensure`. */
@@ -174,7 +176,7 @@ export async function webhooksEnsureCommand(ctx: CommandContext, options: Webhoo
   const result = await ensureWebhook(
     new PulumiWebhooks(client, scope),
     { scope, payloadUrl, events, secret },
-    { dryRun: options.dryRun === true },
+    { dryRun: options.dryRun === true, resendSecret: options.resendSecret === true },
   );
   const json: WebhooksEnsureJson = { scope, payloadUrl, events, ...result };
   ctx.out.result(json, ensureText(json));
