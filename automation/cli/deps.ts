@@ -220,8 +220,9 @@ export function defaultDeps(): CliDeps {
       });
     },
     async platformStackOutputs(stack, env) {
-      const { execFile } = lazy<typeof import("node:child_process")>("node:child_process");
-      const { defaultRepoRoot } = lazy<typeof import("../stacks/workspaceSettings")>("../stacks/workspaceSettings");
+      const { execFile } = require("node:child_process") as typeof import("node:child_process");
+      const { defaultRepoRoot } =
+        require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
       const stdout = await new Promise<string>((resolve, reject) =>
         execFile(
           "pulumi",
@@ -234,7 +235,7 @@ export function defaultDeps(): CliDeps {
       return JSON.parse(stdout) as unknown;
     },
     async pulumiVersion(env) {
-      const { execFile } = lazy<typeof import("node:child_process")>("node:child_process");
+      const { execFile } = require("node:child_process") as typeof import("node:child_process");
       return new Promise((resolve) =>
         execFile("pulumi", ["version"], { env: { ...env }, timeout: 20_000 }, (error, out) =>
           resolve(error ? undefined : out.trim()),
