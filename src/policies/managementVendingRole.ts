@@ -41,11 +41,7 @@ export function vendingRoleTrustPolicy(args: VendingRoleTrustArgs): PolicyDocume
  *   AccessDeniedForDependencyException without it when Organizations must create its service-linked role.
  */
 export function vendingRolePermissionsPolicy(args: VendingRolePermissionsArgs): PolicyDocument {
-  const { partition, managementAccountId, organizationId } = args;
-  const org = `arn:${partition}:organizations::${managementAccountId}`;
-  const accounts = `${org}:account/${organizationId}/*`;
-  const ous = `${org}:ou/${organizationId}/ou-*`;
-  const roots = `${org}:root/${organizationId}/r-*`;
+  const { accounts, ous, roots } = organizationArns(args);
   return policyDocument(
     {
       Sid: "CreateAndListAccounts",
@@ -75,20 +71,33 @@ export function vendingRolePermissionsPolicy(args: VendingRolePermissionsArgs): 
     {
       Sid: "NavigateAndMoveInOrganization",
       Effect: "Allow",
-      Action: [
-        "organizations:ListParents",
-        "organizations:ListOrganizationalUnitsForParent",
-        "organizations:DescribeOrganizationalUnit",
-        "organizations:MoveAccount",
-      ],
+      Action: [...PLACEMENT_ACTIONS],
       Resource: [accounts, ous, roots],
     },
     {
       Sid: "OrganizationsServiceLinkedRole",
       Effect: "Allow",
       Action: "iam:CreateServiceLinkedRole",
-      Resource: `arn:${partition}:iam::${managementAccountId}:role/aws-service-role/organizations.amazonaws.com/*`,
+      Resource: `arn:${args.partition}:iam::${args.managementAccountId}:role/aws-service-role/organizations.amazonaws.com/*`,
       Condition: { StringEquals: { "iam:AWSServiceName": "organizations.amazonaws.com" } },
     },
   );
 }
+
+/** ARN patterns of the organization's accounts, OUs and roots (Organizations ARNs carry the management account). */
+export function organizationArns(args: VendingRolePermissionsArgs): { accounts: string; ous: string; roots: string } {
+  const org = `arn:${args.partition}:organizations::${args.managementAccountId}`;
+  return {
+    accounts: `${org}:account/${args.organizationId}/*`,
+    ous: `${org}:ou/${args.organizationId}/ou-*`,
+    roots: `${org}:root/${args.organizationId}/r-*`,
+  };
+}
+
+/** The Organizations actions that find an account's place in the OU tree and move it (placement). */
+export const PLACEMENT_ACTIONS = [
+  "organizations:ListParents",
+  "organizations:ListOrganizationalUnitsForParent",
+  "organizations:DescribeOrganizationalUnit",
+  "organizations:MoveAccount",
+] as const;

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_MESHFED_SERVICE_USER, ENTRY_POINT_FUNCTION_NAME } from "../shared/naming";
 import { type PolicyDocument, policyDocument } from "./document";
+import { PLACEMENT_ACTIONS, organizationArns } from "./managementVendingRole";
 
 /** Default name of the managed policy in the management account. */
 export const MESHFED_SERVICE_POLICY_NAME = "MeshfedServicePolicy";
@@ -39,9 +40,8 @@ const ORGANIZATIONS_BOOTSTRAP_ROLE = "OrganizationAccountAccessRole";
  * No IAM, data or compute action, and no `sts:AssumeRole` into any other role.
  */
 export function meshfedServicePolicy(args: MeshfedServicePolicyArgs): PolicyDocument {
-  const { partition, managementAccountId, organizationId, automationAccountId } = args;
-  const org = `arn:${partition}:organizations::${managementAccountId}`;
-  const accounts = `${org}:account/${organizationId}/*`;
+  const { partition, organizationId, automationAccountId } = args;
+  const { accounts, ous, roots } = organizationArns(args);
   const bootstrapRoles = [...new Set([ORGANIZATIONS_BOOTSTRAP_ROLE, args.bootstrapRoleName])];
   const entryPoint = `arn:${partition}:lambda:*:${automationAccountId}:function:${ENTRY_POINT_FUNCTION_NAME}`;
   return policyDocument(
@@ -78,13 +78,8 @@ export function meshfedServicePolicy(args: MeshfedServicePolicyArgs): PolicyDocu
     {
       Sid: "PlaceAccounts",
       Effect: "Allow",
-      Action: [
-        "organizations:ListParents",
-        "organizations:ListOrganizationalUnitsForParent",
-        "organizations:DescribeOrganizationalUnit",
-        "organizations:MoveAccount",
-      ],
-      Resource: [accounts, `${org}:ou/${organizationId}/ou-*`, `${org}:root/${organizationId}/r-*`],
+      Action: [...PLACEMENT_ACTIONS],
+      Resource: [accounts, ous, roots],
     },
     {
       Sid: "DenyBootstrapRoles",
