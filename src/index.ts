@@ -13,6 +13,8 @@ export const stackKind = outputs.stackKind;
 export const accessRoleArn = outputs.accessRoleArn;
 /** Account stacks: name of the meshStack access role. */
 export const accessRoleName = outputs.accessRoleName;
+/** Account stacks: `{programVersion, configDigest}` the stack was deployed with (`avm fleet status`). */
+export const avmDeployment = outputs.avmDeployment;
 /** Platform stack: ARN of `AVMEntryPoint`. */
 export const entryPointArn = outputs.entryPointArn;
 /** Platform stack: Function URL to register as Pulumi Cloud webhook. */

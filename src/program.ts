@@ -24,6 +24,12 @@ import { type AccountStackConfig, type PlatformStackConfig, loadConfig } from ".
 import { MESHFED_SERVICE_POLICY_NAME, meshfedServicePrincipal } from "./policies/meshfedServicePolicy";
 import { partitionOfRegion } from "./policies/partition";
 import { roleArn } from "./policies/stackPolicies";
+import {
+  accountConfigDigest,
+  programVersion,
+  type DeploymentStamp,
+  type PlainAccountConfig,
+} from "./shared/deploymentStamp";
 import { PROJECT_NAME } from "./shared/naming";
 
 /** Stack outputs of either kind; the keys of the other kind are absent. */
@@ -32,6 +38,12 @@ export interface StackOutputs {
   readonly stackKind: "account" | "platform";
   readonly accessRoleArn?: pulumi.Output<string>;
   readonly accessRoleName?: pulumi.Output<string>;
+  /**
+   * Account stacks: what the stack was deployed with (program version, digest of the effective config), read by
+   * `avm fleet status` to tell current from outdated stacks. Secret when an external id is configured (the digest
+   * covers it).
+   */
+  readonly avmDeployment?: pulumi.Output<DeploymentStamp>;
   readonly entryPointArn?: pulumi.Output<string>;
   readonly webhookUrl?: pulumi.Output<string>;
   readonly ledgerTableName?: pulumi.Output<string>;
@@ -77,7 +89,36 @@ function accountStack(cfg: AccountStackConfig): Omit<StackOutputs, "stackKind"> 
       { provider },
     );
   }
-  return { accessRoleArn: accessRole.roleArn, accessRoleName: accessRole.roleName };
+  return {
+    accessRoleArn: accessRole.roleArn,
+    accessRoleName: accessRole.roleName,
+    avmDeployment: deploymentStamp(cfg),
+  };
+}
+
+/** The {@link DeploymentStamp} of an account stack: this program's version and the digest of `cfg`. */
+export function deploymentStamp(cfg: AccountStackConfig): pulumi.Output<DeploymentStamp> {
+  const version = programVersion();
+  const plain = (externalId: string | undefined): PlainAccountConfig => ({
+    accountId: cfg.accountId,
+    region: cfg.region,
+    managementAccountId: cfg.managementAccountId,
+    automationAccountId: cfg.automationAccountId,
+    meshfedServicePrincipalArn: cfg.meshfedServicePrincipalArn,
+    externalId,
+    accessRoleName: cfg.accessRoleName,
+    samlProviderName: cfg.samlProviderName,
+    bootstrapRoleName: cfg.bootstrapRoleName,
+    accountAlias: cfg.accountAlias,
+    alternateContacts: cfg.alternateContacts,
+    tags: cfg.tags,
+  });
+  // An apply over the secret external id keeps the result secret.
+  const digest =
+    cfg.externalId === undefined
+      ? pulumi.output(accountConfigDigest(plain(undefined)))
+      : cfg.externalId.apply((id) => accountConfigDigest(plain(id)));
+  return digest.apply((configDigest) => ({ programVersion: version, configDigest }));
 }
 
 function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"> {

@@ -20,6 +20,7 @@ import type { AutomationLogger } from "../logger";
 import type { AccountStackSettings, AccountStackTarget } from "../stacks/stackConfig";
 import type { OfflinePlan } from "../plan/offlinePlan";
 import type { PulumiCloudClient } from "../deployments/pulumiCloudClient";
+import type { PulumiEngine } from "../stacks/engine";
 
 /** Operator settings every account stack needs (see `automation/stacks/stackConfig.ts`). */
 export type StackSettings = AccountStackSettings;
@@ -56,6 +57,11 @@ export interface CliDeps {
     env: Readonly<Record<string, string | undefined>>,
     progress: ProgressReporter,
   ): Promise<AccountStackRunner>;
+  /**
+   * The engine the fleet verbs run account stacks on: the local Automation API on this repository
+   * (`PULUMI_BACKEND_URL`, default `file://<repo>/.avm/state`).
+   */
+  pulumiEngine(env: Readonly<Record<string, string | undefined>>): Promise<PulumiEngine>;
   /** The offline planner: renders the account stack under the Pulumi mock runtime (status `planned`). */
   offlineStackRunner(settings: StackSettings): Promise<AccountStackRunner>;
   /** Plans one account stack offline (resources, policies, IAM catalog check). */
@@ -173,6 +179,13 @@ export function defaultDeps(): CliDeps {
       const { LocalAccountStackRunner } =
         require("../stacks/localAccountStackRunner") as typeof import("../stacks/localAccountStackRunner");
       return new LocalAccountStackRunner(await localAccountStacks(settings, env), progress);
+    },
+    async pulumiEngine(env) {
+      const { LocalPulumiEngine } =
+        require("../stacks/localPulumiEngine") as typeof import("../stacks/localPulumiEngine");
+      const { resolveWorkspaceSettings } =
+        require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
+      return new LocalPulumiEngine(resolveWorkspaceSettings({ ...env }));
     },
     async offlineStackRunner(settings) {
       const { OfflinePlanRunner } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");

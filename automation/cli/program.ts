@@ -31,6 +31,7 @@ const commands = {
   doctor: () => require("./commands/doctor") as typeof import("./commands/doctor"),
   retry: () => require("./commands/retry") as typeof import("./commands/retry"),
   outputs: () => require("./commands/outputs") as typeof import("./commands/outputs"),
+  fleet: () => require("./commands/fleet") as typeof import("./commands/fleet"),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -438,6 +439,41 @@ Example:
   $ pulumi stack output --json > outputs.json && avm doctor --outputs outputs.json --json`,
     )
     .action(action(async (ctx, options) => commands.doctor().doctorCommand(ctx, options as never)));
+
+  const fleet = program
+    .command("fleet")
+    .description("fleet operations over every account stack: status, rollout, drift, adopt")
+    .addHelpText(
+      "after",
+      `
+Example:
+  $ avm fleet status --json
+  $ avm fleet status --ou /Workloads`,
+    );
+
+  addStackOptions(
+    fleet
+      .command("status")
+      .description(
+        "classify every member account: managed-current, managed-outdated, no-stack, stack-without-account, failed",
+      )
+      .option("--ou <ou>", "only accounts of this OU and the OUs under it: id or path (repeatable)", collect)
+      .option("--concurrency <n>", "stack output reads in flight (default 8)", positiveInt("--concurrency")),
+    false,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+Organizations calls: DescribeOrganization, then the pages of ListAccounts (or, per OU visited, of
+ListOrganizationalUnitsForParent and ListAccountsForParent); never one call per account. Each stack's
+avmDeployment output (program version, config digest) is compared with what this checkout would deploy.
+
+Example:
+  $ avm fleet status
+  $ avm fleet status --ou /Workloads/Prod --json`,
+    )
+    .action(action(async (ctx, options) => commands.fleet().fleetStatusCommand(ctx, options as never)));
 
   return program;
 }

@@ -15,6 +15,7 @@ import {
   DuplicateAccountException,
   FinalizingOrganizationException,
   ListAccountsCommand,
+  ListAccountsForParentCommand,
   ListCreateAccountStatusCommand,
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
@@ -37,6 +38,7 @@ export type OrganizationsOperation =
   | "DescribeCreateAccountStatus"
   | "ListCreateAccountStatus"
   | "ListAccounts"
+  | "ListAccountsForParent"
   | "DescribeAccount"
   | "ListParents"
   | "MoveAccount"
@@ -298,6 +300,36 @@ export class OrganizationsGateway {
       nextToken = page.NextToken;
     } while (nextToken);
     return accounts;
+  }
+
+  /** Accounts directly under the root or OU `parentId` (all pages of ListAccountsForParent). */
+  async listAccountsForParent(parentId: string): Promise<OrganizationAccount[]> {
+    const accounts: OrganizationAccount[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call("ListAccountsForParent", () =>
+        this.client.send(new ListAccountsForParentCommand({ ParentId: parentId, NextToken: token })),
+      );
+      for (const account of page.Accounts ?? []) accounts.push(toAccount(account));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return accounts;
+  }
+
+  /** Ids of the OUs directly under the root or OU `parentId` (all pages of ListOrganizationalUnitsForParent). */
+  async listChildOus(parentId: string): Promise<string[]> {
+    const ids: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await this.call("ListOrganizationalUnitsForParent", () =>
+        this.client.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token })),
+      );
+      for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) ids.push(ou.Id);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return ids;
   }
 
   /**

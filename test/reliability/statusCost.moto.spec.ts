@@ -8,25 +8,10 @@ import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organ
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { run } from "../../automation/cli/main";
 import { DynamoLedger, createLedgerTable } from "../../src/vending/dynamoLedger";
+import { countCalls as counted } from "../support/countCalls";
 import { useMoto } from "../support/moto";
 
 const TABLE = "avm-ledger";
-
-/** Counts the commands a client sends. */
-function counted<T extends OrganizationsClient | DynamoDBClient>(client: T, calls: string[]): T {
-  (
-    client.middlewareStack as unknown as {
-      add(mw: unknown, options: { step: string; name: string; priority: string }): void;
-    }
-  ).add(
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      calls.push((context.commandName ?? "unknown").replace(/Command$/, ""));
-      return next(args);
-    },
-    { step: "initialize", name: "countCalls", priority: "high" },
-  );
-  return client;
-}
 
 describe("avm status cost does not grow with the organization (moto)", function () {
   this.timeout(60_000);

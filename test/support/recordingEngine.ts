@@ -12,6 +12,8 @@ import type {
   PulumiEngine,
   ResourceChanges,
 } from "../../automation/stacks/engine";
+import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
+import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
 import { stackNotFound } from "./pulumiCommandErrors";
 
 /** One recorded call. */
@@ -29,10 +31,18 @@ export interface ScriptedFailure {
   times: number;
 }
 
+/** One stack of the fake. */
+export interface FakeStack {
+  config: Record<string, EngineConfig[string]>;
+  resources: number;
+  /** Outputs of the last successful `up` (absent before the first). */
+  outputs?: EngineOutputs;
+}
+
 /** In-memory engine for unit tests. */
 export class RecordingEngine implements PulumiEngine {
   readonly calls: EngineCall[] = [];
-  readonly stacks = new Map<string, { config: Record<string, EngineConfig[string]>; resources: number }>();
+  readonly stacks = new Map<string, FakeStack>();
   readonly failures: ScriptedFailure[] = [];
   /** Outputs every successful `up` returns. */
   upOutputs: EngineOutputs = {
@@ -46,6 +56,13 @@ export class RecordingEngine implements PulumiEngine {
   gatedMethods: ReadonlySet<string> | undefined;
   inFlight = 0;
   maxInFlight = 0;
+  /**
+   * When true, `up` also returns the `avmDeployment` output the real program computes from the stack's config
+   * (with {@link stampVersion} as program version), so fleet status can tell current from outdated stacks.
+   */
+  stampUp = false;
+  /** Program version the stamped `up` records; default this checkout's. */
+  stampVersion = programVersion();
 
   /** Makes the next `times` calls of `method` throw `error()`. */
   failNext(method: keyof PulumiEngine, error: () => unknown, times = 1, stackName?: string): void {
@@ -81,7 +98,7 @@ export class RecordingEngine implements PulumiEngine {
     for (const line of this.outputLines) options?.onOutput?.(`${line}\n`);
   }
 
-  private require(stackName: string): { config: Record<string, EngineConfig[string]>; resources: number } {
+  private require(stackName: string): FakeStack {
     const stack = this.stacks.get(stackName);
     if (!stack) throw stackNotFound(stackName);
     return stack;
@@ -111,10 +128,19 @@ export class RecordingEngine implements PulumiEngine {
       this.emit(options);
       const created = stack.resources === 0 ? 3 : 0;
       stack.resources = 3;
+      stack.outputs = this.stampUp
+        ? {
+            ...this.upOutputs,
+            [DEPLOYMENT_STAMP_OUTPUT]: {
+              value: stampOfEngineConfig(stackName, stack.config, this.stampVersion),
+              secret: false,
+            },
+          }
+        : this.upOutputs;
       return {
         result: "succeeded",
         resourceChanges: (created ? { create: created } : { same: 3 }) as ResourceChanges,
-        outputs: this.upOutputs,
+        outputs: stack.outputs,
       };
     });
   }
@@ -143,10 +169,7 @@ export class RecordingEngine implements PulumiEngine {
     });
   }
   outputs(stackName: string): Promise<EngineOutputs> {
-    return this.op("outputs", stackName, () => {
-      this.require(stackName);
-      return this.upOutputs;
-    });
+    return this.op("outputs", stackName, () => this.require(stackName).outputs ?? this.upOutputs);
   }
   removeStack(stackName: string): Promise<void> {
     return this.op("removeStack", stackName, () => {
