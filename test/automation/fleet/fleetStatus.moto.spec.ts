@@ -207,8 +207,10 @@ describe("avm fleet status (moto, 100 accounts)", function () {
     const fleet = await populate();
     const { json, calls } = await status(fleet, ["--ou", fleet.ouId]);
     // OU: 30 accounts = 2 pages of 20, 1 page of child OUs; nested OU: 10 accounts = 1 page, 1 page of child OUs.
+    // The OU id given is checked once (DescribeOrganizationalUnit) before any listing.
     expect(calls).to.deep.equal({
       DescribeOrganization: 1,
+      DescribeOrganizationalUnit: 1,
       ListAccountsForParent: 3,
       ListOrganizationalUnitsForParent: 2,
     });
