@@ -47,6 +47,11 @@ export interface StartMotoOptions {
   readonly repoRoot?: string;
   /** How long to wait for the server to listen before giving up. Default 30000 ms. */
   readonly startupTimeoutMs?: number;
+  /**
+   * Starts the startup timer: calls `fire` after `ms` and returns a function that cancels it. Default
+   * `setTimeout`; tests inject a timer they fire at a chosen point instead of racing the clock.
+   */
+  readonly startupTimer?: (fire: () => void, ms: number) => () => void;
 }
 
 /** The moto server could not be started or reset. */
@@ -90,6 +95,7 @@ export function defaultMotoPython(repoRoot: string = path.resolve(__dirname, "..
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const python = options.python ?? defaultMotoPython(options.repoRoot);
   const timeoutMs = options.startupTimeoutMs ?? 30_000;
+  const startupTimer = options.startupTimer ?? wallClockTimer;
   const child = spawn(python, ["-u", "-c", BOOTSTRAP], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, PYTHONUNBUFFERED: "1" },
@@ -105,7 +111,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     const finish = (error: Error | undefined, value?: { port: number; version: string }): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancelTimer();
       if (error) reject(error);
       else resolve(value!);
     };
@@ -130,7 +136,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
         ),
       ),
     );
-    const timer = setTimeout(
+    const cancelTimer = startupTimer(
       () =>
         finish(
           new LocalAwsError(
@@ -164,6 +170,11 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       return stopped;
     },
   };
+}
+
+function wallClockTimer(fire: () => void, ms: number): () => void {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -36,8 +36,10 @@ function runMocha(files) {
       // node:sqlite is stable enough for the ledger but still flagged experimental on Node 22.
       "--node-option",
       "disable-warning=ExperimentalWarning",
+      // A guard against hangs only (test/support/hangGuard.ts HANG_GUARD_MS, 10 minutes): correctness tests are
+      // bounded by progress, never by how fast a possibly busy machine is.
       "--timeout",
-      "20000",
+      "600000",
       "--exit",
       ...extra,
       ...files,

@@ -7,11 +7,12 @@ import { expect } from "chai";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { cliEnv } from "./cli/subprocess";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
 describe("npm run demo (subprocess, its own moto)", function () {
-  this.timeout(120_000);
+  this.timeout(HANG_GUARD_MS);
 
   it("vends 3 accounts through avm vend and 1 through the meshStack hook, plans the stacks offline and exits 0", async () => {
     const env = cliEnv({ AVM_STACK_RUNNER: "offline" });

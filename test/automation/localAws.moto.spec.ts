@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ListQueuesCommand, CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -10,8 +10,10 @@ import {
 } from "@aws-sdk/client-organizations";
 import { LocalAwsError, MOTO_DEFAULT_ACCOUNT_ID, startMoto } from "../../automation/localAws";
 import { useMoto } from "../support/moto";
+import { HANG_GUARD_MS, waitUntil } from "../support/hangGuard";
 
 describe("localAws", function () {
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
 
   it("serves AWS APIs on a loopback port", async () => {
@@ -44,9 +46,8 @@ describe("localAws", function () {
     client.destroy();
   });
 
-  it("starts and stops a private server outside the shared one", async function () {
-    this.timeout(60_000);
-    const own = await startMoto();
+  it("starts and stops a private server outside the shared one", async () => {
+    const own = await startMoto({ startupTimeoutMs: HANG_GUARD_MS - 60_000 });
     expect(own.endpoint).to.not.equal(moto.endpoint);
     expect(own.version).to.match(/^\d+\.\d+\.\d+/);
     await own.reset();
@@ -78,7 +79,7 @@ describe("localAws", function () {
   it("fails with a clear error when moto is not importable", async () => {
     let error: unknown;
     try {
-      await startMoto({ python: "/usr/bin/env", startupTimeoutMs: 10_000 });
+      await startMoto({ python: "/usr/bin/env", startupTimeoutMs: HANG_GUARD_MS - 60_000 });
     } catch (e) {
       error = e;
     }
@@ -91,11 +92,22 @@ describe("localAws", function () {
   it("gives up with a clear error when the server never reports its port", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "avm-moto-"));
     const fake = path.join(dir, "python");
-    writeFileSync(fake, "#!/bin/sh\necho starting\nexec sleep 30\n");
+    const ready = path.join(dir, "ready");
+    writeFileSync(fake, `#!/bin/sh\necho starting\ntouch '${ready}'\nexec sleep 30\n`);
     chmodSync(fake, 0o755);
+    // The startup timer fires once the fake has written its output (not after 300 ms of a possibly busy clock):
+    // then one poll phase reads the pipe before the check phase fires the timer.
+    const firedAfterOutput = (fire: () => void): (() => void) => {
+      let cancelled = false;
+      waitUntil("the fake interpreter's output", () => cancelled || existsSync(ready)).then(
+        () => cancelled || setImmediate(fire),
+        () => undefined, // the test's own hang guard reports it
+      );
+      return () => (cancelled = true);
+    };
     let error: unknown;
     try {
-      await startMoto({ python: fake, startupTimeoutMs: 300 });
+      await startMoto({ python: fake, startupTimeoutMs: 300, startupTimer: firedAfterOutput });
     } catch (e) {
       error = e;
     } finally {

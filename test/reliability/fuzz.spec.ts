@@ -27,6 +27,7 @@ import { WebhookReceiver } from "../../src/webhooks/receiver";
 import { computeSignature } from "../../src/webhooks/signature";
 import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../src/vending/workflowFixtures";
 import { RecordingQueue } from "../support/recordingQueue";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const RUNS = { entryPoint: 4_000, worker: 2_500, webhook: 4_000 };
 let generated = 0;
@@ -107,7 +108,7 @@ function isClearIssue(issue: unknown): boolean {
 }
 
 describe("fuzzing the handlers (fast-check)", function () {
-  this.timeout(120_000);
+  this.timeout(HANG_GUARD_MS);
   after(() => {
     expect(generated).to.be.at.least(10_000);
   });

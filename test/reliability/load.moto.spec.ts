@@ -10,6 +10,9 @@
  *   before or after the write, and right after CreateAccount returned (account created, id not yet stored);
  * - a few "poison" requests whose account stack step always throws must end in the dead-letter queue with the
  *   reason recorded in the ledger.
+ * The run is bounded by progress, not by speed: it ends when every request is terminal and the queue is empty, and
+ * fails when {@link STALLED_ROUNDS} rounds in a row (in each, every poller finished at least one receive) moved no
+ * record, or when the hang guard ({@link GUARD_MS}, minutes) fires; either failure names what was still moving.
  * Afterwards: every request is terminal, each email has exactly one account in the organization, and the DLQ
  * holds exactly the poison requests, each FAILED with its reason. Every AWS call each role made (recorded by an
  * SDK middleware) is allowed by the policy that role is deployed with (iam-simulate): least privilege is also
@@ -49,6 +52,7 @@ import { entryPointPolicy, workerPolicy } from "../../src/policies/avmRoles";
 import { vendingRolePermissionsPolicy } from "../../src/policies/managementVendingRole";
 import { MOTO_DEFAULT_ACCOUNT_ID } from "../../automation/localAws";
 import { identityDecision } from "../security/iamProof";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 import { useMoto, type LocalOrganization } from "../support/moto";
 import { CallRecorder } from "./observedCalls";
 
@@ -58,7 +62,13 @@ const DUPLICATES = 50;
 const POISON = 4;
 const MAX_RECEIVE_COUNT = 6;
 const POLLERS = 6;
-const LIMIT_MS = 75_000;
+/**
+ * Rounds in a row that move no ledger record and no queued message before the run counts as stalled. Every pickup
+ * of a non-terminal record writes it (attempts + 1), so a live system moves something in every round.
+ */
+const STALLED_ROUNDS = 20;
+/** Guard against a hang only: the run takes about 45 s on an idle 2-core machine. */
+const GUARD_MS = 20 * 60_000;
 
 /** Deterministic generator (mulberry32). */
 function seeded(seed: number): () => number {
@@ -128,7 +138,7 @@ class CrashingLedger implements Ledger {
 }
 
 describe("reliability: 200 vend requests with crashes and throttling (moto)", function () {
-  this.timeout(LIMIT_MS + 30_000);
+  this.timeout(GUARD_MS + HANG_GUARD_MS);
   const moto = useMoto();
   let org: LocalOrganization;
 
@@ -281,7 +291,6 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     expect(requests).to.have.length(UNIQUE + DUPLICATES);
 
     const started = Date.now();
-    const deadline = started + LIMIT_MS;
     const responses: EntryPointResponse[] = [];
     let intakeRetries = 0;
 
@@ -309,9 +318,12 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     const crashes = { invocations: 0 };
     let intakeDone = false;
     let stop = false;
+    /** Receives each poller finished (a round ends when every poller finished at least one more). */
+    const cycles: number[] = Array.from({ length: POLLERS }, () => 0);
+    let pollerFailure: unknown;
 
     async function poller(id: number): Promise<void> {
-      while (!stop && Date.now() < deadline) {
+      for (; !stop; cycles[id]! += 1) {
         const received = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
@@ -360,28 +372,96 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
       }
     }
 
-    async function allTerminal(): Promise<boolean> {
-      for (const email of emails) {
-        const record = await ledger.get(email);
-        if (!record || !["SUCCEEDED", "FAILED"].includes(record.state)) return false;
-      }
+    /** Messages in a queue: waiting, in flight and delayed. */
+    async function queued(url: string): Promise<number> {
+      const names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ] as const;
       const attributes = await setupSqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        }),
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...names] }),
       );
-      const a = attributes.Attributes ?? {};
-      return a["ApproximateNumberOfMessages"] === "0" && a["ApproximateNumberOfMessagesNotVisible"] === "0";
+      return names.reduce((sum, name) => sum + Number(attributes.Attributes?.[name] ?? 0), 0);
     }
 
-    const pollers = Array.from({ length: POLLERS }, (_, i) => poller(i));
+    /** What the progress rule compares between rounds: each record's state and version, and both queue sizes. */
+    interface Observation {
+      readonly records: ReadonlyMap<string, { state: string; version: number; attempts: number }>;
+      readonly work: number;
+      readonly dead: number;
+    }
+    async function observe(): Promise<Observation> {
+      const records = new Map<string, { state: string; version: number; attempts: number }>();
+      for (const email of emails) {
+        const record = await ledger.get(email);
+        records.set(email, record ?? { state: "MISSING", version: 0, attempts: 0 });
+      }
+      return { records, work: await queued(queueUrl), dead: await queued(dlq.QueueUrl!) };
+    }
+    const terminal = (state: string) => state === "SUCCEEDED" || state === "FAILED";
+    const finished = (o: Observation) => o.work === 0 && [...o.records.values()].every((r) => terminal(r.state));
+    const moves = (before: Observation | undefined, after: Observation): string[] => [
+      ...[...after.records].flatMap(([email, r]) => {
+        const was = before?.records.get(email);
+        return was && was.version === r.version ? [] : [`${email} ${was?.state ?? "?"} -> ${r.state} v${r.version}`];
+      }),
+      ...(before?.work !== after.work ? [`work queue ${before?.work ?? "?"} -> ${after.work}`] : []),
+      ...(before?.dead !== after.dead ? [`DLQ ${before?.dead ?? "?"} -> ${after.dead}`] : []),
+    ];
+    /** The failure message: counts by state, every record still moving, the queues, the pollers, the last moves. */
+    const stillMoving = (o: Observation, lastMoves: readonly string[]): string => {
+      const byState = new Map<string, number>();
+      for (const r of o.records.values()) byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
+      const open = [...o.records].filter(([, r]) => !terminal(r.state));
+      return (
+        `states ${JSON.stringify(Object.fromEntries(byState))}; ${open.length} not terminal: ` +
+        `${open.map(([email, r]) => `${email} ${r.state} v${r.version} (${r.attempts} pickups)`).join(", ") || "none"}; ` +
+        `work queue ${o.work} messages, DLQ ${o.dead}; receives per poller ${JSON.stringify(cycles)}; ` +
+        `last moves (${lastMoves.length}): ${lastMoves.slice(0, 20).join(", ") || "none"}`
+      );
+    };
+
+    const pollers = Array.from({ length: POLLERS }, (_, i) =>
+      poller(i).catch((error: unknown) => {
+        pollerFailure ??= error;
+        throw error;
+      }),
+    );
     await intake().finally(() => (intakeDone = true));
-    while (Date.now() < deadline && !(intakeDone && (await allTerminal()))) {
+    // Rounds: at least 250 ms, and each ends only once every poller finished one more receive, so a slow machine
+    // makes rounds longer, never fewer moves per round. Stop when done, stalled, or at the hang guard.
+    let last: Observation | undefined;
+    let lastMoves: string[] = [];
+    let stalled = 0;
+    let verdict: string | undefined;
+    const guardFired = () => Date.now() - started > GUARD_MS;
+    for (;;) {
+      const roundStart = [...cycles];
       await new Promise((resolve) => setTimeout(resolve, 250));
+      while (pollerFailure === undefined && !guardFired() && cycles.some((c, i) => c <= roundStart[i]!)) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (pollerFailure !== undefined) break;
+      const now = await observe();
+      const moved = moves(last, now);
+      if (intakeDone && finished(now)) break;
+      if (moved.length > 0) [stalled, lastMoves] = [0, moved];
+      else stalled += 1;
+      last = now;
+      if (stalled >= STALLED_ROUNDS) {
+        verdict = `stalled: no record or message moved in ${STALLED_ROUNDS} rounds in a row (every poller received in each)`;
+      } else if (guardFired()) {
+        verdict = `hang guard: not finished after ${GUARD_MS / 60_000} minutes`;
+      }
+      if (verdict !== undefined) {
+        verdict += `: ${stillMoving(now, lastMoves)}`;
+        break;
+      }
     }
     stop = true;
     await Promise.all(pollers);
+    if (verdict !== undefined) throw new Error(verdict);
     const elapsedMs = Date.now() - started;
     const summary = new Map<string, number>();
     for (const email of emails) {

@@ -10,11 +10,12 @@ import { run } from "../../automation/cli/main";
 import { DynamoLedger, createLedgerTable } from "../../src/vending/dynamoLedger";
 import { countCalls as counted } from "../support/countCalls";
 import { useMoto } from "../support/moto";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const TABLE = "avm-ledger";
 
 describe("avm status cost does not grow with the organization (moto)", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
 
   async function populate(n: number): Promise<{ email: string; accountId: string; requestId: string }> {

@@ -21,6 +21,7 @@ import { LedgerStackOutcomeRecorder } from "../../src/webhooks/stackOutcomeRecor
 import { identityDecision } from "../security/iamProof";
 import { useMoto } from "../support/moto";
 import { CallRecorder } from "./observedCalls";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const SECRET = "whsec-moto-0123456789abcdef";
 const ACCOUNT = "222233334444";
@@ -39,7 +40,7 @@ function event(body: string, id: string, signature: string | undefined): LambdaF
 }
 
 describe("webhook Lambda against moto: every AWS call allowed by its role", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
 
   it("applies a signed delivery once and calls only what the webhook role may", async () => {

@@ -27,6 +27,7 @@ import {
   identityDecision,
   widenResource,
 } from "./iamProof";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const P = "aws";
 const REGION = "eu-central-1";
@@ -240,7 +241,7 @@ for (const scenario of SCENARIOS) {
     let permissions: PolicyDocument;
 
     before(async function () {
-      this.timeout(60_000);
+      this.timeout(HANG_GUARD_MS);
       const recorder = await installPulumiMocks({
         stack: `account-${ACCOUNT}`,
         config: scenario.config,

@@ -23,6 +23,7 @@ import {
   identityDecision,
   widenResource,
 } from "./iamProof";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const P = "aws";
 const R = "eu-central-1";
@@ -450,7 +451,7 @@ describe("AVM roles as deployed by the platform stack", function () {
   const permissions = new Map<string, PolicyDocument>();
 
   before(async function () {
-    this.timeout(60_000);
+    this.timeout(HANG_GUARD_MS);
     recorder = await installPulumiMocks({ stack: "dev", config: CONFIG, secretKeys: SECRET_KEYS });
     await runProgram(PROGRAM_PATH);
     for (const contract of ROLES) {

@@ -25,6 +25,7 @@ import { FakePulumiCloud } from "../support/fakePulumiCloud";
 import { RecordingQueue } from "../support/recordingQueue";
 import { RecordingTiming } from "../support/recordingTiming";
 import { captureOutput } from "../support/captureOutput";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const WEBHOOK_SECRET = "whsec-log-7c6b5a4f3e2d1c0b9a8f7e6d";
 const PULUMI_TOKEN = "pul-log-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
@@ -40,7 +41,7 @@ function leaked(text: string): string[] {
 }
 
 describe("no secret in any log line or output", function () {
-  this.timeout(20_000);
+  this.timeout(HANG_GUARD_MS);
 
   describe("avm CLI with every secret in its environment", () => {
     let cloud: FakePulumiCloud;

@@ -8,6 +8,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { installPulumiMocks, PROGRAM_PATH, runProgram, type PulumiRecorder } from "../support/pulumiMocks";
 import { captureOutput } from "../support/captureOutput";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const EXTERNAL_ID = "ext-id-9d8c7b6a5f4e3d2c";
 const WEBHOOK_SECRET = "whsec-a1b2c3d4e5f60718293a4b5c";
@@ -69,7 +70,7 @@ for (const scenario of SCENARIOS) {
     let exported: Record<string, unknown>;
 
     before(async function () {
-      this.timeout(60_000);
+      this.timeout(HANG_GUARD_MS);
       recorder = await installPulumiMocks({
         stack: scenario.stack,
         config: scenario.config,

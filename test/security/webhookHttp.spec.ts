@@ -10,6 +10,7 @@ import { request } from "node:http";
 import { run } from "../../automation/cli/main";
 import { computeSignature } from "../../src/webhooks/signature";
 import { CliHarness } from "../automation/cli/harness";
+import { HANG_GUARD_MS, waitUntil } from "../support/hangGuard";
 
 const SECRET = "whsec-e2e-5f0c1d2e3b4a69788796a5b4c3d2e1f0";
 const ACCOUNT = "222233334444";
@@ -55,7 +56,7 @@ function deploymentEvent(status: string, version = 12): Buffer {
 }
 
 describe("webhook security over HTTP (avm serve)", function () {
-  this.timeout(20_000);
+  this.timeout(HANG_GUARD_MS);
   const harness = new CliHarness();
   let stop!: (signal: string) => void;
   let running: Promise<number>;
@@ -101,7 +102,15 @@ describe("webhook security over HTTP (avm serve)", function () {
       },
       harness.deps(),
     );
-    for (let i = 0; i < 400 && !output.includes("\n"); i++) await new Promise((r) => setTimeout(r, 5));
+    let exited: string | undefined;
+    running.then(
+      (code) => (exited = `avm serve exited with ${code}`),
+      (error: unknown) => (exited = `avm serve failed: ${String(error)}`),
+    );
+    await waitUntil("avm serve to print its listening line", () => output.includes("\n"), {
+      stopped: () => exited,
+      describe: () => `output so far: ${JSON.stringify(output)}`,
+    });
     const listening = JSON.parse(output.split("\n")[0]!) as { url: string; signed: boolean };
     expect(listening.signed).to.equal(true);
     url = listening.url;

@@ -19,6 +19,7 @@ import {
   type LocalOrganization,
   type MotoServer,
 } from "../../automation/localAws";
+import { HANG_GUARD_MS } from "./hangGuard";
 
 export { localClientConfig, type LocalClientConfig, type LocalOrganization } from "../../automation/localAws";
 
@@ -27,7 +28,8 @@ let server: Promise<MotoServer> | undefined;
 /** Starts the shared server once per process; later calls return the same server. */
 export function sharedMoto(): Promise<MotoServer> {
   if (server === undefined) {
-    server = startMoto().then((started) => {
+    // The startup limit is a hang guard only: a busy machine may take far longer than the product default.
+    server = startMoto({ startupTimeoutMs: HANG_GUARD_MS - 60_000 }).then((started) => {
       console.log(`    [moto ${started.version} via ${started.python} at ${started.endpoint}]`);
       return started;
     });
@@ -68,7 +70,7 @@ export interface MotoHandle {
 export function useMoto(): MotoHandle {
   let current: MotoServer | undefined;
   before(async function () {
-    this.timeout(60_000);
+    this.timeout(HANG_GUARD_MS);
     current = await sharedMoto();
   });
   beforeEach(async () => {

@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { avm } from "./subprocess";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 describe("avm as a subprocess (node bin/avm.js)", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   let dir: string;
   let ledger: string;
   before(() => {

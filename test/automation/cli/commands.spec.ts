@@ -11,8 +11,19 @@ import { AutomationConfigError } from "../../../automation/errors";
 import { OfflinePlanError } from "../../../automation/plan/offlinePlan";
 import { recordJson } from "../../../automation/cli/output";
 import { run } from "../../../automation/cli/main";
+import { waitUntil } from "../../support/hangGuard";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { mockClient } from "aws-sdk-client-mock";
+
+/** For {@link waitUntil}: why waiting is pointless once the command ended (undefined while it runs). */
+function exitedOf(running: Promise<number>): () => string | undefined {
+  let exited: string | undefined;
+  running.then(
+    (code) => (exited = `avm exited with ${code}`),
+    (error: unknown) => (exited = `avm failed: ${String(error)}`),
+  );
+  return () => exited;
+}
 
 const VEND = [
   "vend",
@@ -617,7 +628,10 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         },
         h.deps(),
       );
-      while (!stdout.includes("\n")) await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil("avm serve to print its listening line", () => stdout.includes("\n"), {
+        stopped: exitedOf(running),
+        describe: () => `stdout ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)}`,
+      });
       const listening = JSON.parse(stdout);
       expect(listening.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/pulumi$/);
       expect(listening.signed).to.equal(false);
@@ -663,7 +677,10 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         },
         h.deps(),
       );
-      while (!out.includes("listening")) await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil("avm serve to print its listening line", () => out.includes("listening"), {
+        stopped: exitedOf(running),
+        describe: () => `output ${JSON.stringify(out)}`,
+      });
       stop("SIGTERM");
       expect(await running).to.equal(0);
       expect(out).to.match(
@@ -695,7 +712,11 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         },
         h.deps(),
       );
-      while (!stdout.includes("\n")) await new Promise((resolve) => setTimeout(resolve, 5));
+      const exited = exitedOf(running);
+      await waitUntil("avm serve to print its listening line", () => stdout.includes("\n"), {
+        stopped: exited,
+        describe: () => `stdout ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)}`,
+      });
       const { url, signed } = JSON.parse(stdout);
       expect(signed).to.equal(true);
       const body = JSON.stringify({
@@ -728,9 +749,15 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         });
       expect(await post("0".repeat(64))).to.equal(401);
       expect(await post(createHmac("sha256", secret).update(body).digest("hex"))).to.equal(200);
-      for (let i = 0; i < 200 && (await h.ledger.get("team-a@example.com"))!.state !== "SUCCEEDED"; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await waitUntil(
+        "the signed webhook to finish the request",
+        async () => (await h.ledger.get("team-a@example.com"))!.state === "SUCCEEDED",
+        {
+          stopped: exited,
+          describe: async () =>
+            `state ${(await h.ledger.get("team-a@example.com"))!.state}, stderr ${JSON.stringify(stderr)}`,
+        },
+      );
       stop("SIGINT");
       expect(await running).to.equal(0);
       const record = (await h.ledger.get("team-a@example.com"))!;

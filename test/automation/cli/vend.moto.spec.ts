@@ -11,9 +11,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createLedgerTable } from "../../../src/vending/dynamoLedger";
 import { useMoto } from "../../support/moto";
 import { avm, cliEnv } from "./subprocess";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 describe("avm vend against moto (subprocess)", function () {
-  this.timeout(90_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dir: string;
   beforeEach(() => {

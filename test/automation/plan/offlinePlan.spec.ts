@@ -15,6 +15,7 @@ import {
 } from "../../../automation/plan/offlinePlan";
 import { meshfedServicePolicy } from "../../../src/policies/meshfedServicePolicy";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const settings: AccountStackSettings = {
   managementAccountId: "111122223333",
@@ -24,7 +25,7 @@ const settings: AccountStackSettings = {
 };
 
 describe("offline plan", function () {
-  this.timeout(120_000);
+  this.timeout(HANG_GUARD_MS);
 
   it("renders the account stack's resources and policies, checks the IAM catalog and masks the external id", async () => {
     const runner = new OfflinePlanRunner(settings);

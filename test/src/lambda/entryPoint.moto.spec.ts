@@ -13,6 +13,7 @@ import { createLedgerTable, DynamoLedger } from "../../../src/vending/dynamoLedg
 import { parseWorkItem, SqsWorkQueue } from "../../../src/vending/sqsWorkQueue";
 import type { WorkItem } from "../../../src/vending/workQueue";
 import { useMoto } from "../../support/moto";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const HOOK = {
   AccountName: "meshcloud.test-aws-integration",
@@ -27,7 +28,8 @@ const HOOK = {
 
 const quietLogger = () => new Logger({ serviceName: "AVMEntryPoint", logLevel: "SILENT" });
 
-describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", () => {
+describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", function () {
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dynamo: DynamoDBClient;
   let sqs: SQSClient;

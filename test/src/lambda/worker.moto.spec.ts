@@ -28,12 +28,13 @@ import { OrganizationsGateway } from "../../../src/vending/organizations";
 import { createWorkflow } from "../../../src/vending/workflow";
 import type { AccountStackRunner } from "../../../src/vending/accountStackRunner";
 import { RecordingStackRunner } from "../vending/workflowFixtures";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const TABLE = "avm-ledger";
 const MAX_RECEIVE_COUNT = 2;
 
 describe("AVMEntryPoint -> SQS -> worker on moto", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let org: LocalOrganization;
   let dynamo: DynamoDBClient;

@@ -5,8 +5,10 @@ import { DynamoCreateSlots } from "../../../src/vending/dynamoCreateSlots";
 import { createLedgerTable, DynamoLedger } from "../../../src/vending/dynamoLedger";
 import { useMoto } from "../../support/moto";
 import { createSlotsContract } from "./createSlotsContract";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
-describe("DynamoCreateSlots on moto", () => {
+describe("DynamoCreateSlots on moto", function () {
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let client: DynamoDBClient;
   before(() => {

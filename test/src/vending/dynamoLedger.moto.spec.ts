@@ -11,8 +11,10 @@ import { LedgerConflictError } from "../../../src/vending/ledger";
 import { createLedgerTable, DynamoLedger, DynamoLedgerError } from "../../../src/vending/dynamoLedger";
 import { useMoto } from "../../support/moto";
 import { ledgerContract } from "./ledgerContract";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
-describe("DynamoLedger on moto", () => {
+describe("DynamoLedger on moto", function () {
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let client: DynamoDBClient;
   let tables = 0;

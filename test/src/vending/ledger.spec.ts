@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { MemoryLedger } from "../../../src/vending/memoryLedger";
 import { SqliteLedger, SqliteLedgerError } from "../../../src/vending/sqliteLedger";
 import { ledgerContract } from "./ledgerContract";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 ledgerContract("MemoryLedger", async () => new MemoryLedger());
 ledgerContract("SqliteLedger (in memory)", async () => new SqliteLedger({ path: ":memory:" }));
@@ -57,7 +58,7 @@ describe("SqliteLedger (file)", () => {
   });
 
   it("gives exactly one winner when separate processes claim the same emails", async function () {
-    this.timeout(60_000);
+    this.timeout(HANG_GUARD_MS);
     const file = path.join(dir, "shared.sqlite");
     new SqliteLedger({ path: file }).close(); // create the schema once
     const script = `

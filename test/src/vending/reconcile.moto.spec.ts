@@ -13,11 +13,13 @@ import { MemoryLedger } from "../../../src/vending/memoryLedger";
 import type { LedgerPatch, LedgerRecord } from "../../../src/vending/ledger";
 import { RecordingTiming } from "../../support/recordingTiming";
 import { useMoto } from "../../support/moto";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
 const MAX_RECEIVE_COUNT = 2;
 
-describe("reconcileDeadLetters on moto (SQS work queue with a redrive policy)", () => {
+describe("reconcileDeadLetters on moto (SQS work queue with a redrive policy)", function () {
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let client: SQSClient;
   let workUrl: string;

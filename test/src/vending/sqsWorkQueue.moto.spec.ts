@@ -2,8 +2,10 @@ import { expect } from "chai";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { parseWorkItem, SqsWorkQueue, WorkQueueError } from "../../../src/vending/sqsWorkQueue";
 import { useMoto } from "../../support/moto";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
-describe("SqsWorkQueue on moto", () => {
+describe("SqsWorkQueue on moto", function () {
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let client: SQSClient;
   before(() => {

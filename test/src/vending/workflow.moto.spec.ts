@@ -25,11 +25,12 @@ import { createWorkflow, type Workflow } from "../../../src/vending/workflow";
 import { parseMeshstackHook, parseVendRequest, type AccountRequest } from "../../../src/vending/requests";
 import { createManagementOrganizationsClient } from "../../../src/lambda/managementClients";
 import { CrashingLedger, RecordingStackRunner, SimulatedCrash } from "./workflowFixtures";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const TABLE = "avm-ledger";
 
 describe("account workflow against moto", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let org: LocalOrganization;
   let prodOuId: string;

@@ -17,6 +17,7 @@ import { TERMINAL_STATES } from "../../../src/vending/ledger";
 import { OrganizationsGateway } from "../../../src/vending/organizations";
 import { createWorkflow, type Workflow } from "../../../src/vending/workflow";
 import { CrashingLedger, FakeOrganizations, InstantTiming, RecordingStackRunner } from "./workflowFixtures";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const EMAILS = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"] as const;
 const REASONS = [
@@ -358,7 +359,7 @@ async function runScenario(cmds: Iterable<Cmd>, polls: number) {
 
 describe("account workflow (model-based)", () => {
   it("leaves one account per email and every request terminal after any interleaving", async function () {
-    this.timeout(120_000);
+    this.timeout(HANG_GUARD_MS);
     await fc.assert(
       fc.asyncProperty(
         fc.commands(commands, { maxCommands: 40 }),

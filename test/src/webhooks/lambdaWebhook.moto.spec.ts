@@ -15,6 +15,7 @@ import { DynamoDeliveryStore } from "../../../src/webhooks/dynamoDeliveryStore";
 import { computeSignature } from "../../../src/webhooks/signature";
 import { LedgerStackOutcomeRecorder } from "../../../src/webhooks/stackOutcomeRecorder";
 import { useMoto } from "../../support/moto";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const SECRET = "moto-webhook-secret-0123456789";
 const ACCOUNT = "222233334444";
@@ -42,7 +43,8 @@ const succeeded = JSON.stringify({
   deploymentUrl: "https://app.pulumi.com/acme/meshstack-avm/account-222233334444/deployments/3",
 });
 
-describe("webhook Lambda on moto", () => {
+describe("webhook Lambda on moto", function () {
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dynamo: DynamoDBClient;
   let sqs: SQSClient;
