@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureCliBundle, isFresh, OUT } from "../../../scripts/cliBundle.cjs";
 import { REPO } from "./subprocess";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 /** Runs the compiled CLI in a fresh node and returns the node_modules packages it loaded. */
 function packagesLoadedBy(args: readonly string[]): { code: number; packages: string[] } {
@@ -16,14 +17,19 @@ function packagesLoadedBy(args: readonly string[]): { code: number; packages: st
     `require(${JSON.stringify(OUT)}).main(${JSON.stringify(args)}).then((code) => {` +
     `const pkgs = new Set(Object.keys(require.cache).map((f) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));` +
     `process.stdout.write("\\n@@" + JSON.stringify([...pkgs].sort()) + "\\n", () => process.exit(code)); })`;
-  const child = spawnSync(process.execPath, ["-e", script], { cwd: REPO, encoding: "utf8", timeout: 30_000 });
+  const child = spawnSync(process.execPath, ["-e", script], {
+    cwd: REPO,
+    encoding: "utf8",
+    // A hang guard only; spawnSync blocks the event loop, so mocha's own timeout could not fire meanwhile.
+    timeout: HANG_GUARD_MS / 2,
+  });
   const line = child.stdout.split("\n").find((l) => l.startsWith("@@"));
-  if (line === undefined) throw new Error(`no result: ${child.stderr}`);
+  if (line === undefined) throw new Error(`no result (signal ${child.signal ?? "none"}): ${child.stderr}`);
   return { code: child.status ?? -1, packages: JSON.parse(line.slice(2)) as string[] };
 }
 
 describe("the compiled CLI (dist/cli/main.js)", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   let dir: string;
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), "avm-clibundle-"));
