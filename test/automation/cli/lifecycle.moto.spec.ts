@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SqliteLedger } from "../../../src/vending/sqliteLedger";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { useMoto } from "../../support/moto";
 import { avm, cliEnv } from "./subprocess";
 
 describe("avm request lifecycle against moto (subprocess)", function () {
-  this.timeout(120_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dir: string;
   let ledgerPath: string;
