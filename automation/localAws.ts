@@ -128,23 +128,25 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     child.once("error", (error) =>
       finish(new LocalAwsError(`cannot start moto with ${python}: ${error.message}`, { cause: error })),
     );
-    child.once("exit", (code, signal) =>
+    // At the limit the server is killed and the error waits for its pipes to close, so it carries everything the
+    // server printed before (a timer firing first must not race output that is already written).
+    let timedOut = false;
+    const ended = (code: number | null, signal: NodeJS.Signals | null): void =>
       finish(
         new LocalAwsError(
-          `moto server (${python}) exited during startup (code ${code ?? "none"}, signal ${signal ?? "none"}); ` +
-            `run scripts/setup-moto.sh. Output: ${output.trim().slice(-1_000)}`,
+          timedOut
+            ? `moto server (${python}) did not report its port within ${timeoutMs} ms. Output: ${output.trim().slice(-1_000)}`
+            : `moto server (${python}) exited during startup (code ${code ?? "none"}, signal ${signal ?? "none"}); ` +
+                `run scripts/setup-moto.sh. Output: ${output.trim().slice(-1_000)}`,
         ),
-      ),
-    );
-    const cancelTimer = startupTimer(
-      () =>
-        finish(
-          new LocalAwsError(
-            `moto server (${python}) did not report its port within ${timeoutMs} ms. Output: ${output.trim().slice(-1_000)}`,
-          ),
-        ),
-      timeoutMs,
-    );
+      );
+    child.once("close", ended);
+    // A grandchild holding the pipes open must not keep startup waiting after the server itself exited.
+    child.once("exit", (code, signal) => setTimeout(() => ended(code, signal), 5_000).unref());
+    const cancelTimer = startupTimer(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
   }).catch((error: unknown) => {
     process.removeListener("exit", killOnExit);
     child.kill("SIGKILL");

@@ -95,12 +95,11 @@ describe("localAws", function () {
     const ready = path.join(dir, "ready");
     writeFileSync(fake, `#!/bin/sh\necho starting\ntouch '${ready}'\nexec sleep 30\n`);
     chmodSync(fake, 0o755);
-    // The startup timer fires once the fake has written its output (not after 300 ms of a possibly busy clock):
-    // then one poll phase reads the pipe before the check phase fires the timer.
+    // The startup timer fires once the fake has written its output, not after 300 ms of a possibly busy clock.
     const firedAfterOutput = (fire: () => void): (() => void) => {
       let cancelled = false;
       waitUntil("the fake interpreter's output", () => cancelled || existsSync(ready)).then(
-        () => cancelled || setImmediate(fire),
+        () => cancelled || fire(),
         () => undefined, // the test's own hang guard reports it
       );
       return () => (cancelled = true);
