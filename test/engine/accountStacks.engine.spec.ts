@@ -15,6 +15,7 @@ import { LocalPulumiEngine } from "../../automation/stacks/localPulumiEngine";
 import { resolveWorkspaceSettings } from "../../automation/stacks/workspaceSettings";
 import { loadConfig } from "../../src/config";
 import { TEST_PASSPHRASE, requireRealPulumi, tempProject, type TempProject } from "../support/realPulumi";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 /** Stands in for the account program: the product's config reader plus one resource and the product's outputs. */
 export const accountStandIn: PulumiFn = async () => {
@@ -39,7 +40,7 @@ const SETTINGS = {
 };
 
 describe("AccountStacks + LocalPulumiEngine against the real pulumi CLI", function () {
-  this.timeout(600_000);
+  this.timeout(HANG_GUARD_MS);
   let project: TempProject;
   let stacks: AccountStacks;
   let homes: string;

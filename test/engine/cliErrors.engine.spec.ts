@@ -10,13 +10,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import * as path from "node:path";
 import { avm, cliEnv } from "../automation/cli/subprocess";
 import { REPO_ROOT, TEST_PASSPHRASE, requireRealPulumi, tempProject, type TempProject } from "../support/realPulumi";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const ACCOUNT = "777788889999";
 const STACK = `account-${ACCOUNT}`;
 const MANAGEMENT = ["--management-account-id", "111122223333"];
 
 describe("avm against the real pulumi CLI: bad input gives one line and keeps the state", function () {
-  this.timeout(600_000);
+  this.timeout(HANG_GUARD_MS);
   let project: TempProject;
   let env: NodeJS.ProcessEnv;
 

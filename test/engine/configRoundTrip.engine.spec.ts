@@ -25,6 +25,7 @@ import {
   tempProject,
   type TempProject,
 } from "../support/realPulumi";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const EXTERNAL_ID = "ext-Id-7f3a9c-round-trip";
 
@@ -75,7 +76,7 @@ function readmeLines(stackName: string): string[] {
 }
 
 describe("stack config round trip through the real engine", function () {
-  this.timeout(600_000);
+  this.timeout(HANG_GUARD_MS);
   let project: TempProject;
 
   before(function () {

@@ -9,6 +9,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { avmInlineProgram } from "../../automation/stacks/avmInlineProgram";
 import { PROJECT_NAME } from "../../src/shared/naming";
 import { requireRealPulumi, tempProject, type TempProject } from "../support/realPulumi";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 /** The engine's message when the aws plugin is missing, e.g. `no resource plugin 'pulumi-resource-aws' found`. */
 const AWS_PLUGIN_MISSING = /no resource plugin 'pulumi-resource-aws' found/;
@@ -37,7 +38,7 @@ function errorLines(text: string): string[] {
 }
 
 describe("the real program through the real engine (inline, project Pulumi.yaml)", function () {
-  this.timeout(600_000);
+  this.timeout(HANG_GUARD_MS);
   let project: TempProject;
 
   before(function () {

@@ -41,6 +41,7 @@ import {
   type WorkloadAction,
   workloadReach,
 } from "./roleGraph";
+import { HANG_GUARD_MS } from "../support/hangGuard";
 
 const P = "aws";
 const R = "eu-central-1";
@@ -281,7 +282,7 @@ const MESHFED_TO_ACCESS_ROLES = [
 ];
 
 describe("role chains: meshStack never reaches workloads", function () {
-  this.timeout(600_000);
+  this.timeout(HANG_GUARD_MS);
 
   after(() => {
     console.log(
