@@ -26,6 +26,7 @@ import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
 import { WebhookReceiver } from "../../../src/webhooks/receiver";
 import { CliHarness } from "../cli/harness";
 import { FakePulumiCloud } from "../../support/fakePulumiCloud";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { RecordingTiming } from "../../support/recordingTiming";
 import { useMoto } from "../../support/moto";
 
@@ -45,7 +46,7 @@ interface Installation {
 }
 
 describe("avm doctor against moto and the fake Pulumi Cloud", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let cloud: FakePulumiCloud;
   let receiver: WebhookServer;
