@@ -50,6 +50,9 @@ export function bundleHandler(entry: string, options: BundleOptions = {}): Bundl
       platform: "node",
       target: "node22",
       format: "cjs",
+      // The ES module builds of the AWS SDK and Powertools: esbuild drops what a handler never uses (smaller
+      // bundle, less to parse at init). Packages without one fall back to "main".
+      mainFields: ["module", "main"],
       minify: options.minify ?? true,
       legalComments: "none",
       external: options.externalAwsSdk === true ? ["@aws-sdk/*"] : [],

@@ -12,16 +12,10 @@
  * the queue unreachable. Then nothing was recorded, or the record notes the failed enqueue and the next
  * invocation re-enqueues it, so meshStack's retry of the replication is safe.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { Logger } from "@aws-lambda-powertools/logger";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import { acceptRequest, IntakeEnqueueError, type IntakeDeps } from "../vending/intake";
-import { DynamoLedger } from "../vending/dynamoLedger";
-import { RequestValidationError, type RequestIssue } from "../vending/requests";
-import { SqsWorkQueue } from "../vending/sqsWorkQueue";
-import { ENTRY_POINT_FUNCTION_NAME } from "../shared/naming";
-import { ENV, requireEnv } from "./env";
+import type { IntakeDeps } from "../vending/intake";
+import type { RequestIssue } from "../vending/requests";
 
 /** Successful response. */
 export interface EntryPointAccepted {
@@ -48,25 +42,15 @@ export interface EntryPointDeps extends Omit<IntakeDeps, "logger"> {
 /**
  * Builds production dependencies from the environment (`AVM_LEDGER_TABLE`, `AVM_QUEUE_URL`): a DynamoDB
  * ledger and an SQS queue over clients using the standard credential chain and `AWS_ENDPOINT_URL`.
+ * The AWS SDK and the logger are loaded here (`entryPointDeps.ts`), on the first invocation, not when the
+ * module is loaded, so the Lambda's init phase stays short (see `bench/coldStart.ts`).
+ * @param logger default: the Powertools logger
  * @throws Error naming the missing variable.
  */
-export function depsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  logger: EntryPointLogger = defaultLogger(),
-): EntryPointDeps {
-  const tableName = requireEnv(ENV.ledgerTable, env);
-  const queueUrl = requireEnv(ENV.queueUrl, env);
-  return {
-    ledger: new DynamoLedger({ client: new DynamoDBClient({}), tableName }),
-    queue: new SqsWorkQueue({ client: new SQSClient({}), queueUrl }),
-    now: () => new Date(),
-    logger,
-  };
-}
-
-function defaultLogger(): Logger {
-  // POWERTOOLS_SERVICE_NAME (set by the platform stack) wins over this default.
-  return new Logger({ serviceName: process.env[ENV.serviceName] ?? ENTRY_POINT_FUNCTION_NAME });
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, logger?: EntryPointLogger): EntryPointDeps {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wiring = require("./entryPointDeps") as typeof import("./entryPointDeps");
+  return wiring.entryPointDepsFromEnv(env, logger);
 }
 
 /**
@@ -78,6 +62,11 @@ export function createEntryPointHandler(deps?: EntryPointDeps | (() => EntryPoin
   const build = typeof deps === "function" ? deps : () => depsFromEnv();
   return async function entryPointHandler(event: unknown, context?: Context): Promise<EntryPointResponse> {
     resolved ??= build();
+    // Loaded with the first invocation (validation with zod, the intake), not during the init phase.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { acceptRequest, IntakeEnqueueError } = require("../vending/intake") as typeof import("../vending/intake");
+    const { RequestValidationError } = require("../vending/requests") as typeof import("../vending/requests");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const { logger } = resolved;
     logger.resetKeys();
     if (context) logger.addContext(context);

@@ -8,19 +8,14 @@
  * The Function URL is public (Pulumi Cloud cannot sign AWS requests), so this host fails closed: without a
  * configured secret every delivery is refused with 503 and an error is logged.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { LambdaFunctionURLEvent } from "aws-lambda";
-import { realTiming, type Timing } from "../shared/timing";
-import { DynamoLedger } from "../vending/dynamoLedger";
-import { SqsWorkQueue } from "../vending/sqsWorkQueue";
+import type { Timing } from "../shared/timing";
 import type { DeliveryStore } from "../webhooks/deliveryStore";
-import { DynamoDeliveryStore } from "../webhooks/dynamoDeliveryStore";
-import { WebhookReceiver, type WebhookLogger, type WebhookResponse } from "../webhooks/receiver";
-import { LedgerStackOutcomeRecorder } from "../webhooks/stackOutcomeRecorder";
-import { ENV, requireEnv } from "./env";
+import type { WebhookLogger, WebhookReceiver, WebhookResponse } from "../webhooks/receiver";
+import type { LedgerStackOutcomeRecorder } from "../webhooks/stackOutcomeRecorder";
+import { ENV } from "./env";
 
 /** Everything the handler needs; {@link createWebhookHandler} takes it so tests can swap each part. */
 export interface WebhookHandlerDeps {
@@ -51,6 +46,8 @@ export function secretsManagerSecret(
 ): () => Promise<string | undefined> {
   return cachedSecret(async () => {
     if (secretArn === undefined || secretArn === "") return undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { GetSecretValueCommand } = require("./webhookDeps") as typeof import("./webhookDeps");
     const result = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
     if (result.SecretString === undefined || result.SecretString === "") {
       throw new Error(`secret ${secretArn} has no string value`);
@@ -104,6 +101,9 @@ export function createWebhookHandler(
     let receiver = receivers.get(secret);
     if (!receiver) {
       receivers.clear();
+      // Loaded with the first delivery (signature check, event parsing), not during the init phase.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { WebhookReceiver } = require("../webhooks/receiver") as typeof import("../webhooks/receiver");
       receiver = new WebhookReceiver({
         secret,
         recorder: deps.recorder,
@@ -124,24 +124,15 @@ export function createWebhookHandler(
 
 let defaultHandler: ((event: LambdaFunctionURLEvent) => Promise<FunctionUrlResponse>) | undefined;
 
-/** Production wiring from the environment the platform stack sets (created on the first invocation). */
+/**
+ * Production wiring from the environment the platform stack sets (`webhookDeps.ts`), created on the first
+ * invocation: the AWS SDK and the logger are loaded then, not during the init phase (see `bench/coldStart.ts`).
+ */
 function productionHandler(): (event: LambdaFunctionURLEvent) => Promise<FunctionUrlResponse> {
-  if (!defaultHandler) {
-    const logger = fromPowertools(new Logger({ serviceName: process.env[ENV.serviceName] ?? "avm-webhook" }));
-    const tableName = requireEnv(ENV.ledgerTable);
-    const dynamo = new DynamoDBClient({});
-    defaultHandler = createWebhookHandler({
-      secret: secretsManagerSecret(new SecretsManagerClient({}), process.env[ENV.webhookSecretArn]),
-      recorder: new LedgerStackOutcomeRecorder({
-        ledger: new DynamoLedger({ client: dynamo, tableName }),
-        queue: new SqsWorkQueue({ client: new SQSClient({}), queueUrl: requireEnv(ENV.queueUrl) }),
-        timing: realTiming,
-      }),
-      deliveries: new DynamoDeliveryStore({ client: dynamo, tableName }),
-      timing: realTiming,
-      logger,
-    });
-  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  defaultHandler ??= createWebhookHandler(
+    (require("./webhookDeps") as typeof import("./webhookDeps")).webhookDepsFromEnv(),
+  );
   return defaultHandler;
 }
 

@@ -5,16 +5,12 @@
  * before SQS moves it to the dead-letter queue.
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { Logger } from "@aws-lambda-powertools/logger";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { TERMINAL_STATES, LedgerConflictError, type Ledger } from "../vending/ledger";
 import type { WorkItem } from "../vending/workQueue";
-import { parseWorkItem } from "../vending/sqsWorkQueue";
 import type { ProcessOutcome, Workflow, WorkflowLogger } from "../vending/workflow";
-import { describeError } from "../vending/organizations";
-import { accountEvidence } from "../vending/reconcile";
 import type { Timing } from "../shared/timing";
 import { ENV } from "./env";
-import { createDefaultWorkerDeps } from "./workerDeps";
 
 /** Receive count at which SQS moves a message to the DLQ when `AVM_QUEUE_MAX_RECEIVE_COUNT` is unset. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
@@ -85,12 +81,27 @@ export function createWorkerHandler(
   };
 }
 
+/**
+ * The modules the message path needs (the SQS work item format, the Organizations client's error text, the
+ * reconcile evidence rule), loaded with the first message rather than during the init phase.
+ */
+function messagePath() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    parseWorkItem: (require("../vending/sqsWorkQueue") as typeof import("../vending/sqsWorkQueue")).parseWorkItem,
+    describeError: (require("../vending/organizations") as typeof import("../vending/organizations")).describeError,
+    accountEvidence: (require("../vending/reconcile") as typeof import("../vending/reconcile")).accountEvidence,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 async function handleMessage(
   d: WorkerDeps,
   message: SQSRecord,
   deadline: Date,
   invocation?: string,
 ): Promise<MessageResult> {
+  const { parseWorkItem, describeError } = messagePath();
   const receiveCount = Number(message.attributes?.ApproximateReceiveCount ?? "1");
   let item: WorkItem;
   try {
@@ -139,6 +150,7 @@ async function handleMessage(
  * `avm reconcile` re-drives it from the dead-letter queue (the workflow then resumes polling or looks the email up).
  */
 async function recordGiveUp(d: WorkerDeps, item: WorkItem, receiveCount: number, reason: string, log: Logger) {
+  const { accountEvidence, describeError } = messagePath();
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       const record = await d.ledger.get(item.email);
@@ -167,13 +179,17 @@ async function recordGiveUp(d: WorkerDeps, item: WorkItem, receiveCount: number,
 let defaultHandler: ReturnType<typeof createWorkerHandler> | undefined;
 
 /**
- * The Lambda entry point (`worker.handler`): SQS batch in, partial batch response out. Dependencies are
- * built on the first invocation and reused by the container.
+ * The Lambda entry point (`worker.handler`): SQS batch in, partial batch response out. Dependencies (and the
+ * AWS SDK, the logger and the workflow with them) are loaded and built on the first invocation and reused by
+ * the container, so the init phase stays short (see `bench/coldStart.ts`).
  */
 export async function handler(
   event: SQSEvent,
   context?: Pick<Context, "getRemainingTimeInMillis" | "awsRequestId">,
 ): Promise<SQSBatchResponse> {
-  defaultHandler ??= createWorkerHandler(() => createDefaultWorkerDeps());
+  defaultHandler ??= createWorkerHandler(() =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("./workerDeps") as typeof import("./workerDeps")).createDefaultWorkerDeps(),
+  );
   return defaultHandler(event, context);
 }

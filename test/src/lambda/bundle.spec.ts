@@ -35,6 +35,24 @@ describe("bundleHandler", () => {
     });
   }
 
+  it("loads no AWS SDK module while the Lambda initialises: the handlers load it on their first invocation", () => {
+    for (const entry of Object.values(HANDLER_ENTRIES)) {
+      const required: string[] = [];
+      const module = { exports: {} as Record<string, unknown> };
+      const recordingRequire = (id: string) => {
+        required.push(id);
+        return require(id);
+      };
+      const { code } = bundleHandler(entry, { externalAwsSdk: true });
+      new Function("module", "exports", "require", code)(module, module.exports, recordingRequire);
+      expect(typeof module.exports["handler"], entry).to.equal("function");
+      expect(
+        required.filter((id) => id.startsWith("@aws-sdk/")),
+        entry,
+      ).to.deep.equal([]);
+    }
+  });
+
   it("includes the AWS SDK by default and leaves it to the runtime when asked", async () => {
     const bundled = bundleHandler(path.join(dir, "handler.ts"));
     const external = bundleHandler(path.join(dir, "handler.ts"), { externalAwsSdk: true });

@@ -14,6 +14,7 @@ import { parseWorkItem, SqsWorkQueue } from "../../../src/vending/sqsWorkQueue";
 import type { WorkItem } from "../../../src/vending/workQueue";
 import { useMoto } from "../../support/moto";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
+import { runBundledHandler } from "../../support/bundledHandler";
 
 const HOOK = {
   AccountName: "meshcloud.test-aws-integration",
@@ -141,5 +142,21 @@ describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", function () {
         else process.env[key] = saved[key];
       }
     }
+  });
+
+  it("runs as deployed: the esbuild bundle (SDK bundled) in a fresh node accepts the hook and enqueues it", async () => {
+    const result = await runBundledHandler("entryPoint", HOOK, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AVM_LEDGER_TABLE: "avm-ledger",
+      AVM_QUEUE_URL: queueUrl,
+    });
+    expect(result).to.have.property("state", "RECEIVED");
+    const messages = await drainMessages();
+    expect(messages).to.deep.equal([
+      {
+        email: "awsexample+meshcloud.test-aws-integration@example.com",
+        requestId: (result as { requestId: string }).requestId,
+      },
+    ]);
   });
 });

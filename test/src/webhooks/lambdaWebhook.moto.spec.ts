@@ -16,6 +16,7 @@ import { computeSignature } from "../../../src/webhooks/signature";
 import { LedgerStackOutcomeRecorder } from "../../../src/webhooks/stackOutcomeRecorder";
 import { useMoto } from "../../support/moto";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
+import { runBundledHandler } from "../../support/bundledHandler";
 
 const SECRET = "moto-webhook-secret-0123456789";
 const ACCOUNT = "222233334444";
@@ -90,7 +91,7 @@ describe("webhook Lambda on moto", function () {
     const messages = async () =>
       (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 })))
         .Messages ?? [];
-    return { ledger, handler, messages };
+    return { ledger, handler, messages, queueUrl: QueueUrl!, secretArn: ARN! };
   }
 
   it("moves the record to COMPLETING and enqueues the work item once, even for concurrent duplicate deliveries", async () => {
@@ -110,5 +111,18 @@ describe("webhook Lambda on moto", function () {
     const result = await handler(event(succeeded, "forged-1", "not-the-secret-0123456789"));
     expect(result.statusCode).to.equal(401);
     expect((await ledger.get(EMAIL))?.state).to.equal("BOOTSTRAPPING");
+  });
+
+  it("runs as deployed: the esbuild bundle (SDK bundled) in a fresh node reads the secret and applies a delivery", async () => {
+    const { ledger, messages, queueUrl, secretArn } = await setup();
+    const result = await runBundledHandler("webhook", event(succeeded, "bundled-1"), {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AVM_LEDGER_TABLE: "avm-ledger",
+      AVM_QUEUE_URL: queueUrl,
+      AVM_WEBHOOK_SECRET_ARN: secretArn,
+    });
+    expect(result).to.have.property("statusCode", 200);
+    expect((await ledger.get(EMAIL))?.state).to.equal("COMPLETING");
+    expect((await messages()).map((m) => parseWorkItem(m.Body!))).to.deep.equal([{ email: EMAIL, requestId: "req-1" }]);
   });
 });
