@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { CreateAccountCommand, CreateOrganizationCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { CliDeps } from "../../../automation/cli/deps";
 import type { CheckResult, DoctorReport } from "../../../automation/doctor/doctorCheck";
 import { checkNode } from "../../../automation/doctor/localChecks";
@@ -610,6 +610,37 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
         "allow the caller (arn:aws:sts::123456789012:user/moto) sts:AssumeRole on arn:aws:iam::*:role/OrganizationAccountAccessRole and make " +
           "the role trust the management account; if your bootstrap role has another name, export AVM_BOOTSTRAP_ROLE_NAME",
       );
+    });
+
+    it("credentials of a member account: the management-only and automation-only checks say they cannot run", async () => {
+      const assumed = await aws(STSClient).send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${install.memberId}:role/OrganizationAccountAccessRole`,
+          RoleSessionName: "member",
+        }),
+      );
+      const member = {
+        accessKeyId: assumed.Credentials!.AccessKeyId!,
+        secretAccessKey: assumed.Credentials!.SecretAccessKey!,
+        sessionToken: assumed.Credentials!.SessionToken!,
+      };
+      overrides.awsClient = (Client, _region, credentials) =>
+        aws(Client as new (config: object) => never, credentials ?? member);
+      const report = (await doctor()).report;
+      expect(byId(report, "aws-credentials").detail).to.match(new RegExp(`\\(account ${install.memberId}\\)$`));
+      expect(byId(report, "bootstrap-role")).to.deep.equal({
+        id: "bootstrap-role",
+        title: "bootstrap role OrganizationAccountAccessRole",
+        status: "warn",
+        detail:
+          `not checked: the caller is in account ${install.memberId}, not the management account ` +
+          `${install.managementAccountId} (the bootstrap role trusts the management account)`,
+        fix: "run avm doctor again with credentials of the management account",
+      });
+      expect(byId(report, "entry-point")).to.include({
+        status: "warn",
+        detail: `not checked: the platform runs in account 123456789012, the caller is in ${install.memberId}`,
+      });
     });
 
     it("no permission to read the organization: ! (not checked), never passed", async () => {
