@@ -115,7 +115,7 @@ export class AccountStacks {
     if (!this.prepared) {
       this.prepared = this.engine.prepare().catch((error: unknown) => {
         this.prepared = undefined;
-        throw classifyEngineError(error, "(workspace)", "prepare");
+        throw classifyEngineError(error, "(workspace)", "plugin install");
       });
     }
     return this.prepared;

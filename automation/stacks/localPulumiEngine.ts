@@ -156,6 +156,8 @@ export class LocalPulumiEngine implements PulumiEngine {
   }
 
   async prepare(): Promise<void> {
+    // Pulumi's own switch for air-gapped installations (plugins provided on PATH or pre-installed): honour it here too.
+    if (/^(1|true)$/i.test(process.env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION ?? "")) return;
     const ws = await this.sharedWorkspace();
     for (const plugin of this.options.plugins ?? requiredPlugins(this.settings.repoRoot)) {
       await ws.installPlugin(plugin.name, plugin.version);

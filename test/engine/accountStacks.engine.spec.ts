@@ -102,8 +102,15 @@ describe("AccountStacks + LocalPulumiEngine against the real pulumi CLI", functi
       const dir = path.join(homes, `account-${id}`, "workspaces");
       const files = readdirSync(dir);
       expect(files.length, dir).to.equal(1);
-      const workspace = JSON.parse(readFileSync(path.join(dir, files[0] as string), "utf8")) as { stack?: string };
-      expect(workspace.stack).to.equal(`account-${id}`);
+      // The CLI keeps the selected stack per backend URL (`stacks`); older CLIs wrote one `stack`.
+      const workspace = JSON.parse(readFileSync(path.join(dir, files[0] as string), "utf8")) as {
+        stack?: string;
+        stacks?: Record<string, string>;
+      };
+      const selected = (workspace.stacks === undefined ? [workspace.stack] : Object.values(workspace.stacks)).map(
+        (name) => name?.split("/").pop(), // DIY backends qualify it: organization/meshstack-avm/account-<id>
+      );
+      expect(selected, JSON.stringify(workspace)).to.deep.equal([`account-${id}`]);
     }
   });
 

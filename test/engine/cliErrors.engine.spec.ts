@@ -54,6 +54,16 @@ describe("avm against the real pulumi CLI: bad input gives one line and keeps th
     return lines[0] as string;
   };
 
+  it("stops at the aws plugin install (no registry here) in one line, exit 1, before creating the stack", async () => {
+    const { PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: _disabled, ...acquiring } = env;
+    const result = await avm(["bootstrap", ACCOUNT, ...MANAGEMENT], { env: acquiring });
+    expect(result.code, result.stderr).to.equal(1);
+    expect(errorLine(result.stderr)).to.match(
+      /^avm: error: plugin install \(workspace\) failed: .*failed to download plugin: aws-\d+\.\d+\.\d+/,
+    );
+    expect(existsSync(project.statePath(STACK))).to.equal(false);
+  });
+
   it("runs the real program through `avm bootstrap` up to the missing aws plugin: exit 1, one line", async () => {
     const result = await avm(["bootstrap", ACCOUNT, ...MANAGEMENT], { env });
     expect(result.code, result.stderr).to.equal(1);

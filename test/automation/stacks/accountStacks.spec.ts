@@ -202,7 +202,7 @@ describe("AccountStacks", () => {
       }
       expect(error).to.be.instanceOf(PulumiCliNotFoundError);
       expect((error as Error).message).to.equal(
-        "prepare (workspace): the pulumi CLI is not on PATH (install it from https://www.pulumi.com/docs/install/, or use the offline plan)",
+        "plugin install (workspace): the pulumi CLI is not on PATH (install it from https://www.pulumi.com/docs/install/, or use the offline plan)",
       );
     });
   });
