@@ -75,10 +75,11 @@ export async function checkWebhookRegistered(ctx: DoctorContext, facts: WebhookF
     );
   }
   if (ours.length > 1) {
+    const list = ours.map((h) => `${h.name} -> ${h.payloadUrl}`).join(", ");
     return result.fail(
       id,
       title,
-      `${ours.length} webhooks (${ours.map((h) => h.name).join(", ")}) would deliver every event more than once`,
+      `${ours.length} webhooks are registered for the AVM (${list}); exactly one should be`,
       fix,
     );
   }

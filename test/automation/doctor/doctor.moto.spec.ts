@@ -465,6 +465,12 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
       expect(check.detail).to.equal(
         `webhook ${hook.name} was registered with another secret than AVM_WEBHOOK_SECRET (its fingerprint differs)`,
       );
+      hook.displayName = webhookDisplayName(SECRET);
+      const old = cloud.addWebhook("acme", { ...hook, name: "old1", payloadUrl: "https://old.example.com/hook" });
+      check = byId((await doctor()).report, "webhook-registered");
+      expect(check.detail).to.equal(
+        `2 webhooks are registered for the AVM (${hook.name} -> ${receiver.url}, ${old} -> https://old.example.com/hook); exactly one should be`,
+      );
       cloud.webhooks.clear();
       const report = (await doctor()).report;
       expect(byId(report, "webhook-registered")).to.include({
@@ -499,6 +505,17 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
       } finally {
         await other.stop();
       }
+    });
+
+    it("without AVM_WEBHOOK_SECRET the receiver's secret cannot be checked: !", async () => {
+      cli.env = { ...cli.env, AVM_WEBHOOK_SECRET: undefined };
+      expect(byId((await doctor()).report, "webhook-receiver")).to.deep.equal({
+        id: "webhook-receiver",
+        title: "webhook receiver signature check",
+        status: "warn",
+        detail: "not checked: AVM_WEBHOOK_SECRET is not set",
+        fix: 'export AVM_WEBHOOK_SECRET="$(pulumi config get webhookSecret)"',
+      });
     });
 
     it("a receiver without a secret accepts unsigned deliveries: ✗", async () => {
