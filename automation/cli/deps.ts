@@ -18,7 +18,7 @@ import { pulumiOnPath } from "./settings";
 import type { ProgressReporter } from "../progress";
 import type { AutomationLogger } from "../logger";
 import type { AccountStackSettings, AccountStackTarget } from "../stacks/stackConfig";
-import type { OfflinePlan } from "../plan/offlinePlan";
+import type { OfflinePlan, PlatformPlan } from "../plan/offlinePlan";
 import type { PulumiCloudClient } from "../deployments/pulumiCloudClient";
 import type { PulumiEngine } from "../stacks/engine";
 
@@ -66,6 +66,12 @@ export interface CliDeps {
   offlineStackRunner(settings: StackSettings): Promise<AccountStackRunner>;
   /** Plans one account stack offline (resources, policies, IAM catalog check). */
   planAccountStack(target: AccountStackTarget, settings: StackSettings): Promise<OfflinePlan>;
+  /** Plans the platform stack offline from its configuration values (secret keys masked). */
+  planPlatformStack(
+    stack: string,
+    config: Record<string, string>,
+    secretKeys: readonly string[],
+  ): Promise<PlatformPlan>;
   /**
    * The Pulumi Deployments runner: token `PULUMI_ACCESS_TOKEN`, organization `AVM_PULUMI_ORGANIZATION`, git
    * source `AVM_PULUMI_REPO_URL` / `AVM_PULUMI_REPO_BRANCH` (default `main`) / `AVM_PULUMI_REPO_DIR`, API
@@ -194,6 +200,10 @@ export function defaultDeps(): CliDeps {
     async planAccountStack(target, settings) {
       const { planAccountStack } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");
       return planAccountStack(target, settings);
+    },
+    async planPlatformStack(stack, config, secretKeys) {
+      const { planPlatformStack } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");
+      return planPlatformStack(stack, config, secretKeys);
     },
     async remoteStackRunner(settings, env, logger) {
       const { DeploymentsAccountStackRunner } =

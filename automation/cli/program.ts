@@ -23,6 +23,7 @@ const commands = {
   list: () => require("./commands/list") as typeof import("./commands/list"),
   bootstrap: () => require("./commands/bootstrap") as typeof import("./commands/bootstrap"),
   plan: () => require("./commands/plan") as typeof import("./commands/plan"),
+  planPlatform: () => require("./commands/planPlatform") as typeof import("./commands/planPlatform"),
   close: () => require("./commands/close") as typeof import("./commands/close"),
   serve: () => require("./commands/serve") as typeof import("./commands/serve"),
   invoke: () => require("./commands/invoke") as typeof import("./commands/invoke"),
@@ -301,6 +302,29 @@ Example:
     .action(
       action(async (ctx, accountId, options) =>
         commands.plan().planCommand(ctx, accountId as string, options as never),
+      ),
+    );
+
+  program
+    .command("plan-platform")
+    .description("render the platform stack offline from its configuration (Pulumi mock runtime, IAM catalog check)")
+    .argument("[stack]", "platform stack name", "dev")
+    .option("-f, --file <path>", "stack configuration as JSON: the output of `pulumi config --json` (- for stdin)")
+    .option("--set <key=value...>", "set a configuration key (repeatable; applied after --file)")
+    .addHelpText(
+      "after",
+      `
+Nothing is deployed and no credentials are needed. Keys without a namespace are meshstack-avm keys; secret values
+need not be known (pulumi config --json without --show-secrets is enough) and never appear in the output.
+
+Example:
+  $ pulumi config --json --stack dev | avm plan-platform dev -f - --set meshfedServicePolicy=attach
+  $ avm plan-platform dev --set aws:region=eu-central-1 --set managementAccountId=111122223333 \\
+      --set automationAccountId=444455556666 --set organizationId=o-exampleorg1 --json`,
+    )
+    .action(
+      action(async (ctx, stack, options) =>
+        commands.planPlatform().planPlatformCommand(ctx, stack as string, options as never),
       ),
     );
 

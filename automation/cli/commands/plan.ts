@@ -27,7 +27,7 @@ export interface PlanJson {
 }
 
 /** Human rendering of a plan. */
-export function planText(plan: OfflinePlan): string {
+export function planText(plan: Omit<OfflinePlan, "accountId">): string {
   const lines = [
     `${plan.stackName}: planned offline (no pulumi CLI, no credentials; nothing deployed)`,
     "",
