@@ -33,6 +33,7 @@ const commands = {
   retry: () => require("./commands/retry") as typeof import("./commands/retry"),
   outputs: () => require("./commands/outputs") as typeof import("./commands/outputs"),
   fleet: () => require("./commands/fleet") as typeof import("./commands/fleet"),
+  fleetRollout: () => require("./commands/fleetRollout") as typeof import("./commands/fleetRollout"),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -50,6 +51,22 @@ function positiveInt(name: string) {
   return (value: string): number => {
     if (!/^\d+$/.test(value) || Number(value) < 1) {
       throw new InvalidArgumentError(`${name} must be a positive integer.`);
+    }
+    return Number(value);
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a non-negative integer.`);
+    return Number(value);
+  };
+}
+
+function percent(name: string) {
+  return (value: string): number => {
+    if (!/^\d+(\.\d+)?$/.test(value) || Number(value) > 100) {
+      throw new InvalidArgumentError(`${name} must be a number from 0 to 100.`);
     }
     return Number(value);
   };
@@ -472,7 +489,7 @@ Example:
       `
 Example:
   $ avm fleet status --json
-  $ avm fleet status --ou /Workloads`,
+  $ avm fleet rollout --outdated-only --dry-run`,
     );
 
   addStackOptions(
@@ -498,6 +515,55 @@ Example:
   $ avm fleet status --ou /Workloads/Prod --json`,
     )
     .action(action(async (ctx, options) => commands.fleet().fleetStatusCommand(ctx, options as never)));
+
+  addStackOptions(
+    fleet
+      .command("rollout")
+      .description(
+        "update account stacks to this checkout's program and settings: canary, then waves; halts on failures",
+      )
+      .option("--ou <ou>", "only accounts of this OU and the OUs under it: id or path (repeatable)", collect)
+      .option("--accounts <ids>", "only these accounts (comma-separated 12-digit ids)")
+      .option("--outdated-only", "only accounts whose stack is managed-outdated (see fleet status)")
+      .option(
+        "--canary <k>",
+        "accounts updated first; any failure among them halts (default 1)",
+        nonNegativeInt("--canary"),
+      )
+      .option("--concurrency <n>", "updates in flight after the canary (default 4)", positiveInt("--concurrency"))
+      .option(
+        "--max-failure-percent <p>",
+        "halt once more than p% of the accounts after the canary failed (default 10)",
+        percent("--max-failure-percent"),
+      )
+      .option("--remote", "run each update on Pulumi Deployments (needs PULUMI_ACCESS_TOKEN)")
+      .option(
+        "--resume [id]",
+        "continue the newest unfinished rollout (or rollout id); finished accounts never run again",
+      )
+      .option("--retry-failed", "with --resume: update the failed accounts again")
+      .option("--rollout-dir <dir>", "where rollout journals live (default .avm/rollouts)")
+      .option("--dry-run", "print the plan; change nothing"),
+    false,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+Selection: managed accounts (active, with an account stack), narrowed by --ou, --accounts and --outdated-only.
+The canary (first k accounts by id) runs first; any failure there halts before a wave account starts. Then at most
+--concurrency updates run at once; the rollout halts once more than --max-failure-percent of the accounts after the
+canary failed (updates in flight finish). Every start and finish is journaled in .avm/rollouts/<id>.jsonl; Ctrl-C
+stops starting updates, lets those in flight finish and exits 130. --resume continues: an account whose update was
+in flight when the process died is looked up first (its stack's avmDeployment output) and not updated twice.
+Exit codes: 0 every account done, 1 halted or some failed, 2 usage error, 130 interrupted.
+
+Example:
+  $ avm fleet rollout --outdated-only --dry-run
+  $ avm fleet rollout --ou /Workloads --canary 2 --concurrency 8
+  $ avm fleet rollout --resume --retry-failed`,
+    )
+    .action(action(async (ctx, options) => commands.fleetRollout().fleetRolloutCommand(ctx, options as never)));
 
   return program;
 }

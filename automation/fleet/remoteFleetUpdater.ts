@@ -1,0 +1,58 @@
+/**
+ * {@link FleetUpdater} on Pulumi Deployments: each update is one deployment of the account stack through the
+ * {@link AccountStackRunner} of `automation/deployments/` (create, poll until terminal); the rollout's concurrency
+ * bounds the deployments in flight. The stack's outputs are not read remotely, so an update interrupted by a crash
+ * is run again on resume (a second deployment of an up-to-date stack changes nothing).
+ */
+import type { DeploymentStamp } from "../../src/shared/deploymentStamp";
+import { accountStackName } from "../../src/shared/naming";
+import type { AccountStackRunner } from "../../src/vending/accountStackRunner";
+import type { ProgressReporter } from "../progress";
+import type { AccountStackTarget } from "../stacks/stackConfig";
+import type { FleetUpdater } from "./rollout";
+
+/** A deployment did not end `succeeded` within the runner's wait budget. */
+export class RemoteUpdateError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Updates account stacks on Pulumi Deployments. */
+export class RemoteFleetUpdater implements FleetUpdater {
+  /**
+   * @param runner the Deployments runner (`CliDeps.remoteStackRunner`)
+   * @param rolloutId correlation id put into the request id of every deployment
+   */
+  constructor(
+    private readonly runner: AccountStackRunner,
+    private readonly rolloutId: string,
+  ) {}
+
+  async update(target: AccountStackTarget, progress: ProgressReporter): Promise<{ summary: string }> {
+    const stackName = accountStackName(target.accountId);
+    progress.update(stackName, "Pulumi Deployments: deployment created, polling");
+    const result = await this.runner.deploy({
+      accountId: target.accountId,
+      accountName: stackName,
+      email: "",
+      requestId: `${this.rolloutId}-${target.accountId}`,
+      tags: target.tags ?? {},
+    });
+    if (result.status !== "deployed") {
+      throw new RemoteUpdateError(
+        `deployment not finished within the wait budget (${result.summary}${result.url ? `, ${result.url}` : ""})`,
+      );
+    }
+    return { summary: result.url ? `${result.summary} (${result.url})` : result.summary };
+  }
+
+  async deployedStamp(): Promise<DeploymentStamp | undefined> {
+    return undefined;
+  }
+
+  expectedStamp(): DeploymentStamp | undefined {
+    return undefined;
+  }
+}
