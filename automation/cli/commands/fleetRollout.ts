@@ -66,6 +66,8 @@ export interface FleetRolloutJson {
   readonly policy: RolloutPolicy;
   readonly programVersion: string;
   readonly counts: { readonly done: number; readonly failed: number; readonly pending: number };
+  /** Accounts recorded done on resume because their stack already carried this rollout's stamp. */
+  readonly recovered: readonly string[];
   readonly accounts: readonly {
     readonly accountId: string;
     readonly phase: "canary" | "wave";
@@ -139,6 +141,7 @@ function toJson(
   haltReason: string | null,
   plan: Pick<RolloutPlan, "policy" | "programVersion">,
   accounts: readonly RolloutAccount[],
+  recovered: readonly string[] = [],
 ): FleetRolloutJson {
   return {
     rolloutId: id,
@@ -148,6 +151,7 @@ function toJson(
     policy: plan.policy,
     programVersion: plan.programVersion,
     counts: rolloutCounts(accounts),
+    recovered,
     accounts: accounts.map((a) => ({
       accountId: a.accountId,
       phase: a.phase,
@@ -300,7 +304,15 @@ export async function fleetRolloutCommand(ctx: CommandContext, options: FleetRol
         signal: abort.signal,
       });
       progress?.finish();
-      const json = toJson(result.id, false, result.status, result.haltReason, state.plan, result.accounts);
+      const json = toJson(
+        result.id,
+        false,
+        result.status,
+        result.haltReason,
+        state.plan,
+        result.accounts,
+        result.recovered,
+      );
       ctx.out.result(json, text(json));
       return exitCodeOf(result);
     } finally {
