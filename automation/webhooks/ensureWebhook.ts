@@ -156,6 +156,12 @@ export function webhookApiError(error: unknown, scope: WebhookScope, doing: stri
       { cause: error },
     );
   }
+  if (error.status === 409) {
+    return new WebhookEnsureError(
+      `${doing}: Pulumi Cloud reports a conflict (${error.message}); another run may be changing the webhooks: run again`,
+      { cause: error },
+    );
+  }
   return new WebhookEnsureError(`${doing}: ${error.message}`, { cause: error });
 }
 

@@ -256,6 +256,19 @@ describe("avm webhooks ensure (fake Pulumi Cloud)", () => {
       expect(cloud.webhooks.get("acme")).to.have.length(1);
     });
 
+    it("409 on create twice with nothing to adopt: exit 1, asks to run again, creates nothing", async () => {
+      cloud.inject.push({ method: "POST", pathIncludes: "/api/orgs/acme/hooks", status: 409, times: 2 });
+      const r = await ensure();
+      expect(r).to.deep.equal({
+        code: 1,
+        stdout: "",
+        stderr:
+          "avm: error: creating the webhook: Pulumi Cloud reports a conflict (POST /api/orgs/acme/hooks: HTTP 409: injected 409); " +
+          "another run may be changing the webhooks: run again\n",
+      });
+      expect(cloud.webhooks.get("acme")).to.deep.equal([]);
+    });
+
     it("5xx with Retry-After: retries after the server's delay (injected sleep) and succeeds", async () => {
       cloud.inject.push({ method: "GET", pathIncludes: "/hooks", status: 503, times: 2, retryAfter: "7" });
       const r = await ensure();
