@@ -21,6 +21,19 @@ export const DEFAULT_REQUEUE_DELAY_SECONDS = 10;
 /** Time kept free at the end of an invocation for ledger writes and the batch response. */
 export const DEFAULT_SAFETY_MARGIN_MS = 15_000;
 
+/** SQS's largest message delay, in seconds. */
+const MAX_DELAY_SECONDS = 900;
+
+/**
+ * Delay of a work item whose record another runner has leased: until the lease expires (one second after),
+ * at least the usual requeue delay, at most SQS's 15 minutes.
+ */
+export function busyRequeueDelaySeconds(expiresAt: string, now: Date, requeueDelaySeconds?: number): number {
+  const untilExpiry = Math.ceil((Date.parse(expiresAt) - now.getTime()) / 1000) + 1;
+  const floor = requeueDelaySeconds ?? DEFAULT_REQUEUE_DELAY_SECONDS;
+  return Math.min(MAX_DELAY_SECONDS, Math.max(floor, untilExpiry));
+}
+
 /** Everything the worker handler needs; built once per Lambda container by {@link createDefaultWorkerDeps}. */
 export interface WorkerDeps {
   /** Builds the workflow with a logger that carries the message's request id. */
@@ -118,6 +131,13 @@ async function handleMessage(
     if (outcome.status === "deferred") {
       await d.queue.enqueue(item, d.requeueDelaySeconds ?? DEFAULT_REQUEUE_DELAY_SECONDS);
       log.info("work deferred and re-enqueued", { reason: outcome.reason, state: outcome.record.state });
+      return { messageId: message.messageId, ok: true, outcome: "requeued" };
+    }
+    if (outcome.status === "busy") {
+      // Another runner holds the lease: come back when it ends (or has expired, if its holder crashed).
+      const delay = busyRequeueDelaySeconds(outcome.lease.expiresAt, d.timing.now(), d.requeueDelaySeconds);
+      await d.queue.enqueue(item, delay);
+      log.info("request leased by another runner; re-enqueued", { reason: outcome.reason, delaySeconds: delay });
       return { messageId: message.messageId, ok: true, outcome: "requeued" };
     }
     log.info("work done", {

@@ -33,6 +33,7 @@ import {
   type ListOptions,
   type NewLedgerRecord,
   type RequestKind,
+  type RequestLease,
   type RequestState,
 } from "./ledger";
 import {
@@ -262,6 +263,7 @@ function fromItem(item: Record<string, AttributeValue>): LedgerRecord {
     ...optional("createAccountRequestId"),
     ...optional("failureReason"),
     attempts: Number(raw["attempts"] ?? 0),
+    ...leaseOf(raw["lease"]),
     history: ((raw["history"] ?? []) as HistoryEntry[]).map((entry) => ({
       at: entry.at,
       state: entry.state,
@@ -270,6 +272,18 @@ function fromItem(item: Record<string, AttributeValue>): LedgerRecord {
     createdAt: String(raw["createdAt"]),
     updatedAt: String(raw["updatedAt"]),
     version: Number(raw["version"]),
+  };
+}
+
+function leaseOf(value: unknown): { lease?: RequestLease } {
+  if (value === null || typeof value !== "object") return {};
+  const lease = value as Record<string, unknown>;
+  return {
+    lease: {
+      owner: String(lease["owner"]),
+      expiresAt: String(lease["expiresAt"]),
+      heartbeatAt: String(lease["heartbeatAt"]),
+    },
   };
 }
 

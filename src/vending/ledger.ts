@@ -54,6 +54,21 @@ export interface HistoryEntry {
   readonly note?: string;
 }
 
+/**
+ * The right of one runner (a CLI process, a worker invocation) to act on a request: only the holder makes
+ * non-idempotent calls (CreateAccount, a deployment, a local `pulumi up`). Taken and renewed with the record's
+ * compare-and-set, so it holds across OS processes (SQLite) and Lambdas (DynamoDB); a crashed holder's lease
+ * simply expires.
+ */
+export interface RequestLease {
+  /** Who holds it, e.g. `avm vend on host/1234 #1` or `AVMWorker <aws request id> #3`. */
+  readonly owner: string;
+  /** ISO-8601 time after which the lease is free again unless renewed. */
+  readonly expiresAt: string;
+  /** ISO-8601 time of the holder's last renewal (its heartbeat). */
+  readonly heartbeatAt: string;
+}
+
 /** One account request and everything the workflow learned about it. */
 export interface LedgerRecord {
   /** Normalised (trimmed, lower-case) account root email: the key. */
@@ -72,6 +87,8 @@ export interface LedgerRecord {
   readonly failureReason?: string;
   /** Number of times the worker has picked the record up. */
   readonly attempts: number;
+  /** The runner working on the request, while one is (see {@link RequestLease}). */
+  readonly lease?: RequestLease;
   readonly history: readonly HistoryEntry[];
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -91,7 +108,7 @@ export interface NewLedgerRecord {
 }
 
 /** Optional record fields a {@link LedgerPatch} can remove. */
-export type ClearableField = "failureReason" | "createAccountRequestId";
+export type ClearableField = "failureReason" | "createAccountRequestId" | "lease";
 
 /** Fields an update may change. `undefined` leaves a field as it is. */
 export interface LedgerPatch {
@@ -100,6 +117,8 @@ export interface LedgerPatch {
   readonly createAccountRequestId?: string;
   readonly failureReason?: string;
   readonly attempts?: number;
+  /** Takes or renews the lease (`clear: ["lease"]` releases it). */
+  readonly lease?: RequestLease;
   /** Replaces the stored request (a corrected resubmission of a FAILED request). */
   readonly request?: Readonly<Record<string, unknown>>;
   /** Optional fields to remove (applied before the fields this patch sets). */
@@ -157,4 +176,10 @@ export class LedgerNotFoundError extends LedgerError {}
 /** Normalises an email the way the ledger keys it. */
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/** The lease on `record` when one is held at `now` (not expired), else undefined. */
+export function activeLease(record: Pick<LedgerRecord, "lease">, now: Date): RequestLease | undefined {
+  const lease = record.lease;
+  return lease !== undefined && Date.parse(lease.expiresAt) > now.getTime() ? lease : undefined;
 }

@@ -111,6 +111,7 @@ export function applyPatch(record: LedgerRecord, patch: LedgerPatch, now: Date):
     history = boundHistory([...record.history, entry]);
   }
   const cleared = new Set(patch.clear ?? []);
+  const lease = patch.lease ?? (cleared.has("lease") ? undefined : record.lease);
   const accountId = patch.accountId ?? record.accountId;
   const createAccountRequestId =
     patch.createAccountRequestId ?? (cleared.has("createAccountRequestId") ? undefined : record.createAccountRequestId);
@@ -130,6 +131,7 @@ export function applyPatch(record: LedgerRecord, patch: LedgerPatch, now: Date):
     ...(createAccountRequestId !== undefined ? { createAccountRequestId } : {}),
     ...(failureReason !== undefined ? { failureReason } : {}),
     attempts: patch.attempts ?? record.attempts,
+    ...(lease !== undefined ? { lease: { ...lease } } : {}),
     history,
     createdAt: record.createdAt,
     updatedAt: at,

@@ -22,12 +22,16 @@
  * - Every other step is idempotent in AWS (move to where it already is, tag with the same values, deploy
  *   an unchanged stack).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { hostname } from "node:os";
 import {
+  activeLease,
   LedgerConflictError,
   TERMINAL_STATES,
   type Ledger,
   type LedgerPatch,
   type LedgerRecord,
+  type RequestLease,
   type RequestState,
 } from "./ledger";
 import type { AccountStackRunner } from "./accountStackRunner";
@@ -102,6 +106,19 @@ export interface WorkflowOptions {
    * deploys again. Default 2 hours.
    */
   readonly stackQueuedTimeoutMs?: number;
+  /**
+   * Lease of one `processRequest` call on its record: the holder renews it with every ledger write, in its
+   * waiting loops, and on a timer while the account stack deploys; a crashed holder's lease expires after this
+   * long. Default 2 minutes.
+   */
+  readonly leaseTtlMs?: number;
+  /** Names this runner in leases (`<owner> #<n>` per call). Default `<host>/<pid>`. */
+  readonly leaseOwner?: string;
+  /**
+   * Runs `beat` every `everyMs` until the returned stop function is called (the lease heartbeat while the
+   * account stack deploys). Default: a timer that does not keep the process alive.
+   */
+  readonly heartbeat?: (beat: () => Promise<void>, everyMs: number) => () => Promise<void>;
 }
 
 /** Everything the workflow talks to. */
@@ -126,7 +143,12 @@ export type ProcessOutcome =
   | { readonly status: "waiting"; readonly record: LedgerRecord; readonly reason: string }
   /** Ran out of time (still polling, or no CreateAccount slot); pick the request up again later. */
   | { readonly status: "deferred"; readonly record: LedgerRecord; readonly reason: string }
-  /** Nothing done: another worker holds the record, or no record exists for the email. */
+  /**
+   * Another runner holds the record's lease (`reason` names it and its expiry); nothing was done. Wait for
+   * the outcome, or call again after `lease.expiresAt` to take over from a holder that crashed.
+   */
+  | { readonly status: "busy"; readonly record: LedgerRecord; readonly lease: RequestLease; readonly reason: string }
+  /** Nothing done: another runner changed the record first, or no record exists for the email. */
   | { readonly status: "skipped"; readonly reason: string };
 
 /** Options of one {@link Workflow.processRequest} call. */
@@ -216,6 +238,32 @@ const REJECTED = /^CreateAccount attempt (\d+) rejected: /;
 const STACK_QUEUED = /^account stack queued/;
 const CLOSE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** `reason` of a `skipped` outcome whose compare-and-set lost against another writer. */
+export const SUPERSEDED_REASON = "another worker updated the record first";
+
+/** Default {@link WorkflowOptions.leaseTtlMs}. */
+export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
+
+/** The lease of one `processRequest` call: its owner name and its latest write to the record. */
+interface LeaseSession {
+  readonly email: string;
+  readonly owner: string;
+  latest: LedgerRecord;
+}
+
+/** The default {@link WorkflowOptions.heartbeat}: an unref'd interval timer; stopping awaits a running beat. */
+function timerHeartbeat(beat: () => Promise<void>, everyMs: number): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(beat).catch(() => undefined);
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
 /** Thrown inside the workflow when a compare-and-set lost: another worker owns the record now. */
 class Superseded extends Error {}
 
@@ -240,13 +288,98 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   const roleName = options.bootstrapRoleName ?? DEFAULT_BOOTSTRAP_ROLE_NAME;
   const interruptedCreateGraceMs = options.interruptedCreateGraceMs ?? 30 * 60_000;
 
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const leaseOwner = options.leaseOwner ?? `${hostname()}/${process.pid}`;
+  const heartbeat = options.heartbeat ?? timerHeartbeat;
+  const sessions = new AsyncLocalStorage<LeaseSession>();
+  let calls = 0;
+
+  function newLease(owner: string): RequestLease {
+    const now = timing.now();
+    return { owner, expiresAt: new Date(now.getTime() + leaseTtlMs).toISOString(), heartbeatAt: now.toISOString() };
+  }
+
+  /**
+   * Compare-and-set write of `patch`. Inside a `processRequest` call it renews the call's lease (a terminal
+   * state releases it) and builds on the call's latest write, so a heartbeat in between is no conflict.
+   */
   async function update(record: LedgerRecord, patch: LedgerPatch): Promise<LedgerRecord> {
+    const session = sessions.getStore();
+    const own = session !== undefined && session.email === record.email ? session : undefined;
+    const base = own !== undefined && own.latest.version > record.version ? own.latest : record;
+    const terminal = patch.state !== undefined && TERMINAL_STATES.has(patch.state);
+    const leased: LedgerPatch =
+      own === undefined
+        ? patch
+        : terminal
+          ? { ...patch, clear: [...(patch.clear ?? []), "lease"] }
+          : { ...patch, lease: newLease(own.owner) };
     try {
-      return await ledger.update(record.email, record.version, patch, timing.now());
+      const next = await ledger.update(record.email, base.version, leased, timing.now());
+      if (own !== undefined) own.latest = next;
+      return next;
     } catch (error) {
       if (error instanceof LedgerConflictError) throw new Superseded();
       throw error;
     }
+  }
+
+  /** Renews the current call's lease when a third of its time has passed (the heartbeat of waiting loops). */
+  async function renewIfDue(): Promise<void> {
+    const session = sessions.getStore();
+    const heartbeatAt = session?.latest.lease?.heartbeatAt;
+    if (session === undefined || heartbeatAt === undefined) return;
+    if (timing.now().getTime() - Date.parse(heartbeatAt) >= leaseTtlMs / 3) await update(session.latest, {});
+  }
+
+  /**
+   * Runs a non-idempotent call under the lease: renews it first (a compare-and-set that proves this call still
+   * holds it), then keeps renewing it on a timer while the call runs.
+   */
+  async function underLease<T>(record: LedgerRecord, call: () => Promise<T>): Promise<T> {
+    const session = sessions.getStore();
+    await update(record, {});
+    if (session === undefined) return call();
+    const stop = heartbeat(
+      () =>
+        sessions.run(session, async () => {
+          try {
+            await update(session.latest, {});
+          } catch (error) {
+            // A lost lease shows at the next write after the call (Superseded); nothing to do here.
+            log.warn("lease heartbeat failed", { requestId: record.requestId, reason: describeError(error) });
+          }
+        }),
+      Math.max(1, Math.floor(leaseTtlMs / 3)),
+    );
+    try {
+      return await call();
+    } finally {
+      await stop();
+    }
+  }
+
+  /** Releases the call's lease unless a terminal write already did or another runner changed the record. */
+  async function release(session: LeaseSession): Promise<void> {
+    const latest = session.latest;
+    if (latest.lease?.owner !== session.owner) return;
+    try {
+      await ledger.update(latest.email, latest.version, { clear: ["lease"] }, timing.now());
+    } catch (error) {
+      // The lease expires by itself; a conflict means someone else wrote the record after us.
+      if (!(error instanceof LedgerConflictError)) {
+        log.warn("could not release the lease", { requestId: latest.requestId, reason: describeError(error) });
+      }
+    }
+  }
+
+  function busy(record: LedgerRecord, lease: RequestLease): ProcessOutcome {
+    return {
+      status: "busy",
+      record,
+      lease,
+      reason: `request ${record.requestId} is being processed by ${lease.owner} (lease until ${lease.expiresAt})`,
+    };
   }
 
   async function fail(record: LedgerRecord, reason: string, note?: string): Promise<StepResult> {
@@ -347,6 +480,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         };
       }
       await timing.sleep(interval);
+      await renewIfDue();
       interval = Math.min(poll.maxIntervalMs, interval * 2);
     }
   }
@@ -362,6 +496,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       const delay = backoffDelay(retry, slotWait, timing.random());
       if (timing.now().getTime() + delay > deadline) return false;
       await timing.sleep(delay);
+      await renewIfDue();
     }
   }
 
@@ -375,6 +510,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       const inFlight = await createsInFlight(input);
       if (inFlight.length === 0 || timing.now().getTime() + interval > deadline) return inFlight;
       await timing.sleep(interval);
+      await renewIfDue();
       interval = Math.min(poll.maxIntervalMs, interval * 2);
     }
   }
@@ -464,6 +600,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
           };
         }
         await timing.sleep(interval);
+        await renewIfDue();
         interval = Math.min(poll.maxIntervalMs, interval * 2);
         void (await createSlots.acquire(current.requestId));
         status = await organizations.describeCreateAccountStatus(status.requestId);
@@ -503,6 +640,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         return { stop: { status: "deferred", record: current, reason: `retrying CreateAccount after ${reason}` } };
       }
       await timing.sleep(delay);
+      await renewIfDue();
       resumeFromStore = false;
     }
   }
@@ -550,13 +688,15 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         accountId,
       });
     }
-    const result = await stackRunner.deploy({
-      accountId,
-      accountName: input.accountName,
-      email: input.email,
-      requestId: record.requestId,
-      tags: input.tags,
-    });
+    const result = await underLease(record, () =>
+      stackRunner.deploy({
+        accountId,
+        accountName: input.accountName,
+        email: input.email,
+        requestId: record.requestId,
+        tags: input.tags,
+      }),
+    );
     const where = result.url ? ` (${result.url})` : "";
     if (result.status === "queued") {
       const queued = await update(record, {
@@ -604,26 +744,37 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     const found = await ledger.get(email);
     if (!found) return { status: "skipped", reason: "no ledger record for this email" };
     if (TERMINAL_STATES.has(found.state)) return { status: "terminal", record: found };
-    try {
-      // The pick-up itself is a compare-and-set: of two concurrent deliveries only one proceeds.
-      let record = await update(found, { attempts: found.attempts + 1 });
-      for (;;) {
-        if (TERMINAL_STATES.has(record.state)) return { status: "terminal", record };
-        const result = await step(record, deadline);
-        if ("stop" in result) return result.stop;
-        record = result.next;
+    const held = activeLease(found, timing.now());
+    if (held) return busy(found, held);
+    calls += 1;
+    const session: LeaseSession = { email: found.email, owner: `${leaseOwner} #${calls}`, latest: found };
+    return sessions.run(session, async () => {
+      try {
+        // The pick-up takes the lease with a compare-and-set: of two concurrent runners only one proceeds.
+        let record = await update(found, { attempts: found.attempts + 1 });
+        for (;;) {
+          if (TERMINAL_STATES.has(record.state)) return { status: "terminal", record };
+          const result = await step(record, deadline);
+          if ("stop" in result) return result.stop;
+          record = result.next;
+        }
+      } catch (error) {
+        if (error instanceof Superseded) {
+          const latest = await ledger.get(email);
+          const lease = latest && activeLease(latest, timing.now());
+          if (latest && lease && lease.owner !== session.owner) return busy(latest, lease);
+          log.info("another worker is on this request", { requestId: found.requestId });
+          return { status: "skipped", reason: SUPERSEDED_REASON };
+        }
+        if (error instanceof OrganizationsRequestError || error instanceof OrganizationalUnitPathError) {
+          // A terminal AWS answer in a step that has no specific handling: the request cannot complete.
+          return failLatest(email, error.message);
+        }
+        throw error;
+      } finally {
+        await release(session);
       }
-    } catch (error) {
-      if (error instanceof Superseded) {
-        log.info("another worker is on this request", { requestId: found.requestId });
-        return { status: "skipped", reason: "another worker updated the record first" };
-      }
-      if (error instanceof OrganizationsRequestError || error instanceof OrganizationalUnitPathError) {
-        // A terminal AWS answer in a step that has no specific handling: the request cannot complete.
-        return failLatest(email, error.message);
-      }
-      throw error;
-    }
+    });
   }
 
   /** Marks the current version FAILED (after a step threw a terminal AWS error). */
@@ -635,7 +786,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       const result = await fail(latest, reason);
       return "stop" in result ? result.stop : { status: "terminal", record: result.next };
     } catch (error) {
-      if (error instanceof Superseded) return { status: "skipped", reason: "another worker updated the record first" };
+      if (error instanceof Superseded) return { status: "skipped", reason: SUPERSEDED_REASON };
       throw error;
     }
   }

@@ -10,7 +10,7 @@ import { normaliseEmail, TERMINAL_STATES, type Ledger, type LedgerRecord } from 
 import { acceptRequest } from "../../../src/vending/intake";
 import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
 import { parseVendRequest, RequestValidationError, type VendRequest } from "../../../src/vending/requests";
-import type { ProcessOutcome } from "../../../src/vending/workflow";
+import { SUPERSEDED_REASON, type ProcessOutcome } from "../../../src/vending/workflow";
 import type { AccountStackResult } from "../../../src/vending/accountStackRunner";
 import { withLedger, type CommandContext } from "../context";
 import { CliFailedError, CliUsageError, CliValidationError, CliError, toCliError } from "../errors";
@@ -200,6 +200,11 @@ export function outcomeError(outcome: ProcessOutcome): CliError | undefined {
     return undefined;
   }
   if (outcome.status === "waiting") return undefined;
+  if (outcome.status === "busy") {
+    return new CliFailedError(
+      `${outcome.reason}; it did not finish within --timeout: run the command again to wait or take over`,
+    );
+  }
   if (outcome.status === "deferred") {
     return new CliFailedError(
       `request ${outcome.record.requestId} (${outcome.record.email}) not finished: ${outcome.reason}; run the command again to resume`,
@@ -231,6 +236,9 @@ export async function processOrExplain(
   }
 }
 
+/** How often a run waiting for another run's lease looks at the ledger. */
+export const LEASE_POLL_MS = 1_000;
+
 /** What {@link driveRequest} produced: the `--json` result, the final record and the exit error if any. */
 export interface DriveResult {
   readonly json: VendJson;
@@ -250,11 +258,27 @@ export async function driveRequest(
   how: { readonly created: boolean; readonly verb: string; readonly timeoutMs: number },
 ): Promise<DriveResult> {
   ctx.out.progress(`${record.email}: ${how.verb} request ${record.requestId} (account stacks: ${local.runnerKind})`);
-  const outcome = await processOrExplain(ledger, record, () =>
-    local.workflow.processRequest(record.email, {
-      deadline: new Date(ctx.deps.timing.now().getTime() + how.timeoutMs),
-    }),
+  const timing = ctx.deps.timing;
+  const deadline = timing.now().getTime() + how.timeoutMs;
+  let outcome = await processOrExplain(ledger, record, () =>
+    local.workflow.processRequest(record.email, { deadline: new Date(deadline) }),
   );
+  // Another run holds the request's lease (or just changed it): wait for its outcome, and take over when its
+  // lease ends without one (a crashed holder). Polls the ledger only; bounded by --timeout.
+  let reported = "";
+  while (
+    (outcome.status === "busy" || (outcome.status === "skipped" && outcome.reason === SUPERSEDED_REASON)) &&
+    timing.now().getTime() < deadline
+  ) {
+    if (outcome.status === "busy" && outcome.lease.owner !== reported) {
+      reported = outcome.lease.owner;
+      ctx.out.progress(`${record.email}: ${outcome.reason}; waiting for its outcome`);
+    }
+    await timing.sleep(Math.min(LEASE_POLL_MS, Math.max(0, deadline - timing.now().getTime())));
+    outcome = await processOrExplain(ledger, record, () =>
+      local.workflow.processRequest(record.email, { deadline: new Date(deadline) }),
+    );
+  }
   const final = "record" in outcome ? outcome.record : ((await ledger.get(record.email)) ?? record);
   local.progress.done(final);
   const json: VendJson = {

@@ -28,6 +28,7 @@ import { CrashingLedger, RecordingStackRunner, SimulatedCrash } from "./workflow
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const TABLE = "avm-ledger";
+const LEASE_TTL_MS = 1_000;
 
 describe("account workflow against moto", function () {
   this.timeout(HANG_GUARD_MS);
@@ -57,7 +58,8 @@ describe("account workflow against moto", function () {
       stackRunner: runner,
       createSlots: new DynamoCreateSlots({ client: dynamo, tableName: TABLE }),
       timing: realTiming,
-      options: { slotWait: { baseDelayMs: 20, maxDelayMs: 200 } },
+      // A short lease, so a crashed holder's lease expires within the test.
+      options: { slotWait: { baseDelayMs: 20, maxDelayMs: 200 }, leaseTtlMs: LEASE_TTL_MS },
     });
   });
   afterEach(() => {
@@ -224,6 +226,9 @@ describe("account workflow against moto", function () {
     const crashed = (await ledger.get("crashy@example.com"))!;
     expect(crashed.state).to.equal("CREATING");
     expect(crashed.createAccountRequestId).to.match(/^car-/);
+    // The crashed worker's lease holds until it expires; then the redelivery takes over.
+    expect((await workflow.processRequest("crashy@example.com")).status).to.equal("busy");
+    await new Promise((resolve) => setTimeout(resolve, LEASE_TTL_MS + 100));
 
     await workflow.processRequest("crashy@example.com");
     const done = (await ledger.get("crashy@example.com"))!;

@@ -15,7 +15,8 @@ import { MemoryLedger } from "../../../src/vending/memoryLedger";
 import { InProcessCreateSlots } from "../../../src/vending/createSlots";
 import { TERMINAL_STATES } from "../../../src/vending/ledger";
 import { OrganizationsGateway } from "../../../src/vending/organizations";
-import { createWorkflow, type Workflow } from "../../../src/vending/workflow";
+import { createWorkflow, DEFAULT_LEASE_TTL_MS, type Workflow } from "../../../src/vending/workflow";
+import { busyRequeueDelaySeconds } from "../../../src/lambda/worker";
 import { CrashingLedger, FakeOrganizations, InstantTiming, RecordingStackRunner } from "./workflowFixtures";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 
@@ -198,6 +199,18 @@ class Preexisting implements Cmd {
   toString = () => `Preexisting(${this.email})`;
 }
 
+/**
+ * Time passes beyond a lease (the lease of a stalled or crashed runner expires), so the next delivery takes
+ * the request over instead of finding it busy.
+ */
+class LeaseExpires implements Cmd {
+  check = () => true;
+  async run(_model: Model, real: Real) {
+    real.timing.advance(DEFAULT_LEASE_TTL_MS + 1);
+  }
+  toString = () => "LeaseExpires";
+}
+
 /** Whether creates nobody polls (their worker crashed) become visible in ListAccounts yet. */
 class Settling implements Cmd {
   constructor(readonly on: boolean) {}
@@ -220,6 +233,14 @@ async function deliver(real: Real, email: string, deadlineMs: number): Promise<v
     const outcome = await real.workflow.processRequest(email, {
       deadline: new Date(real.timing.now().getTime() + deadlineMs),
     });
+    if (outcome.status === "busy") {
+      // The worker re-enqueues the item to come back when the lease has expired (busyRequeueDelaySeconds).
+      real.queue.push(email);
+      real.timing.advance(
+        busyRequeueDelaySeconds(outcome.lease.expiresAt, real.timing.now(), REDELIVERY_DELAY_MS / 1000) * 1000,
+      );
+      return;
+    }
     if (outcome.status !== "deferred") return;
   } catch {
     // The worker died or the call failed: the queue redelivers.
@@ -247,6 +268,7 @@ const commands = [
     .map(([k, e, r, c]) => new Fault(k, e, r, c)),
   email.map((e) => new Preexisting(e)),
   fc.boolean().map((on) => new Settling(on)),
+  fc.constant(new LeaseExpires()),
 ];
 
 /**
@@ -386,13 +408,14 @@ describe("account workflow (model-based)", () => {
 
   it("lets a stalled CreateAccount land after another worker's: AWS answers EMAIL_ALREADY_EXISTS, one account", async () => {
     // The one interleaving that legitimately sends CreateAccount again: worker A writes its attempt marker
-    // and sends CreateAccount, which stalls before AWS receives it; worker B takes the record over, finds
+    // and sends CreateAccount, which stalls before AWS receives it for longer than A's lease; worker B takes
+    // the record over after the lease expired, finds
     // nothing in flight and no account, and sends attempt 2. A's call then reaches AWS, which rejects it
     // (email uniqueness); A's id write loses the compare-and-set and A stops. Nobody could have known better
     // when B decided, so `secondCreates` stays 0; the organization never holds a second account.
     const a = "a@example.com";
     const trace = await runScenario(
-      [new Submit(a), new DeliverStalled(0), new Deliver(0, false, 60_000), new ReleaseStalled()],
+      [new Submit(a), new DeliverStalled(0), new LeaseExpires(), new Deliver(0, false, 60_000), new ReleaseStalled()],
       0,
     );
     expect(trace.calls.find(([name]) => name === "CreateAccount")).to.deep.equal(["CreateAccount", 2]);
@@ -415,6 +438,23 @@ describe("account workflow (model-based)", () => {
       `account stack deployed: account-${record!.accountId} deployed`,
       "completion tags ProductName and Stage written",
     ]);
+  });
+
+  it("keeps a second runner off while the first holds the lease, even when its CreateAccount stalls", async () => {
+    // Worker A's CreateAccount stalls; a second delivery finds the lease held ("busy") and is re-enqueued
+    // until the lease expires; A's call lands and A finishes. One CreateAccount, nothing left to AWS's
+    // email uniqueness.
+    const a = "a@example.com";
+    const trace = await runScenario(
+      [new Submit(a), new DeliverStalled(0), new Deliver(0, false, 60_000), new ReleaseStalled()],
+      0,
+    );
+    expect(trace.calls.find(([name]) => name === "CreateAccount")).to.deep.equal(["CreateAccount", 1]);
+    expect(trace.creates).to.deep.equal([{ id: "car-0001", state: "SUCCEEDED" }]);
+    const [record] = trace.records;
+    expect(record!.state).to.equal("SUCCEEDED");
+    expect(record!.lease).to.equal(undefined);
+    expect(record!.attempts).to.equal(1);
   });
 
   describe("regressions (counterexamples found by the property)", () => {
@@ -458,6 +498,7 @@ describe("account workflow (model-based)", () => {
           new Submit(a),
           new Fault("reason", a, "INTERNAL_FAILURE", 1),
           new DeliverStalled(0),
+          new LeaseExpires(),
           new Deliver(0, false, 500),
         ],
         0,

@@ -13,6 +13,7 @@ import {
   CloseRefusedError,
   createAttempts,
   createWorkflow,
+  DEFAULT_LEASE_TTL_MS,
   type Workflow,
   type WorkflowOptions,
 } from "../../../src/vending/workflow";
@@ -221,8 +222,18 @@ describe("createWorkflow", () => {
       h.ledger.crashes.push({ when: "after", match: (patch) => patch.createAccountRequestId !== undefined });
       const error = await h.workflow.processRequest("crash@example.com").catch((e: unknown) => e);
       expect(error).to.be.instanceOf(SimulatedCrash);
-      expect((await h.record("crash@example.com")).createAccountRequestId).to.equal("car-0001");
+      const crashed = await h.record("crash@example.com");
+      expect(crashed.createAccountRequestId).to.equal("car-0001");
 
+      // The crashed runner's lease holds until it expires; then the next run takes over.
+      const busy = await h.workflow.processRequest("crash@example.com");
+      expect(busy).to.deep.equal({
+        status: "busy",
+        record: crashed,
+        lease: crashed.lease,
+        reason: `request req-1 is being processed by ${crashed.lease!.owner} (lease until 2026-01-01T00:02:00.000Z)`,
+      });
+      h.timing.advance(DEFAULT_LEASE_TTL_MS);
       const outcome = await h.workflow.processRequest("crash@example.com");
       expect(outcome.status).to.equal("terminal");
       expect((await h.record("crash@example.com")).state).to.equal("SUCCEEDED");
@@ -359,13 +370,7 @@ describe("createWorkflow", () => {
       h.org.inProgressPolls = 2;
       await h.vend("dup@example.com");
       const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => h.workflow.processRequest("dup@example.com")));
-      expect(outcomes.map((o) => o.status).sort()).to.deep.equal([
-        "skipped",
-        "skipped",
-        "skipped",
-        "skipped",
-        "terminal",
-      ]);
+      expect(outcomes.map((o) => o.status).sort()).to.deep.equal(["busy", "busy", "busy", "busy", "terminal"]);
       expect(h.org.count("CreateAccount")).to.equal(1);
       expect((await h.record("dup@example.com")).state).to.equal("SUCCEEDED");
     });
