@@ -107,8 +107,9 @@ const noLog: IntakeLogger = { info() {}, warn() {}, error() {} };
 /**
  * Validates and records one request and enqueues its work.
  * @param input the request as JSON text or a parsed object (a meshStack hook payload or a vend request).
- * @throws RequestValidationError for invalid input, including a request id already used for another email
- * or a hook whose email is recorded for another account (nothing is recorded then).
+ * @throws RequestValidationError for invalid input, including a request id already used for another email,
+ * a hook whose email is recorded for another account id, or whose account id is recorded for another email
+ * (one record per email and one per account id; nothing is recorded then).
  * @throws IntakeEnqueueError when the request was recorded but could not be enqueued.
  * @throws the ledger's errors when the ledger cannot be reached (nothing was recorded then).
  */
@@ -126,6 +127,23 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
       throw new RequestValidationError(
         [{ field: "requestId", message: "is already used by a request for another email" }],
         "vend",
+      );
+    }
+  }
+
+  if (request.kind === "meshstack-hook") {
+    // One record per account id: a hook naming an account recorded under another email is refused, unwritten.
+    const byAccount = await deps.ledger.getByAccountId(request.accountId);
+    const email = normaliseEmail(request.email);
+    if (byAccount && byAccount.email !== email) {
+      throw new RequestValidationError(
+        [
+          {
+            field: "AccountId",
+            message: `account ${request.accountId} is already recorded for ${byAccount.email} (request ${byAccount.requestId}), not ${email}`,
+          },
+        ],
+        "meshstack-hook",
       );
     }
   }
@@ -149,7 +167,7 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
         [
           {
             field: "AccountEmail",
-            message: `is already recorded for account ${claimed.record.accountId}, not ${request.accountId}`,
+            message: `${claimed.record.email} is already recorded for account ${claimed.record.accountId} (request ${claimed.record.requestId}), not ${request.accountId}`,
           },
         ],
         "meshstack-hook",

@@ -485,8 +485,21 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     }
   }
 
-  async function adopt(record: LedgerRecord, input: WorkflowInput, account: OrganizationAccount, note: string) {
+  async function adopt(
+    record: LedgerRecord,
+    input: WorkflowInput,
+    account: OrganizationAccount,
+    note: string,
+  ): Promise<StepResult> {
     await createSlots.release(record.requestId);
+    // One record per account id: never adopt an account another request already holds.
+    const holder = await ledger.getByAccountId(account.id);
+    if (holder && holder.email !== record.email) {
+      return fail(
+        record,
+        `IDENTITY_CONFLICT: account ${account.id} is already recorded for ${holder.email} (request ${holder.requestId}), not ${record.email}`,
+      );
+    }
     return advance(record, afterAccountKnown(input, record), note, { accountId: account.id });
   }
 

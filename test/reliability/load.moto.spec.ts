@@ -62,6 +62,7 @@ const DUPLICATES = 50;
 const POISON = 4;
 const MAX_RECEIVE_COUNT = 6;
 const POLLERS = 6;
+const LEASE_TTL_MS = 1_500;
 /**
  * Rounds in a row that move no ledger record and no queued message before the run counts as stalled. Every pickup
  * of a non-terminal record writes it (attempts + 1), so a live system moves something in every round.
@@ -122,12 +123,19 @@ class CrashingLedger implements Ledger {
   getByAccountId: Ledger["getByAccountId"] = (id) => this.inner.getByAccountId(id);
   list: Ledger["list"] = (options) => this.inner.list(options);
   close: Ledger["close"] = () => this.inner.close();
+  /** Crashes that left the invocation's lease on its record (it expires; the next delivery takes over). */
+  leasesLeft = 0;
   async update(email: string, version: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
     const scope = invocation.getStore();
+    // A crashed invocation writes nothing more (not even the release of its lease).
+    if (scope?.crashed) throw new SimulatedCrash("the invocation has crashed");
     const roll = scope && !scope.poison ? this.random() : 1;
     if (roll < this.rate / 2) this.crash(scope!, "before a ledger write");
     const updated = await this.inner.update(email, version, patch, now);
-    if (roll < this.rate) this.crash(scope!, "after a ledger write");
+    if (roll < this.rate) {
+      if (updated.lease !== undefined) this.leasesLeft += 1;
+      this.crash(scope!, "after a ledger write");
+    }
     return updated;
   }
   private crash(scope: { crashed: boolean }, where: string): never {
@@ -147,7 +155,14 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     org = await moto.createOrganization("Workloads");
     // Production SDK clients retry (standard mode, 3 attempts); the local config sets 1 for unimplemented calls.
     const config = { ...moto.clientConfig(), maxAttempts: 3 };
-    const tally = { orgThrottles: 0, dynamoThrottles: 0, sendFailures: 0, createCrashes: 0, invocations: 0 };
+    const tally = {
+      orgThrottles: 0,
+      dynamoThrottles: 0,
+      sendFailures: 0,
+      createCrashes: 0,
+      invocations: 0,
+      busy: 0,
+    };
     // Every call each role makes, to prove afterwards that the deployed policies allow all of them.
     const observed = new CallRecorder({
       partition: "aws",
@@ -251,16 +266,29 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     const gateway = new OrganizationsGateway(organizations, { timing: fastTiming });
     const slots = new DynamoCreateSlots({ client: dynamo, tableName: TABLE });
     const worker = createWorkerHandler({
-      workflowFor: (logger) =>
-        createWorkflow({
+      workflowFor: (logger) => {
+        const workflow = createWorkflow({
           ledger: crashingLedger,
           organizations: gateway,
           stackRunner,
           createSlots: slots,
           timing: fastTiming,
           logger,
-          options: { defaultTargetOu: org.ouId, slotWait: { baseDelayMs: 20, maxDelayMs: 100 } },
-        }),
+          // A short lease, so the leases crashed invocations leave behind expire within the run.
+          options: {
+            defaultTargetOu: org.ouId,
+            slotWait: { baseDelayMs: 20, maxDelayMs: 100 },
+            leaseTtlMs: LEASE_TTL_MS,
+          },
+        });
+        return {
+          processRequest: async (email, options) => {
+            const outcome = await workflow.processRequest(email, options);
+            if (outcome.status === "busy") tally.busy += 1;
+            return outcome;
+          },
+        };
+      },
       ledger: crashingLedger,
       queue: new SqsWorkQueue({ client: sqs, queueUrl }),
       timing: fastTiming,
@@ -472,7 +500,8 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
       `      [${UNIQUE + DUPLICATES} requests in ${(elapsedMs / 1000).toFixed(1)} s: ${tally.invocations} worker ` +
         `invocations, ${crashes.invocations} crashed (${tally.createCrashes} right after CreateAccount), ` +
         `${tally.orgThrottles} Organizations throttles, ${tally.dynamoThrottles} DynamoDB throttles, ` +
-        `${tally.sendFailures} failed enqueues; states ${JSON.stringify(Object.fromEntries(summary))}]`,
+        `${tally.sendFailures} failed enqueues, ${crashingLedger.leasesLeft + tally.createCrashes} leases left by ` +
+        `crashes, ${tally.busy} deliveries found a lease held; states ${JSON.stringify(Object.fromEntries(summary))}]`,
     );
 
     // --- Every request was accepted (after retries) with the request id of its email's record.
@@ -530,6 +559,12 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     expect(tally.sendFailures + intakeRetries, "enqueue failures").to.be.greaterThan(0);
     expect(crashingLedger.crashes + tally.createCrashes, "crashes").to.be.greaterThan(0);
     expect(crashes.invocations).to.equal(crashingLedger.crashes + tally.createCrashes);
+    // Crashed holders left leases (a crash right after CreateAccount always does); they expired and the next
+    // delivery took over. No record keeps a lease at the end.
+    expect(crashingLedger.leasesLeft + tally.createCrashes, "leases left by crashes").to.be.greaterThan(0);
+    const leased = [];
+    for (const email of emails) if ((await ledger.get(email))?.lease !== undefined) leased.push(email);
+    expect(leased, "records still leased").to.deep.equal([]);
 
     // --- Least privilege is also sufficient: every call each role made is allowed by the policy it is deployed
     // with (moto does not enforce IAM; a missing grant would otherwise surface as AccessDenied in AWS only).

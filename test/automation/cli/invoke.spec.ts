@@ -113,6 +113,22 @@ describe("avm invoke (in-process)", function () {
     expect(await h.ledger.list()).to.deep.equal([]);
   });
 
+  it("refuses a hook whose account id is recorded under another email: exit 2, both named, nothing written", async () => {
+    expect((await h.run(["invoke", "-q"], { stdin: JSON.stringify(hookPayload(accountId, email)) })).code).to.equal(0);
+    const before = await h.ledger.list();
+    const other = { ...hookPayload(accountId, "other+" + email), ProductName: "ws-other" };
+    const r = await h.run(["invoke"], { stdin: JSON.stringify(other) });
+    const message =
+      `invalid meshStack hook payload: AccountId: account ${accountId} is already recorded for ${email} ` +
+      `(request ${before[0]!.requestId}), not other+${email}`;
+    expect(r.code).to.equal(2);
+    expect(JSON.parse(r.stdout)).to.deep.equal({
+      error: { message, issues: [{ field: "AccountId", message: message.split("AccountId: ")[1] }] },
+    });
+    expect(r.stderr).to.equal(`avm: error: ${message}\n`);
+    expect(await h.ledger.list()).to.deep.equal(before);
+  });
+
   it("prints the handler's structured logs with --logs", async () => {
     const r = await h.run(["invoke", "--logs"], { stdin: JSON.stringify(hookPayload(accountId, email)) });
     const record = (await h.ledger.get(email))!;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { FakePulumiCloud } from "../../support/fakePulumiCloud";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { useMoto } from "../../support/moto";
 import { avm, cliEnv } from "./subprocess";
 
@@ -15,7 +16,7 @@ const TOKEN = "pul-race-test-token";
 const RUNNERS = 6;
 
 describe("avm vend: six processes race on one email (SQLite across OS processes, moto)", function () {
-  this.timeout(240_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dir: string;
   let cloud: FakePulumiCloud;

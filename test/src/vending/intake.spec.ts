@@ -202,8 +202,31 @@ describe("acceptRequest", () => {
     }
     expect(error).to.be.instanceOf(RequestValidationError);
     expect((error as RequestValidationError).issues).to.deep.equal([
-      { field: "AccountEmail", message: "is already recorded for account 222233334444, not 999988887777" },
+      {
+        field: "AccountEmail",
+        message:
+          "awsexample+meshcloud.test-aws-integration@example.com is already recorded for account 222233334444 (request gen-1), not 999988887777",
+      },
     ]);
+    expect(queue.items).to.have.length(1);
+  });
+
+  it("rejects a hook whose account id is recorded for another email, naming both and writing nothing", async () => {
+    await acceptRequest(HOOK, deps);
+    const before = await ledger.list();
+    let error: unknown;
+    try {
+      await acceptRequest({ ...HOOK, AccountEmail: "someone-else@example.com", ProductName: "ws-other" }, deps);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(RequestValidationError);
+    expect((error as Error).message).to.equal(
+      "invalid meshStack hook payload: AccountId: account 222233334444 is already recorded for " +
+        "awsexample+meshcloud.test-aws-integration@example.com (request gen-1), not someone-else@example.com",
+    );
+    expect(await ledger.list()).to.deep.equal(before);
+    expect(await ledger.get("someone-else@example.com")).to.equal(undefined);
     expect(queue.items).to.have.length(1);
   });
 

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { useMoto } from "../../support/moto";
 import type { Timing } from "../../../src/shared/timing";
 import { DynamoLedger, createLedgerTable } from "../../../src/vending/dynamoLedger";
@@ -27,7 +28,7 @@ class ShiftedTiming implements Timing {
 }
 
 describe("request lease on the DynamoDB ledger (moto)", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   const clients: { destroy(): void }[] = [];
   let timing: ShiftedTiming;

@@ -471,6 +471,21 @@ describe("createWorkflow", () => {
       expect(existing.tags).to.deep.equal({ CostCenter: "1234" });
     });
 
+    it("never adopts an account the ledger records under another email (one record per account id)", async () => {
+      h = harness();
+      const existing = h.org.addAccount("taken@example.com", "taken");
+      await h.hook("other@example.com", existing.id);
+      await h.vend("taken@example.com");
+      await h.workflow.processRequest("taken@example.com");
+      const record = await h.record("taken@example.com");
+      expect(record.state).to.equal("FAILED");
+      expect(record.accountId).to.equal(undefined);
+      expect(record.failureReason).to.equal(
+        `IDENTITY_CONFLICT: account ${existing.id} is already recorded for other@example.com (request req-1), not taken@example.com`,
+      );
+      expect(existing.tags).to.deep.equal({});
+    });
+
     it("fails with EMAIL_ALREADY_EXISTS when the email is outside the organization", async () => {
       h = harness();
       h.org.scriptedFailures.set("elsewhere@example.com", ["EMAIL_ALREADY_EXISTS"]);
