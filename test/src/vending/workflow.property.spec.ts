@@ -17,6 +17,8 @@ import { TERMINAL_STATES } from "../../../src/vending/ledger";
 import { OrganizationsGateway } from "../../../src/vending/organizations";
 import { createWorkflow, DEFAULT_LEASE_TTL_MS, type Workflow } from "../../../src/vending/workflow";
 import { busyRequeueDelaySeconds } from "../../../src/lambda/worker";
+import { acceptRequest } from "../../../src/vending/intake";
+import { RequestValidationError } from "../../../src/vending/requests";
 import { CrashingLedger, FakeOrganizations, InstantTiming, RecordingStackRunner } from "./workflowFixtures";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 
@@ -200,6 +202,40 @@ class Preexisting implements Cmd {
 }
 
 /**
+ * A meshStack hook with a conflicting identity: the account id of `email`'s record under another email. The
+ * intake refuses it (one record per account id) and writes nothing.
+ */
+class ConflictingHook implements Cmd {
+  constructor(
+    readonly email: string,
+    readonly otherEmail: string,
+  ) {}
+  check = (model: Model) => model.submitted.size > 0 && this.email !== this.otherEmail;
+  async run(_model: Model, real: Real) {
+    const record = await real.ledger.get(this.email);
+    if (record?.accountId === undefined) return;
+    const before = await real.ledger.list();
+    const hook = {
+      AccountName: "conflict",
+      AccountEmail: this.otherEmail,
+      AccountId: record.accountId,
+      AccountArn: `arn:aws:organizations::111122223333:account/o-exampleorg1/${record.accountId}`,
+      ProductName: "ws-other",
+      ContactEmail: "owner@example.com",
+      Stage: "other",
+    };
+    const error = await acceptRequest(hook, {
+      ledger: real.ledger,
+      queue: { enqueue: async () => undefined },
+      now: () => real.timing.now(),
+    }).catch((e: unknown) => e);
+    expect(error, "conflicting hook").to.be.instanceOf(RequestValidationError);
+    expect(await real.ledger.list(), "ledger after a conflicting hook").to.deep.equal(before);
+  }
+  toString = () => `ConflictingHook(${this.email}, ${this.otherEmail})`;
+}
+
+/**
  * Time passes beyond a lease (the lease of a stalled or crashed runner expires), so the next delivery takes
  * the request over instead of finding it busy.
  */
@@ -269,6 +305,7 @@ const commands = [
   email.map((e) => new Preexisting(e)),
   fc.boolean().map((on) => new Settling(on)),
   fc.constant(new LeaseExpires()),
+  fc.tuple(email, email).map(([e, o]) => new ConflictingHook(e, o)),
 ];
 
 /**
