@@ -62,8 +62,12 @@ export interface CliDeps {
    * (`PULUMI_BACKEND_URL`, default `file://<repo>/.avm/state`).
    */
   pulumiEngine(env: Readonly<Record<string, string | undefined>>): Promise<PulumiEngine>;
-  /** The offline planner: renders the account stack under the Pulumi mock runtime (status `planned`). */
-  offlineStackRunner(settings: StackSettings): Promise<AccountStackRunner>;
+  /**
+   * The offline planner: renders the account stack under the Pulumi mock runtime (status `planned`).
+   * @param options `planners`: long-lived planner processes shared by every plan (a batch); the caller closes
+   * the runner then
+   */
+  offlineStackRunner(settings: StackSettings, options?: { readonly planners?: number }): Promise<AccountStackRunner>;
   /** Plans one account stack offline (resources, policies, IAM catalog check). */
   planAccountStack(target: AccountStackTarget, settings: StackSettings): Promise<OfflinePlan>;
   /** Plans the platform stack offline from its configuration values (secret keys masked). */
@@ -193,9 +197,9 @@ export function defaultDeps(): CliDeps {
         require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
       return new LocalPulumiEngine(resolveWorkspaceSettings({ ...env }));
     },
-    async offlineStackRunner(settings) {
+    async offlineStackRunner(settings, options = {}) {
       const { OfflinePlanRunner } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");
-      return new OfflinePlanRunner(settings);
+      return new OfflinePlanRunner(settings, options.planners !== undefined ? { planners: options.planners } : {});
     },
     async planAccountStack(target, settings) {
       const { planAccountStack } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");

@@ -166,7 +166,10 @@ Example:
       .description(
         "vend one account: record the request, create it, move, tag, deploy its stack, write completion tags",
       )
-      .option("-f, --file <path>", "JSON vend request (- for stdin) instead of the flags below")
+      .option(
+        "-f, --file <path>",
+        "JSON vend request, or a batch: JSON Lines (.jsonl, one request per line) or a JSON array (- for stdin)",
+      )
       .option("--account-name <name>", "account name (1-50 printable ASCII)")
       .option("--email <email>", "root email of the new account")
       .option("--ou <ou>", "target OU: id (ou-...), root (r-...) or path (/Workloads/Prod)")
@@ -179,6 +182,11 @@ Example:
         "--timeout <seconds>",
         "stop waiting after this long; the request stays resumable",
         positiveInt("--timeout"),
+      )
+      .option(
+        "--concurrency <n>",
+        "batch files: requests driven at once (default 10; CreateAccount stays within the slots)",
+        positiveInt("--concurrency"),
       ),
     true,
   )
@@ -209,6 +217,11 @@ Example:
         "--timeout <seconds>",
         "stop waiting after this long; the request stays resumable",
         positiveInt("--timeout"),
+      )
+      .option(
+        "--concurrency <n>",
+        "batch files: requests driven at once (default 10; CreateAccount stays within the slots)",
+        positiveInt("--concurrency"),
       ),
     true,
   )

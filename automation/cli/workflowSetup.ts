@@ -93,6 +93,7 @@ export async function createStackRunner(
   kind: Exclude<RunnerKind, "auto">,
   settings: StackSettings,
   progress: ProgressReporter,
+  planners?: number,
 ): Promise<AccountStackRunner> {
   switch (kind) {
     case "local":
@@ -103,7 +104,7 @@ export async function createStackRunner(
       }
       return ctx.deps.localStackRunner(settings, ctx.io.env, progress);
     case "offline":
-      return ctx.deps.offlineStackRunner(settings);
+      return ctx.deps.offlineStackRunner(settings, planners !== undefined ? { planners } : {});
     case "remote":
       return ctx.deps.remoteStackRunner(settings, ctx.io.env, progressLogger(ctx, "deployments"));
   }
@@ -127,6 +128,10 @@ export class RecordingRunner implements AccountStackRunner {
     const result = await this.inner.deploy(request);
     this.results.set(request.accountId, result);
     return result;
+  }
+  /** Ends what the runner keeps running (the offline planners of a batch). */
+  async close(): Promise<void> {
+    await (this.inner as { close?: () => Promise<void> }).close?.();
   }
 }
 
@@ -188,6 +193,12 @@ export interface LocalWorkflowOptions extends StackFlags {
   readonly defaultOu?: string;
   /** Build no stack runner (close). */
   readonly withoutStacks?: boolean;
+  /** Report every step of every request (default true; a batch reports per request instead). */
+  readonly stepProgress?: boolean;
+  /** Offline stacks: long-lived planners shared by all requests (a batch); default a planner per plan. */
+  readonly planners?: number;
+  /** Backoff while every CreateAccount slot is taken (the workflow's default otherwise). */
+  readonly slotWait?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
 }
 
 /**
@@ -216,7 +227,13 @@ export async function openLocalWorkflow(
       async () => (await organizations.describeOrganization()).managementAccountId,
     );
     notes = resolved.notes;
-    inner = await createStackRunner(ctx, runnerKind, resolved.settings, createProgress(ctx.out.progressStream));
+    inner = await createStackRunner(
+      ctx,
+      runnerKind,
+      resolved.settings,
+      createProgress(ctx.out.progressStream),
+      options.planners,
+    );
   }
   const runner = new RecordingRunner(inner);
   const defaultTargetOu = pick(options.defaultOu, ctx.io.env, CLI_ENV.defaultOu);
@@ -227,7 +244,7 @@ export async function openLocalWorkflow(
     CLI_ENV.bootstrapRoleName,
   );
   const workflow = createWorkflow({
-    ledger: observeLedger(ledger, (record) => progress.step(record)),
+    ledger: options.stepProgress === false ? ledger : observeLedger(ledger, (record) => progress.step(record)),
     organizations,
     stackRunner: runner,
     createSlots: ctx.deps.createSlots(ctx.settings.ledger, () => timing.now()),
@@ -235,6 +252,7 @@ export async function openLocalWorkflow(
     options: {
       ...(defaultTargetOu !== undefined ? { defaultTargetOu } : {}),
       ...(bootstrapRoleName !== undefined ? { bootstrapRoleName } : {}),
+      ...(options.slotWait !== undefined ? { slotWait: options.slotWait } : {}),
     },
   });
   return { workflow, organizations, runner, runnerKind, progress, notes };

@@ -11,6 +11,7 @@ import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from
 import { PROJECT_NAME, accountStackName } from "../../src/shared/naming";
 import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTarget } from "../stacks/stackConfig";
 import { defaultRepoRoot } from "../stacks/workspaceSettings";
+import { PlannerExitError, PlanPool } from "./planPool";
 import {
   PLAN_MARKER,
   type PlanChildRequest,
@@ -50,6 +51,8 @@ export interface OfflinePlanOptions {
   readonly repoRoot?: string;
   /** Kill the child after this many ms; default 120 s. */
   readonly timeoutMs?: number;
+  /** Plan on these long-lived planners instead of a child process per plan (batch vending). */
+  readonly pool?: PlanPool;
 }
 
 function toMockConfig(target: AccountStackTarget, settings: AccountStackSettings): PlanChildRequest {
@@ -94,6 +97,39 @@ export function planPlatformStack(
 }
 
 async function runPlanChild(request: PlanChildRequest, options: OfflinePlanOptions): Promise<PlatformPlan> {
+  const secrets = request.secretKeys.map((k) => request.config[k] ?? "").filter((s) => s !== "");
+  const incomplete = (detail: string): OfflinePlanError => {
+    for (const secret of secrets) detail = detail.split(secret).join("[secret]");
+    return new OfflinePlanError(`offline plan of ${request.stack} did not complete: ${detail}`);
+  };
+  let result: PlanChildResult;
+  if (options.pool) {
+    try {
+      result = await options.pool.plan(request);
+    } catch (error) {
+      if (error instanceof PlannerExitError) throw incomplete(error.detail);
+      throw error;
+    }
+  } else {
+    result = await planInChild(request, options, incomplete);
+  }
+  if (!result.ok) {
+    throw new OfflinePlanError(`offline plan of ${request.stack} failed: ${result.error}`, result.errorName);
+  }
+  return {
+    stackName: request.stack,
+    resources: result.resources,
+    policies: result.policies,
+    catalogCheck: result.catalog,
+  };
+}
+
+/** Runs `request` in a child process of its own. */
+async function planInChild(
+  request: PlanChildRequest,
+  options: OfflinePlanOptions,
+  incomplete: (detail: string) => OfflinePlanError,
+): Promise<PlanChildResult> {
   const repoRoot = options.repoRoot ?? defaultRepoRoot();
   const child = spawn(
     process.execPath,
@@ -123,40 +159,49 @@ async function runPlanChild(request: PlanChildRequest, options: OfflinePlanOptio
     });
   });
   const line = stdout.split("\n").find((l) => l.startsWith(PLAN_MARKER));
-  if (line === undefined) {
-    const secrets = request.secretKeys.map((k) => request.config[k] ?? "").filter((s) => s !== "");
-    let detail = stderr.trim().split("\n").slice(-5).join(" | ") || `exit code ${code}`;
-    for (const secret of secrets) detail = detail.split(secret).join("[secret]");
-    throw new OfflinePlanError(`offline plan of ${request.stack} did not complete: ${detail}`);
-  }
-  const result = JSON.parse(line.slice(PLAN_MARKER.length)) as PlanChildResult;
-  if (!result.ok) {
-    throw new OfflinePlanError(`offline plan of ${request.stack} failed: ${result.error}`, result.errorName);
-  }
-  return {
-    stackName: request.stack,
-    resources: result.resources,
-    policies: result.policies,
-    catalogCheck: result.catalog,
-  };
+  if (line === undefined) throw incomplete(stderr.trim().split("\n").slice(-5).join(" | ") || `exit code ${code}`);
+  return JSON.parse(line.slice(PLAN_MARKER.length)) as PlanChildResult;
+}
+
+/** Options of {@link OfflinePlanRunner}. */
+export interface OfflinePlanRunnerOptions extends Omit<OfflinePlanOptions, "pool"> {
+  /**
+   * Keep this many long-lived planners for all the plans of this runner (batch vending: `@pulumi/aws` loads once
+   * per planner, not once per account); {@link OfflinePlanRunner.close} ends them. Default: a child per plan.
+   */
+  readonly planners?: number;
 }
 
 /** Renders the account stack offline instead of deploying it: status `planned`. */
 export class OfflinePlanRunner implements AccountStackRunner {
   /** Plans by account id, most recent last (for the demo's printout). */
   readonly plans = new Map<string, OfflinePlan>();
+  private readonly pool: PlanPool | undefined;
 
   constructor(
     private readonly settings: AccountStackSettings,
-    private readonly options: OfflinePlanOptions = {},
-  ) {}
+    private readonly options: OfflinePlanRunnerOptions = {},
+  ) {
+    this.pool =
+      options.planners !== undefined
+        ? new PlanPool({
+            repoRoot: options.repoRoot ?? defaultRepoRoot(),
+            size: options.planners,
+            ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          })
+        : undefined;
+  }
+
+  /** Ends the long-lived planners, if any. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
 
   async deploy(request: AccountStackRequest): Promise<AccountStackResult> {
-    const plan = await planAccountStack(
-      { accountId: request.accountId, tags: request.tags },
-      this.settings,
-      this.options,
-    );
+    const plan = await planAccountStack({ accountId: request.accountId, tags: request.tags }, this.settings, {
+      ...this.options,
+      ...(this.pool ? { pool: this.pool } : {}),
+    });
     this.plans.set(request.accountId, plan);
     const custom = plan.resources.filter(
       (r) => !r.type.startsWith("pulumi:providers:") && r.type.startsWith("aws:"),

@@ -3,6 +3,10 @@
  * {@link PlanChildRequest} as JSON on stdin, runs the Pulumi program (`src/index.ts`) under the mock runtime,
  * runs the IAM catalog check on every policy document, and writes one {@link PlanChildResult} line after the
  * {@link PLAN_MARKER} on stdout. Secret values are replaced by `[secret]` before anything is written.
+ *
+ * With `--serve` it plans many stacks in one process (batch vending, `planPool.ts`): every stdin line is a
+ * {@link PlanServeRequest}, answered one at a time by a {@link PlanServeResponse} line after the marker; the
+ * program (`src/program.ts` `avmProgram`) runs again under fresh mocks for each, so `@pulumi/aws` loads once.
  */
 import * as path from "node:path";
 import { checkPolicyActions } from "../../src/policies/iamCatalog";
@@ -14,6 +18,8 @@ import {
   type PlanChildResult,
   type PlannedPolicy,
   type PlannedResource,
+  type PlanServeRequest,
+  type PlanServeResponse,
 } from "./planProtocol";
 
 const SECRET = "[secret]";
@@ -71,17 +77,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function main(): Promise<PlanChildResult> {
-  const request = JSON.parse(await readStdin()) as PlanChildRequest;
+// Errors thrown inside applies (e.g. the components' IAM catalog check) surface as unhandled rejections.
+let asyncError: unknown;
+process.on("unhandledRejection", (reason) => {
+  asyncError ??= reason;
+});
+
+/** Runs the program once for `request` under fresh mocks: `src/index.ts` for one plan, `avmProgram()` for many. */
+async function plan(request: PlanChildRequest, runProgram: () => void): Promise<PlanChildResult> {
   const secrets = request.secretKeys.map((k) => request.config[k] ?? "");
-  // Errors thrown inside applies (e.g. the components' IAM catalog check) surface as unhandled rejections.
-  let asyncError: unknown;
-  process.on("unhandledRejection", (reason) => {
-    asyncError ??= reason;
-  });
+  asyncError = undefined;
   try {
     const recorded = await installPlanMocks(request);
-    require(path.resolve(__dirname, "..", "..", "src", "index.ts"));
+    runProgram();
     await settle();
     if (asyncError !== undefined) throw asyncError;
     const policies = policiesOf(recorded);
@@ -113,12 +121,42 @@ async function main(): Promise<PlanChildResult> {
   }
 }
 
-main().then(
-  (result) => {
-    process.stdout.write(`\n${PLAN_MARKER}${JSON.stringify(result)}\n`, () => process.exit(0));
-  },
-  (error: unknown) => {
-    process.stderr.write(`offline plan crashed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  },
-);
+async function main(): Promise<PlanChildResult> {
+  const request = JSON.parse(await readStdin()) as PlanChildRequest;
+  return plan(request, () => require(path.resolve(__dirname, "..", "..", "src", "index.ts")));
+}
+
+/** `--serve`: one request per stdin line, answered in order; ends when stdin closes. */
+async function serve(): Promise<void> {
+  const { avmProgram } = require(path.resolve(__dirname, "..", "..", "src", "program.ts")) as {
+    avmProgram(): unknown;
+  };
+  const { createInterface } = await import("node:readline");
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    if (line.trim() === "") continue;
+    const { id, request } = JSON.parse(line) as PlanServeRequest;
+    const response: PlanServeResponse = { id, result: await plan(request, () => void avmProgram()) };
+    await new Promise<void>((resolve) =>
+      process.stdout.write(`\n${PLAN_MARKER}${JSON.stringify(response)}\n`, () => resolve()),
+    );
+  }
+}
+
+if (process.argv.includes("--serve")) {
+  serve().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`offline planner crashed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    },
+  );
+} else
+  main().then(
+    (result) => {
+      process.stdout.write(`\n${PLAN_MARKER}${JSON.stringify(result)}\n`, () => process.exit(0));
+    },
+    (error: unknown) => {
+      process.stderr.write(`offline plan crashed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    },
+  );

@@ -41,3 +41,15 @@ export type PlanChildResult =
       readonly catalog: { readonly policies: number; readonly actions: number };
     }
   | { readonly ok: false; readonly error: string; readonly errorName: string };
+
+/** One request to a planner started with `--serve` (one JSON line on its stdin). */
+export interface PlanServeRequest {
+  readonly id: number;
+  readonly request: PlanChildRequest;
+}
+
+/** Its answer (one line after {@link PLAN_MARKER} on the planner's stdout). */
+export interface PlanServeResponse {
+  readonly id: number;
+  readonly result: PlanChildResult;
+}

@@ -32,6 +32,8 @@ export interface VendOptions extends LocalWorkflowOptions {
   readonly stage?: string;
   /** Give up waiting after this many seconds (the request stays resumable). */
   readonly timeout?: number;
+  /** Batch files: requests driven at once (default 10). */
+  readonly concurrency?: number;
 }
 
 /** `--json` shape of `avm vend` (and of `avm invoke --process`'s `processed` member). */
@@ -291,9 +293,15 @@ export async function driveRequest(
   return { json, record: final, error: outcomeError(outcome) };
 }
 
-/** Runs `avm vend`. */
-export async function vendCommand(ctx: CommandContext, options: VendOptions): Promise<void> {
+/** Runs `avm vend`: one request, or a batch file (`vendBatch.ts`). */
+export async function vendCommand(ctx: CommandContext, options: VendOptions): Promise<number | void> {
   const { raw, fromFlags } = await rawVendRequest(ctx, options);
+  if (!fromFlags && typeof raw === "string") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const batch = require("./vendBatch") as typeof import("./vendBatch");
+    if (batch.isBatch(raw, options.file ?? "-")) return batch.vendBatchCommand(ctx, options, raw);
+  }
+  if (options.concurrency !== undefined) throw new CliUsageError("--concurrency applies to batch files only");
   const request = validateVendRequest(raw, fromFlags);
   const timeoutMs = (options.timeout ?? 1800) * 1000;
   const { json, record, error } = await withLedger(ctx, async (ledger) => {

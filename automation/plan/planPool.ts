@@ -1,0 +1,131 @@
+/**
+ * Long-lived offline planners for batch vending: up to `size` child processes started with
+ * `planChild.ts --serve`, each loading `@pulumi/aws` once and then planning one account stack after another
+ * (mocks are process-global, so a child plans one stack at a time). Requests go to the least busy child.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import * as path from "node:path";
+import { createInterface } from "node:readline";
+import {
+  PLAN_MARKER,
+  type PlanChildRequest,
+  type PlanChildResult,
+  type PlanServeRequest,
+  type PlanServeResponse,
+} from "./planProtocol";
+
+/** A planner child died or timed out; `detail` is the end of its stderr (secrets masked by the caller). */
+export class PlannerExitError extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+interface Pending {
+  readonly resolve: (result: PlanChildResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One `planChild.ts --serve` process. */
+class Planner {
+  readonly pending = new Map<number, Pending>();
+  private readonly child: ChildProcessWithoutNullStreams;
+  private stderr = "";
+  private exited = false;
+
+  constructor(repoRoot: string) {
+    this.child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(repoRoot, "automation", "plan", "planChild.ts"), "--serve"],
+      {
+        cwd: repoRoot,
+        stdio: ["pipe", "pipe", "pipe"],
+        // The child must not inherit a PULUMI_CONFIG meant for another stack.
+        env: { ...process.env, PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
+      },
+    );
+    createInterface({ input: this.child.stdout }).on("line", (line) => {
+      if (!line.startsWith(PLAN_MARKER)) return;
+      const response = JSON.parse(line.slice(PLAN_MARKER.length)) as PlanServeResponse;
+      const pending = this.pending.get(response.id);
+      if (!pending) return;
+      this.pending.delete(response.id);
+      clearTimeout(pending.timer);
+      pending.resolve(response.result);
+    });
+    this.child.stderr.on("data", (c: Buffer) => (this.stderr = (this.stderr + c.toString("utf8")).slice(-8192)));
+    this.child.on("error", (error) => this.fail(error.message));
+    this.child.on("close", (code) => this.fail(`exit code ${code}`));
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  plan(id: number, request: PlanChildRequest, timeoutMs: number): Promise<PlanChildResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(`no answer within ${timeoutMs / 1000} s`);
+        this.child.kill("SIGKILL");
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.child.stdin.write(`${JSON.stringify({ id, request } satisfies PlanServeRequest)}\n`);
+    });
+  }
+
+  private fail(reason: string): void {
+    this.exited = true;
+    const detail = this.stderr.trim().split("\n").slice(-5).join(" | ") || reason;
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new PlannerExitError(detail));
+    }
+    this.pending.clear();
+  }
+
+  close(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once("close", () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
+
+/** Options of {@link PlanPool}. */
+export interface PlanPoolOptions {
+  /** Repo root holding `automation/plan/planChild.ts`. */
+  readonly repoRoot: string;
+  /** Child processes at most (default 2). */
+  readonly size?: number;
+  /** A plan with no answer after this long kills its child (default 120 s). */
+  readonly timeoutMs?: number;
+}
+
+/** Up to `size` planner children, started on first use and reused until {@link PlanPool.close}. */
+export class PlanPool {
+  private readonly planners: Planner[] = [];
+  private nextId = 1;
+
+  constructor(private readonly options: PlanPoolOptions) {}
+
+  /** Plans one stack on the least busy planner (a new one while fewer than `size` run). */
+  plan(request: PlanChildRequest): Promise<PlanChildResult> {
+    for (let i = this.planners.length - 1; i >= 0; i--) if (!this.planners[i]!.alive) this.planners.splice(i, 1);
+    const idle = this.planners.find((p) => p.pending.size === 0);
+    let planner = idle;
+    if (!planner && this.planners.length < (this.options.size ?? 2)) {
+      planner = new Planner(this.options.repoRoot);
+      this.planners.push(planner);
+    }
+    planner ??= this.planners.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    return planner.plan(this.nextId++, request, this.options.timeoutMs ?? 120_000);
+  }
+
+  /** Ends every planner (they finish what they were given first). */
+  async close(): Promise<void> {
+    await Promise.all(this.planners.splice(0).map((p) => p.close()));
+  }
+}
