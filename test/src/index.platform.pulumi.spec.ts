@@ -69,6 +69,7 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       stackKind: "platform",
       accessRoleArn: undefined,
       accessRoleName: undefined,
+      avmDeployment: undefined,
       entryPointArn: "arn:aws:lambda:eu-central-1:444455556666:function:AVMEntryPoint",
       webhookUrl: "https://avm-webhook-url.lambda-url.eu-central-1.on.aws/",
       ledgerTableName: "avm-ledger",
