@@ -3,6 +3,7 @@
  * that local account stacks use. The pulumi CLI and the passphrase are required only when account stacks run
  * locally (runner `local`, or `auto` with a pulumi CLI on PATH); otherwise their absence is reported as `!`.
  */
+import path from "node:path";
 import { resolveWorkspaceSettings } from "../stacks/workspaceSettings";
 import type { DoctorContext } from "./doctorContext";
 import { errorText, result, type CheckResult } from "./doctorCheck";
@@ -44,7 +45,9 @@ export function checkStateBackend(ctx: DoctorContext): CheckResult {
   const id = "state-backend";
   const title = "state backend and passphrase";
   try {
-    const settings = resolveWorkspaceSettings({ ...ctx.env }, ctx.repoRoot);
+    // The default backend is named explicitly so that checking it does not create its directory.
+    const backend = ctx.env.PULUMI_BACKEND_URL?.trim() || `file://${path.join(ctx.repoRoot, ".avm", "state")}`;
+    const settings = resolveWorkspaceSettings({ ...ctx.env, PULUMI_BACKEND_URL: backend }, ctx.repoRoot);
     const provider = settings.secretsProvider ?? "the backend's default";
     const passphrase =
       settings.secretsProvider === "passphrase"

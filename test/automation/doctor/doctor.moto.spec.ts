@@ -21,6 +21,7 @@ import type { CliDeps } from "../../../automation/cli/deps";
 import type { CheckResult, DoctorReport } from "../../../automation/doctor/doctorCheck";
 import { checkNode } from "../../../automation/doctor/localChecks";
 import { startWebhookServer, type WebhookServer } from "../../../automation/serve";
+import { defaultRepoRoot } from "../../../automation/stacks/workspaceSettings";
 import { webhookDisplayName } from "../../../automation/webhooks/ensureWebhook";
 import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
 import { WebhookReceiver } from "../../../src/webhooks/receiver";
@@ -704,6 +705,11 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
       expect(byId(fixed, "state-backend")).to.include({
         status: "pass",
         detail: `file://${dir}/state, secrets provider passphrase (PULUMI_CONFIG_PASSPHRASE set)`,
+      });
+      cli.env = { ...cli.env, PULUMI_BACKEND_URL: undefined };
+      expect(byId((await doctor()).report, "state-backend")).to.include({
+        status: "pass",
+        detail: `file://${path.join(defaultRepoRoot(), ".avm", "state")}, secrets provider passphrase (PULUMI_CONFIG_PASSPHRASE set)`,
       });
     });
 
