@@ -77,7 +77,7 @@ async function loadOutputs(ctx: CommandContext, options: DoctorOptions): Promise
   }
 }
 
-/** The region of an ARN or an SQS URL, if it names one. */
+/** The platform's region: the one in the `entryPointArn` output, when there is one. */
 function regionOf(outputs: OutputsSource): string | undefined {
   if (outputs.kind !== "loaded") return undefined;
   const arn = outputs.outputs.entryPointArn;
