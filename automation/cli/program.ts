@@ -34,6 +34,7 @@ const commands = {
   outputs: () => require("./commands/outputs") as typeof import("./commands/outputs"),
   fleet: () => require("./commands/fleet") as typeof import("./commands/fleet"),
   fleetRollout: () => require("./commands/fleetRollout") as typeof import("./commands/fleetRollout"),
+  fleetAdopt: () => require("./commands/fleetAdopt") as typeof import("./commands/fleetAdopt"),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -577,6 +578,35 @@ Example:
   $ avm fleet rollout --resume --retry-failed`,
     )
     .action(action(async (ctx, options) => commands.fleetRollout().fleetRolloutCommand(ctx, options as never)));
+
+  addStackOptions(
+    fleet
+      .command("adopt")
+      .description("bring existing member accounts under management: ledger record (kind adopted), account stack")
+      .option("--ou <ou>", "every account of this OU and the OUs under it: id or path (repeatable)", collect)
+      .option("--accounts <ids>", "these accounts (comma-separated 12-digit ids)")
+      .option("--product-name <name>", "also write the completion tag ProductName (with --stage)")
+      .option("--stage <stage>", "also write the completion tag Stage (with --product-name)")
+      .option("--concurrency <n>", "adoptions in flight (default 4)", positiveInt("--concurrency"))
+      .option("--dry-run", "print what would be adopted, skipped and refused; change nothing"),
+    true,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+Never calls CreateAccount: each account gets a ledger record of kind adopted (keyed by its email, with its id), then
+its account stack is deployed (--runner) and the record ends SUCCEEDED. The account is not moved; completion tags
+are written only with --product-name and --stage. Running it again skips adopted accounts and resumes unfinished
+ones. Refused: the management account, accounts outside the organization or not ACTIVE, and accounts the AVM
+manages already; with --accounts any refusal refuses the whole call before anything is written.
+Exit codes: 0 nothing failed, 1 an adoption failed (or, with --accounts, was refused), 2 usage error.
+
+Example:
+  $ avm fleet adopt --ou /Legacy --dry-run
+  $ avm fleet adopt --accounts 123456789012,210987654321 --runner local`,
+    )
+    .action(action(async (ctx, options) => commands.fleetAdopt().fleetAdoptCommand(ctx, options as never)));
 
   return program;
 }

@@ -42,8 +42,11 @@ export const WORKFLOW_STATES: ReadonlySet<RequestState> = new Set(
   REQUEST_STATES.filter((state) => !TERMINAL_STATES.has(state) && state !== "CLOSING"),
 );
 
-/** How the request reached the AVM. */
-export type RequestKind = "vend" | "meshstack-hook";
+/**
+ * How the request reached the AVM: `vend` (operator or API), `meshstack-hook` (meshStack's AVM hook), `adopted`
+ * (`avm fleet adopt` brought an account that existed before the AVM under management; never CreateAccount).
+ */
+export type RequestKind = "vend" | "meshstack-hook" | "adopted";
 
 /** One step of a record's history. */
 export interface HistoryEntry {
