@@ -59,6 +59,9 @@ const REFUSED_ENV: NodeJS.ProcessEnv = {
   AVM_QUEUE_URL: "http://127.0.0.1:9/123456789012/avm-work",
   AVM_WEBHOOK_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:avm-webhook",
   AVM_MANAGEMENT_ROLE_ARN: "arn:aws:iam::111122223333:role/AVMVendingRole",
+  AVM_MANAGEMENT_ACCOUNT_ID: "111122223333",
+  // The bench's vend event then passes the entry point's gate and reaches the (refused) ledger, as before the gate.
+  AVM_ENTRY_POINT_VENDING: "true",
   POWERTOOLS_LOG_LEVEL: "SILENT",
 };
 

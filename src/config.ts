@@ -17,6 +17,7 @@ import {
   PROJECT_NAME,
   accountIdFromStackName,
 } from "./shared/naming";
+import type { EntryPointAuthority } from "./vending/entryPointGate";
 
 /**
  * Namespace of the program's configuration keys. It is the project name because Pulumi only accepts typed,
@@ -82,6 +83,9 @@ export const CONFIG_KEYS = {
     "pulumiRepoBranch",
     "pulumiRepoDir",
     "meshfedServicePolicy",
+    "entryPointVending",
+    "entryPointAdoption",
+    "entryPointTargetOus",
   ],
   /** Keys whose values are secrets (read as plain text, validated, then wrapped with `pulumi.secret`). */
   secret: ["externalId", "webhookSecret", "pulumiAccessToken"],
@@ -180,6 +184,11 @@ export interface PlatformStackConfig extends CommonConfig {
   readonly pulumiRepoDir: string | undefined;
   /** Whether to create (and attach) meshStack's least-privilege principal policy (default `none`). */
   readonly meshfedServicePolicy: MeshfedServicePolicyMode;
+  /**
+   * What `AVMEntryPoint` accepts beyond the meshStack hook (`entryPointVending`, `entryPointAdoption`,
+   * `entryPointTargetOus`); all off by default.
+   */
+  readonly entryPointAuthority: EntryPointAuthority;
 }
 
 /** The validated configuration of either stack kind; discriminated by `kind`. */
@@ -230,6 +239,7 @@ const REPO_URL = /^https:\/\/[^\s/]+\/\S+$/;
 const GIT_BRANCH = /^(?!.*\.\.)(?!\/)[\w./-]{1,255}$/;
 const REPO_DIR = /^(?!.*\.\.)(?!\/)[\w./-]{1,1024}$/;
 const CONTACT_TYPES = ["operations", "billing", "security"] as const;
+const OU_PATH = /^\/(?:[^/\x00-\x1f\x7f]{1,128}(?:\/[^/\x00-\x1f\x7f]{1,128})*)?$/;
 
 /**
  * Validates raw configuration values and returns the typed, frozen configuration of the stack.
@@ -340,7 +350,65 @@ export function parseConfig(input: ConfigInput): AvmConfig {
       'must be a relative directory inside the repository (letters, digits and ._/-, no "..")',
     ),
     meshfedServicePolicy: meshfedServicePolicyMode(values, common),
+    entryPointAuthority: entryPointAuthority(values),
   });
+}
+
+function booleanValue(values: ConfigInput["values"], key: ConfigKey): boolean | undefined {
+  const value = values[key];
+  if (value === undefined || value === null) return undefined;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new ConfigError(qualifiedKey(key), `${qualifiedKey(key)} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function entryPointAuthority(values: ConfigInput["values"]): EntryPointAuthority {
+  const vend = booleanValue(values, "entryPointVending") ?? false;
+  const adopt = booleanValue(values, "entryPointAdoption") ?? false;
+  const key = qualifiedKey("entryPointTargetOus");
+  let raw = values["entryPointTargetOus"];
+  if (typeof raw === "string") {
+    try {
+      raw = JSON.parse(raw) as unknown;
+    } catch (cause) {
+      throw new ConfigError(key, `${key} must be a JSON array of OU ids, root ids or OU paths, got invalid JSON`, {
+        cause,
+      });
+    }
+  }
+  const targets = raw === undefined || raw === null ? [] : raw;
+  if (!Array.isArray(targets)) {
+    throw new ConfigError(key, `${key} must be a list of OU ids (ou-...), root ids (r-...) or OU paths (/A/B)`);
+  }
+  for (const target of targets) {
+    if (typeof target !== "string" || !(OU_OR_ROOT_ID.test(target) || OU_PATH.test(target))) {
+      throw new ConfigError(
+        key,
+        `${key} entries must be OU ids (ou-...), root ids (r-...) or OU paths (/A/B), got ${JSON.stringify(target)}`,
+      );
+    }
+  }
+  if (adopt && !vend) {
+    throw new ConfigError(
+      qualifiedKey("entryPointAdoption"),
+      `${qualifiedKey("entryPointAdoption")} needs ${qualifiedKey("entryPointVending")}: adoption happens only through a vend request`,
+    );
+  }
+  if (targets.length > 0 && !vend) {
+    throw new ConfigError(
+      key,
+      `${key} needs ${qualifiedKey("entryPointVending")}: only vend requests move accounts, the meshStack hook never does`,
+    );
+  }
+  const defaultOuId = stringValue(values, "defaultOuId");
+  if (vend && defaultOuId !== undefined && !targets.includes(defaultOuId)) {
+    throw new ConfigError(
+      key,
+      `${key} must list ${qualifiedKey("defaultOuId")} ${defaultOuId} when ${qualifiedKey("entryPointVending")} is true ` +
+        `(vend requests naming no OU go there)`,
+    );
+  }
+  return { vend, adopt, moveTargets: [...(targets as string[])] };
 }
 
 /**

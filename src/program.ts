@@ -157,6 +157,7 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
       samlProviderName: cfg.samlProviderName,
       meshfedServicePrincipalArn: cfg.meshfedServicePrincipalArn,
       externalId: cfg.externalId,
+      entryPointAuthority: cfg.entryPointAuthority,
     },
     { providers: [automation] },
   );
@@ -168,7 +169,8 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
       partition: managementPartition,
       managementAccountId: cfg.managementAccountId,
       organizationId: cfg.organizationId,
-      trustedRoleArns: [avm.workerRoleArn],
+      // The entry point assumes it only to check a hook's account (DescribeAccount, see entryPointSessionPolicy).
+      trustedRoleArns: [avm.workerRoleArn, avm.entryPointRoleArn],
     },
     { providers: [management] },
   );

@@ -7,6 +7,7 @@ import { AVM_RESOURCE_NAMES, lambdaLogGroupName } from "../policies/platformName
 import { roleArn } from "../policies/stackPolicies";
 import { LEDGER_TABLE } from "../vending/ledgerTable";
 import { LeastPrivilegeRole } from "./leastPrivilegeRole";
+import { HOOK_ONLY_AUTHORITY, type EntryPointAuthority } from "../vending/entryPointGate";
 
 /** Lambda runtime of every AVM function. */
 export const LAMBDA_RUNTIME = "nodejs22.x";
@@ -69,6 +70,11 @@ export interface AccountVendingMachineArgs {
   readonly meshfedServicePrincipalArn?: string | undefined;
   /** The access roles' `sts:ExternalId`; stored in Secrets Manager for the worker when set. */
   readonly externalId?: pulumi.Input<string> | undefined;
+  /**
+   * What `AVMEntryPoint` accepts beyond the meshStack hook (vend, adopt, move targets). Default
+   * {@link HOOK_ONLY_AUTHORITY}: the hook only.
+   */
+  readonly entryPointAuthority?: EntryPointAuthority;
   /** Bundle handlers with `@aws-sdk/*` left to the Lambda runtime (default `false`: SDK bundled, pinned). */
   readonly externalAwsSdk?: boolean;
 }
@@ -221,7 +227,9 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         roleName: names.entryPointRole,
         description: "Execution role of AVMEntryPoint",
         trustPolicy: lambdaTrustPolicy(),
-        permissionsPolicy: location.apply(entryPointPolicy),
+        permissionsPolicy: pulumi
+          .all([location, vendingRoleArn])
+          .apply(([loc, vending]) => entryPointPolicy({ ...loc, vendingRoleArn: vending })),
       },
       parent,
     );
@@ -272,6 +280,10 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         [ENV.serviceName]: names.entryPointFunction,
         [ENV.maxConcurrentCreates]: String(args.maxConcurrentCreates),
         ...(args.defaultOuId === undefined ? {} : { [ENV.defaultOuId]: args.defaultOuId }),
+        // Hook identity checks: DescribeAccount through the vending role, in a session limited to that call.
+        [ENV.managementRoleArn]: vendingRoleArn,
+        [ENV.managementAccountId]: args.managementAccountId,
+        ...entryPointAuthorityEnv(args.entryPointAuthority ?? HOOK_ONLY_AUTHORITY),
       },
     });
     const worker = this.lambda(name, "worker", {
@@ -417,6 +429,15 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
       { parent: this, dependsOn: [logGroup, spec.role.permissions] },
     );
   }
+}
+
+/** The entry point's authority as environment variables; nothing for what is off (the handler's default). */
+export function entryPointAuthorityEnv(authority: EntryPointAuthority): Record<string, string> {
+  return {
+    ...(authority.vend ? { [ENV.entryPointVending]: "true" } : {}),
+    ...(authority.adopt ? { [ENV.entryPointAdoption]: "true" } : {}),
+    ...(authority.moveTargets.length > 0 ? { [ENV.entryPointTargetOus]: JSON.stringify(authority.moveTargets) } : {}),
+  };
 }
 
 /** `{ [name]: value }` when `value` is set, else nothing. */

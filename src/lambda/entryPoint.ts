@@ -3,9 +3,13 @@
  * operators may invoke with a vend request). Thin: parse -> validate -> record -> enqueue, through
  * {@link acceptRequest}, and one place that maps outcomes to the response.
  *
+ * Before anything is written, the request passes the entry point's gate (`entryPointGate.ts`): a hook must
+ * name an account whose id and email match the organization's record (DescribeAccount through the vending
+ * role, in a session limited to that call); vend requests are refused unless the operator enabled them.
+ *
  * Responses (meshStack ignores the value and only logs returned errors):
  * - accepted, new or repeated: `{ "requestId": "...", "state": "RECEIVED" }`;
- * - invalid input (nothing recorded; retrying the same payload cannot help):
+ * - invalid or refused input (nothing recorded; retrying the same payload cannot help):
  *   `{ "error": { "message": "...", "issues": [{ "field": "...", "message": "..." }] } }`.
  *
  * The invocation fails (throws) only when the AVM itself is broken: missing configuration, the ledger or
@@ -16,6 +20,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import type { IntakeDeps } from "../vending/intake";
 import type { RequestIssue } from "../vending/requests";
+import type { EntryPointGate } from "../vending/entryPointGate";
 
 /** Successful response. */
 export interface EntryPointAccepted {
@@ -35,13 +40,16 @@ export type EntryPointResponse = EntryPointAccepted | EntryPointRejected;
 export type EntryPointLogger = Pick<Logger, "info" | "warn" | "error" | "appendKeys" | "resetKeys" | "addContext">;
 
 /** Dependencies of {@link createEntryPointHandler}; production builds them from the environment. */
-export interface EntryPointDeps extends Omit<IntakeDeps, "logger"> {
+export interface EntryPointDeps extends Omit<IntakeDeps, "logger" | "gate"> {
   readonly logger: EntryPointLogger;
+  /** The trust boundary every request passes before anything is written (required: no silent default). */
+  readonly gate: EntryPointGate;
 }
 
 /**
- * Builds production dependencies from the environment (`AVM_LEDGER_TABLE`, `AVM_QUEUE_URL`): a DynamoDB
- * ledger and an SQS queue over clients using the standard credential chain and `AWS_ENDPOINT_URL`.
+ * Builds production dependencies from the environment (`AVM_LEDGER_TABLE`, `AVM_QUEUE_URL` and the gate's
+ * variables, see `gateFromEnv` in `entryPointDeps.ts`): a DynamoDB ledger, an SQS queue and the gate, over
+ * clients using the standard credential chain and `AWS_ENDPOINT_URL`.
  * The AWS SDK and the logger are loaded here (`entryPointDeps.ts`), on the first invocation, not when the
  * module is loaded, so the Lambda's init phase stays short (see `bench/coldStart.ts`).
  * @param logger default: the Powertools logger
@@ -66,6 +74,7 @@ export function createEntryPointHandler(deps?: EntryPointDeps | (() => EntryPoin
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { acceptRequest, IntakeEnqueueError } = require("../vending/intake") as typeof import("../vending/intake");
     const { RequestValidationError } = require("../vending/requests") as typeof import("../vending/requests");
+    const { RequestRefusedError } = require("../vending/entryPointGate") as typeof import("../vending/entryPointGate");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const { logger } = resolved;
     logger.resetKeys();
@@ -79,6 +88,14 @@ export function createEntryPointHandler(deps?: EntryPointDeps | (() => EntryPoin
       const result = await acceptRequest(event, { ...resolved, logger: intakeLogger });
       return { requestId: result.requestId, state: result.state };
     } catch (error) {
+      if (error instanceof RequestRefusedError) {
+        // Field names only: refusals quote the payload's account id and email, which stay out of the logs.
+        logger.warn("request refused", {
+          kind: error.requestKind ?? "unknown",
+          fields: error.issues.map((issue) => issue.field),
+        });
+        return { error: { message: error.message, issues: error.issues } };
+      }
       if (error instanceof RequestValidationError) {
         // Field names and rules only: payload values (emails, names) stay out of the logs.
         logger.warn("invalid request", { kind: error.requestKind ?? "unknown", issues: error.issues });

@@ -40,6 +40,14 @@ export const ENV = {
   samlProviderName: "AVM_SAML_PROVIDER_NAME",
   /** ARN of the Secrets Manager secret holding the access role's `sts:ExternalId`, when one is used. */
   externalIdSecretArn: "AVM_EXTERNAL_ID_SECRET_ARN",
+  /** 12-digit id of the management account (the entry point refuses hooks for it). */
+  managementAccountId: "AVM_MANAGEMENT_ACCOUNT_ID",
+  /** `true` when vend requests may come through AVMEntryPoint (platform setting `entryPointVending`). */
+  entryPointVending: "AVM_ENTRY_POINT_VENDING",
+  /** `true` when such vends may adopt existing accounts (platform setting `entryPointAdoption`). */
+  entryPointAdoption: "AVM_ENTRY_POINT_ADOPTION",
+  /** JSON array of the target OUs such vends may move to (platform setting `entryPointTargetOus`). */
+  entryPointTargetOus: "AVM_ENTRY_POINT_TARGET_OUS",
   /** Powertools service name for structured logs. */
   serviceName: "POWERTOOLS_SERVICE_NAME",
 } as const;

@@ -20,6 +20,13 @@ export interface ManagementClientOptions {
   readonly maxAttempts?: number;
   /** Credentials that call STS AssumeRole. Default: the standard chain (in Lambda, the worker's role). */
   readonly sourceCredentials?: SourceCredentials;
+  /** STS session name (shows in CloudTrail). Default {@link MANAGEMENT_SESSION_NAME}. */
+  readonly sessionName?: string;
+  /**
+   * Session policy (JSON) passed to AssumeRole: the session may do only what both it and the role allow.
+   * Default none (the role's own permissions).
+   */
+  readonly sessionPolicy?: string;
 }
 
 /**
@@ -39,7 +46,11 @@ export function createManagementOrganizationsClient(options: ManagementClientOpt
     ...local,
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
     credentials: fromTemporaryCredentials({
-      params: { RoleArn: roleArn, RoleSessionName: MANAGEMENT_SESSION_NAME },
+      params: {
+        RoleArn: roleArn,
+        RoleSessionName: options.sessionName ?? MANAGEMENT_SESSION_NAME,
+        ...(options.sessionPolicy !== undefined ? { Policy: options.sessionPolicy } : {}),
+      },
       ...(options.sourceCredentials ? { masterCredentials: options.sourceCredentials } : {}),
       clientConfig: { region, ...local },
     }),

@@ -89,12 +89,23 @@ function enqueueWorkStatement(location: AvmLocation): PolicyStatement {
  */
 const LEDGER_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"] as const;
 
-/** Permissions of `AVMEntryPoint`: validate, record in the ledger, enqueue. No Organizations access. */
-export function entryPointPolicy(location: AvmLocation): PolicyDocument {
+/** Inputs of {@link entryPointPolicy}. */
+export interface EntryPointPolicyArgs extends AvmLocation {
+  /** ARN of the management account's vending role (assumed only to check a hook's account id and email). */
+  readonly vendingRoleArn: string;
+}
+
+/**
+ * Permissions of `AVMEntryPoint`: validate, record in the ledger, enqueue; assume the vending role to look a
+ * hook's account up (the handler passes a session policy that leaves only `organizations:DescribeAccount`).
+ * The entry point could always make the worker act through a ledger record, so this adds no authority.
+ */
+export function entryPointPolicy(args: EntryPointPolicyArgs): PolicyDocument {
   return policyDocument(
-    logStatement(location, AVM_RESOURCE_NAMES.entryPointFunction),
-    ledgerStatement(location, LEDGER_ACTIONS),
-    enqueueWorkStatement(location),
+    logStatement(args, AVM_RESOURCE_NAMES.entryPointFunction),
+    ledgerStatement(args, LEDGER_ACTIONS),
+    enqueueWorkStatement(args),
+    { Sid: "AssumeVendingRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: args.vendingRoleArn },
   );
 }
 

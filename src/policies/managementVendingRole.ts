@@ -19,13 +19,27 @@ export interface VendingRolePermissionsArgs {
   readonly organizationId: string;
 }
 
+/**
+ * Session policy `AVMEntryPoint` passes when it assumes the vending role: its sessions can only look an
+ * account up (DescribeAccount, which the role itself scopes to the organization's accounts) to check a
+ * meshStack hook's account id and email. Whatever else the role may do stays with the worker.
+ */
+export function entryPointSessionPolicy(): PolicyDocument {
+  return policyDocument({
+    Sid: "DescribeAccountOnly",
+    Effect: "Allow",
+    Action: "organizations:DescribeAccount",
+    Resource: "*",
+  });
+}
+
 /** Trust policy: only the given AVM roles may assume the vending role. */
 export function vendingRoleTrustPolicy(args: VendingRoleTrustArgs): PolicyDocument {
   if (args.trustedRoleArns.length === 0) {
     throw new Error("trustedRoleArns must name at least one role");
   }
   return policyDocument({
-    Sid: "TrustAvmWorker",
+    Sid: "TrustAvmRoles",
     Effect: "Allow",
     Principal: { AWS: args.trustedRoleArns.length === 1 ? args.trustedRoleArns[0]! : [...args.trustedRoleArns] },
     Action: "sts:AssumeRole",

@@ -56,15 +56,16 @@ export function buildAccountStackPolicies(cfg: AccountStackConfig, env: PolicyEn
 export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvironment): NamedPolicy[] {
   const location = { partition: env.partition, region: cfg.region, accountId: cfg.automationAccountId };
   const names = AVM_RESOURCE_NAMES;
+  const vendingRoleArn = roleArn(env.partition, cfg.managementAccountId, cfg.vendingRoleName);
   return [
     { name: `${names.entryPointRole}/trust`, document: lambdaTrustPolicy() },
-    { name: `${names.entryPointRole}/permissions`, document: entryPointPolicy(location) },
+    { name: `${names.entryPointRole}/permissions`, document: entryPointPolicy({ ...location, vendingRoleArn }) },
     { name: `${names.workerRole}/trust`, document: lambdaTrustPolicy() },
     {
       name: `${names.workerRole}/permissions`,
       document: workerPolicy({
         ...location,
-        vendingRoleArn: roleArn(env.partition, cfg.managementAccountId, cfg.vendingRoleName),
+        vendingRoleArn,
         pulumiTokenSecret: cfg.pulumiAccessToken !== undefined,
         externalIdSecret: cfg.externalId !== undefined,
       }),
@@ -77,7 +78,10 @@ export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvir
     {
       name: `${cfg.vendingRoleName}/trust`,
       document: vendingRoleTrustPolicy({
-        trustedRoleArns: [roleArn(env.partition, cfg.automationAccountId, names.workerRole)],
+        trustedRoleArns: [
+          roleArn(env.partition, cfg.automationAccountId, names.workerRole),
+          roleArn(env.partition, cfg.automationAccountId, names.entryPointRole),
+        ],
       }),
     },
     {

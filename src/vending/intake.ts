@@ -28,6 +28,7 @@ import {
 import { parseRequest, RequestValidationError, type AccountRequest } from "./requests";
 import type { WorkQueue } from "./workQueue";
 import { canonicalJson, reopenFailedRequest } from "./retryRequest";
+import { ADOPT_EXISTING_KEY, type EntryPointGate } from "./entryPointGate";
 
 /** Default quiet time after which a repeated request re-enqueues an in-flight record. */
 export const DEFAULT_NUDGE_AFTER_MS = 5 * 60_000;
@@ -59,6 +60,11 @@ export interface IntakeDeps {
    */
   readonly retryFailed?: "changed" | "always";
   readonly logger?: IntakeLogger;
+  /**
+   * Authorization run after parsing and before anything is read or written (the entry point's trust
+   * boundary, `entryPointGate.ts`). Absent: no check (the CLI, run with operator credentials).
+   */
+  readonly gate?: EntryPointGate;
 }
 
 /** Outcome of an accepted request. */
@@ -109,13 +115,15 @@ const noLog: IntakeLogger = { info() {}, warn() {}, error() {} };
  * @param input the request as JSON text or a parsed object (a meshStack hook payload or a vend request).
  * @throws RequestValidationError for invalid input, including a request id already used for another email,
  * a hook whose email is recorded for another account id, or whose account id is recorded for another email
- * (one record per email and one per account id; nothing is recorded then).
+ * (one record per email and one per account id; nothing is recorded then); its subclass RequestRefusedError
+ * when `deps.gate` refuses the request (nothing is read or recorded then).
  * @throws IntakeEnqueueError when the request was recorded but could not be enqueued.
  * @throws the ledger's errors when the ledger cannot be reached (nothing was recorded then).
  */
 export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<AcceptResult> {
   const log = deps.logger ?? noLog;
   const request = parseRequest(input);
+  await deps.gate?.check(request);
   const requestId =
     request.kind === "vend" && request.requestId !== undefined
       ? request.requestId
@@ -149,12 +157,13 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
   }
 
   const now = deps.now();
+  const stored = storedRequest(request, deps.gate);
   const claimed = await deps.ledger.claim(
     {
       email: request.email,
       requestId,
       kind: request.kind,
-      request: storedRequest(request),
+      request: stored,
       ...(request.kind === "meshstack-hook" ? { accountId: request.accountId } : {}),
     },
     now,
@@ -176,7 +185,6 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
   }
 
   let record = claimed.record;
-  const stored = storedRequest(request);
   const retried =
     !created &&
     record.state === "FAILED" &&
@@ -257,6 +265,8 @@ function sameRequest(a: Readonly<Record<string, unknown>>, b: Readonly<Record<st
 }
 
 /** The validated request as stored in the ledger (`record.request`): the parsed request, JSON-safe. */
-function storedRequest(request: AccountRequest): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(request)) as Record<string, unknown>;
+function storedRequest(request: AccountRequest, gate: EntryPointGate | undefined): Record<string, unknown> {
+  const stored = JSON.parse(JSON.stringify(request)) as Record<string, unknown>;
+  if (request.kind === "vend" && gate !== undefined && !gate.adoptExisting) stored[ADOPT_EXISTING_KEY] = false;
+  return stored;
 }

@@ -53,6 +53,7 @@ import { workflowInputOf, type WorkflowInput } from "./workflowInput";
 
 export { WorkflowError, WorkflowRecordError } from "./workflowErrors";
 export { workflowInputOf, type WorkflowInput } from "./workflowInput";
+import { ADOPT_EXISTING_KEY } from "./entryPointGate";
 
 /** Minimal structured logger (satisfied by `@aws-lambda-powertools/logger`'s `Logger`). */
 export interface WorkflowLogger {
@@ -398,8 +399,10 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     return targetOuOf(input, record) !== undefined ? "MOVING" : "TAGGING";
   }
 
+  /** Only vend requests move accounts: a meshStack hook never does, whatever its stored request holds. */
   function targetOuOf(input: WorkflowInput, record: LedgerRecord): string | undefined {
-    return input.targetOu ?? (record.kind === "vend" ? options.defaultTargetOu : undefined);
+    if (record.kind !== "vend") return undefined;
+    return input.targetOu ?? options.defaultTargetOu;
   }
 
   async function stepReceived(record: LedgerRecord, input: WorkflowInput, deadline: number): Promise<StepResult> {
@@ -466,6 +469,14 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       // answer. Only an interrupted attempt of ours can be in flight unseen.
       const inFlight = graceEnds === undefined ? [] : await createsInFlight(input);
       const existing = await organizations.findAccountByEmail(input.email);
+      if (existing && graceEnds === undefined && record.request[ADOPT_EXISTING_KEY] === false) {
+        // Came through AVMEntryPoint without entryPointAdoption: an account this request did not create is
+        // an operator's to adopt, never a caller's.
+        return fail(
+          record,
+          `${reason}: account ${existing.id} has this email and was not created by this request; adopting existing accounts through AVMEntryPoint is disabled (entryPointAdoption)`,
+        );
+      }
       if (existing) return adopt(record, input, existing, `${reason}: adopted existing account ${existing.id}`);
       if (graceEnds === undefined || (inFlight.length === 0 && timing.now().getTime() >= graceEnds)) {
         return fail(record, reason, `${reason}: no account with this email in the organization`);

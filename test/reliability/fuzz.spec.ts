@@ -28,6 +28,7 @@ import { computeSignature } from "../../src/webhooks/signature";
 import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../src/vending/workflowFixtures";
 import { RecordingQueue } from "../support/recordingQueue";
 import { HANG_GUARD_MS } from "../support/hangGuard";
+import { OPERATOR_GATE } from "../support/entryPointGates";
 
 const RUNS = { entryPoint: 4_000, worker: 2_500, webhook: 4_000 };
 let generated = 0;
@@ -119,6 +120,7 @@ describe("fuzzing the handlers (fast-check)", function () {
       queue: new RecordingQueue(),
       now: () => new Date("2026-01-01T00:00:00Z"),
       logger: new Logger({ serviceName: "fuzz", logLevel: "SILENT" }),
+      gate: OPERATOR_GATE,
     });
     let accepted = 0;
     let rejected = 0;
@@ -150,6 +152,7 @@ describe("fuzzing the handlers (fast-check)", function () {
       queue: new RecordingQueue(),
       now: () => new Date("2026-01-01T00:00:00Z"),
       logger: new Logger({ serviceName: "fuzz", logLevel: "SILENT" }),
+      gate: OPERATOR_GATE,
     });
     expect(await handler({ ...validVend, "": 1, " ": 2 })).to.deep.equal({
       error: {

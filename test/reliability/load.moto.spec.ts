@@ -55,6 +55,7 @@ import { identityDecision } from "../security/iamProof";
 import { HANG_GUARD_MS } from "../support/hangGuard";
 import { useMoto, type LocalOrganization } from "../support/moto";
 import { CallRecorder } from "./observedCalls";
+import { createEntryPointGate } from "../../src/vending/entryPointGate";
 
 const TABLE = "avm-ledger";
 const UNIQUE = 150;
@@ -255,6 +256,15 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
       queue: new SqsWorkQueue({ client: intakeSqs, queueUrl }),
       now: () => new Date(),
       logger: silent,
+      // The operator enabled vending through the entry point, moving accounts only to the default OU.
+      gate: createEntryPointGate({
+        authority: { vend: true, adopt: false, moveTargets: [org.ouId] },
+        directory: {
+          describeAccount: () => Promise.reject(new Error("vend requests look no account up")),
+        },
+        defaultTargetOu: org.ouId,
+        managementAccountId: org.managementAccountId,
+      }),
     });
     const poisonEmails = new Set(Array.from({ length: POISON }, (_, i) => `poison-${i}@example.com`));
     const stackRunner: AccountStackRunner = {
@@ -570,7 +580,13 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     // with (moto does not enforce IAM; a missing grant would otherwise surface as AccessDenied in AWS only).
     const location = { partition: "aws", region: "us-east-1", accountId: MOTO_DEFAULT_ACCOUNT_ID };
     const policies: Record<string, { account: string; policy: ReturnType<typeof entryPointPolicy> }> = {
-      AVMEntryPointRole: { account: MOTO_DEFAULT_ACCOUNT_ID, policy: entryPointPolicy(location) },
+      AVMEntryPointRole: {
+        account: MOTO_DEFAULT_ACCOUNT_ID,
+        policy: entryPointPolicy({
+          ...location,
+          vendingRoleArn: `arn:aws:iam::${org.managementAccountId}:role/AVMVendingRole`,
+        }),
+      },
       AVMWorkerRole: {
         account: MOTO_DEFAULT_ACCOUNT_ID,
         policy: workerPolicy({

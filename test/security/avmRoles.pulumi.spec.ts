@@ -188,15 +188,22 @@ const ROLES: RoleContract[] = [
       ...logPairs("AVMEntryPoint"),
       ...ledgerPairs(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]),
       ["sqs:SendMessage", WORK_QUEUE],
+      ["sts:AssumeRole", VENDING_ROLE],
     ],
     allowed: [
       ...logCases("AVMEntryPoint"),
       ...ledgerCases(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]),
       { action: "sqs:SendMessage", resource: WORK_QUEUE },
+      { ...assumeVending, why: "to check a hook's account (its session policy leaves only DescribeAccount)" },
     ],
     denied: [
       ...commonDenials("AVMEntryPoint"),
-      assumeVending,
+      {
+        action: "sts:AssumeRole",
+        resource: role(MANAGEMENT, "Admin"),
+        resourcePolicy: accountTrust(P, AUTOMATION),
+        why: "any other management role",
+      },
       { action: "dynamodb:DeleteItem", resource: LEDGER },
       { action: "sqs:ReceiveMessage", resource: WORK_QUEUE, why: "only the worker consumes" },
       { action: "sqs:DeleteMessage", resource: WORK_QUEUE },
@@ -413,11 +420,12 @@ const ROLES: RoleContract[] = [
     trustedPrincipals: [
       role(AUTOMATION, "AVMWorkerRole"),
       `arn:${A}sts::${AUTOMATION}:assumed-role/AVMWorkerRole/AVMWorker`,
-    ],
-    untrustedPrincipals: [
       role(AUTOMATION, "AVMEntryPointRole"),
       `arn:${A}sts::${AUTOMATION}:assumed-role/AVMEntryPointRole/AVMEntryPoint`,
+    ],
+    untrustedPrincipals: [
       role(AUTOMATION, "AVMWebhookRole"),
+      `arn:${A}sts::${AUTOMATION}:assumed-role/AVMWebhookRole/AVMWebhook`,
       `arn:${A}iam::${AUTOMATION}:root`,
       `arn:${A}iam::${AUTOMATION}:user/developer`,
       `arn:${A}iam::${MANAGEMENT}:root`,

@@ -26,6 +26,7 @@ import { RecordingQueue } from "../support/recordingQueue";
 import { RecordingTiming } from "../support/recordingTiming";
 import { captureOutput } from "../support/captureOutput";
 import { HANG_GUARD_MS } from "../support/hangGuard";
+import { OPERATOR_GATE } from "../support/entryPointGates";
 
 const WEBHOOK_SECRET = "whsec-log-7c6b5a4f3e2d1c0b9a8f7e6d";
 const PULUMI_TOKEN = "pul-log-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
@@ -179,6 +180,7 @@ describe("no secret in any log line or output", function () {
           queue: new RecordingQueue(),
           now: () => new Date("2026-01-01T00:00:00Z"),
           logger: new Logger({ serviceName: "AVMEntryPoint" }),
+          gate: OPERATOR_GATE,
         });
         return handler({
           AccountName: EXTERNAL_ID,

@@ -128,6 +128,7 @@ describe("config", () => {
         pulumiRepoBranch: undefined,
         pulumiRepoDir: undefined,
         meshfedServicePolicy: "none",
+        entryPointAuthority: { vend: false, adopt: false, moveTargets: [] },
       });
     });
 
@@ -148,6 +149,53 @@ describe("config", () => {
         return cfg.kind === "platform" ? cfg.meshfedServicePolicy : "not a platform stack";
       });
       expect(modes).to.deep.equal(["create", "attach", "attach", "create"]);
+    });
+
+    it("reads the entry point's operator-only settings and refuses contradictions, naming the key", () => {
+      const cfg = parseConfig(
+        platformInput({
+          entryPointVending: "true",
+          entryPointAdoption: "false",
+          entryPointTargetOus: '["ou-ab12-cd34ef56", "/Workloads/Sandbox", "r-ab12"]',
+          defaultOuId: "ou-ab12-cd34ef56",
+        }),
+      );
+      if (cfg.kind !== "platform") throw new Error("expected the platform stack");
+      expect(cfg.entryPointAuthority).to.deep.equal({
+        vend: true,
+        adopt: false,
+        moveTargets: ["ou-ab12-cd34ef56", "/Workloads/Sandbox", "r-ab12"],
+      });
+      const cases: [Record<string, unknown>, string][] = [
+        [{ entryPointVending: "yes" }, 'meshstack-avm:entryPointVending must be true or false, got "yes"'],
+        [
+          { entryPointAdoption: "true" },
+          "meshstack-avm:entryPointAdoption needs meshstack-avm:entryPointVending: adoption happens only through a vend request",
+        ],
+        [
+          { entryPointTargetOus: '["ou-ab12-cd34ef56"]' },
+          "meshstack-avm:entryPointTargetOus needs meshstack-avm:entryPointVending: only vend requests move accounts, the meshStack hook never does",
+        ],
+        [
+          { entryPointVending: "true", entryPointTargetOus: '["Sandbox"]' },
+          'meshstack-avm:entryPointTargetOus entries must be OU ids (ou-...), root ids (r-...) or OU paths (/A/B), got "Sandbox"',
+        ],
+        [
+          { entryPointVending: "true", entryPointTargetOus: "ou-ab12-cd34ef56" },
+          "meshstack-avm:entryPointTargetOus must be a JSON array of OU ids, root ids or OU paths, got invalid JSON",
+        ],
+        [
+          { entryPointVending: "true", defaultOuId: "ou-ab12-cd34ef56" },
+          "meshstack-avm:entryPointTargetOus must list meshstack-avm:defaultOuId ou-ab12-cd34ef56 when meshstack-avm:entryPointVending is true (vend requests naming no OU go there)",
+        ],
+      ];
+      for (const [values, message] of cases) {
+        expect(() => parseConfig(platformInput(values)), message).to.throw(ConfigError, message);
+      }
+      expect(() => parseConfig(accountInput({ entryPointVending: "true" }))).to.throw(
+        ConfigError,
+        'meshstack-avm:entryPointVending applies only to the platform stack; remove it from account stack "account-222233334444"',
+      );
     });
 
     it("reads numbers from strings, custom values and secrets", async () => {

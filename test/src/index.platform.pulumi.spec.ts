@@ -108,7 +108,12 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       ["aws:index/getPartition:getPartition", "management"],
     ]);
     expect(recorder.json("aws:iam/role:Role", "vending-role-role", "assumeRolePolicy")).to.deep.equal(
-      vendingRoleTrustPolicy({ trustedRoleArns: ["arn:aws:iam::444455556666:role/AVMWorkerRole"] }),
+      vendingRoleTrustPolicy({
+        trustedRoleArns: [
+          "arn:aws:iam::444455556666:role/AVMWorkerRole",
+          "arn:aws:iam::444455556666:role/AVMEntryPointRole",
+        ],
+      }),
     );
     expect(recorder.json("aws:iam/rolePolicy:RolePolicy", "vending-role-permissions", "policy")).to.deep.equal(
       vendingRolePermissionsPolicy({

@@ -3,12 +3,22 @@
  * on a JSON event from `--file` or stdin, against the local ledger and an in-process work queue, and prints
  * its response. With `--process` it then drives the enqueued request to a terminal state, as the SQS
  * worker would in AWS.
+ *
+ * The handler runs behind the same gate as in AWS (`src/vending/entryPointGate.ts`): a hook's account id and
+ * email are checked with DescribeAccount (with the operator's Organizations credentials here), and vend
+ * requests are refused unless `AVM_ENTRY_POINT_VENDING=true` (with `AVM_ENTRY_POINT_ADOPTION` and
+ * `AVM_ENTRY_POINT_TARGET_OUS`, the variables the platform stack sets on the Lambda). To vend as an
+ * operator, use `avm vend`.
  */
 import path from "node:path";
 import { readFile } from "node:fs/promises";
 import type { EntryPointLogger, EntryPointResponse } from "../../../src/lambda/entryPoint";
 import { TERMINAL_STATES } from "../../../src/vending/ledger";
 import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
+import { authorityFromEnv, authorityProblems, createEntryPointGate } from "../../../src/vending/entryPointGate";
+import { OrganizationsGateway } from "../../../src/vending/organizations";
+import { ENV } from "../../../src/lambda/env";
+import { CLI_ENV } from "../settings";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError, CliValidationError, type CliError } from "../errors";
 import { readAll } from "../io";
@@ -84,6 +94,32 @@ export async function invokeCommand(ctx: CommandContext, options: InvokeOptions)
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createEntryPointHandler } =
     require("../../../src/lambda/entryPoint") as typeof import("../../../src/lambda/entryPoint");
+  const env = ctx.io.env;
+  let authority;
+  try {
+    authority = authorityFromEnv(env, {
+      vend: ENV.entryPointVending,
+      adopt: ENV.entryPointAdoption,
+      moveTargets: ENV.entryPointTargetOus,
+    });
+  } catch (error) {
+    throw new CliUsageError((error as Error).message, { cause: error });
+  }
+  const defaultTargetOu = options.defaultOu ?? (env[CLI_ENV.defaultOu]?.trim() || undefined);
+  const problems = authorityProblems(authority, defaultTargetOu);
+  if (problems.length > 0) throw new CliUsageError(`entry point settings are inconsistent: ${problems.join("; ")}`);
+  let gateway: OrganizationsGateway | undefined;
+  const organizations = (): OrganizationsGateway =>
+    (gateway ??= new OrganizationsGateway(ctx.deps.organizationsClient(env), { timing: ctx.deps.timing }));
+  const gate = createEntryPointGate({
+    authority,
+    directory: { describeAccount: (accountId) => organizations().describeAccount(accountId) },
+    managementAccountId:
+      options.managementAccountId ??
+      (env[CLI_ENV.managementAccountId]?.trim() ||
+        (async () => (await organizations().describeOrganization()).managementAccountId)),
+    ...(defaultTargetOu !== undefined ? { defaultTargetOu } : {}),
+  });
   const { json, text, error } = await withLedger(ctx, async (ledger) => {
     const queue = new InProcessWorkQueue();
     const handler = createEntryPointHandler({
@@ -91,6 +127,7 @@ export async function invokeCommand(ctx: CommandContext, options: InvokeOptions)
       queue,
       now: () => ctx.deps.timing.now(),
       logger: handlerLogger(ctx, options.logs === true),
+      gate,
     });
     const response = await handler(event);
     const enqueued = queue.size;

@@ -50,7 +50,10 @@ describe("avm invoke (in-process)", function () {
       processed: null,
     });
     expect((await h.ledger.get(email))!.version).to.equal(record.version);
-    expect(h.organizationsClients).to.equal(0);
+    // Each run checks the hook's account id and email with DescribeAccount (and nothing else), as the Lambda does.
+    expect(h.organizationsClients).to.equal(2);
+    expect(h.org.count("DescribeAccount")).to.equal(2);
+    expect(h.org.count("MoveAccount") + h.org.count("TagResource") + h.org.count("CreateAccount")).to.equal(0);
   });
 
   it("reads --file and, with --process, drives the hook request to SUCCEEDED with the completion tags", async () => {
@@ -116,6 +119,9 @@ describe("avm invoke (in-process)", function () {
   it("refuses a hook whose account id is recorded under another email: exit 2, both named, nothing written", async () => {
     expect((await h.run(["invoke", "-q"], { stdin: JSON.stringify(hookPayload(accountId, email)) })).code).to.equal(0);
     const before = await h.ledger.list();
+    // The organization now knows the account under another root email (so the entry point's gate, which checks the
+    // organization's record, lets the hook through): the ledger's one-record-per-account-id rule refuses it.
+    h.org.accounts.get(accountId)!.email = "other+" + email;
     const other = { ...hookPayload(accountId, "other+" + email), ProductName: "ws-other" };
     const r = await h.run(["invoke"], { stdin: JSON.stringify(other) });
     const message =

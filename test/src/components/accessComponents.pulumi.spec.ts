@@ -171,7 +171,7 @@ describe("access-side components (Pulumi mocks)", () => {
         Version: "2012-10-17",
         Statement: [
           {
-            Sid: "TrustAvmWorker",
+            Sid: "TrustAvmRoles",
             Effect: "Allow",
             Principal: { AWS: "arn:aws:iam::444455556666:role/AVMWorkerRole" },
             Action: "sts:AssumeRole",

@@ -248,6 +248,8 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
           POWERTOOLS_SERVICE_NAME: "AVMEntryPoint",
           AVM_MAX_CONCURRENT_CREATES: "3",
           AVM_DEFAULT_OU_ID: "ou-ab12-cd34ef56",
+          AVM_MANAGEMENT_ROLE_ARN: VENDING_ROLE,
+          AVM_MANAGEMENT_ACCOUNT_ID: "111122223333",
         },
       },
       loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/AVMEntryPoint" },
@@ -347,13 +349,31 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       expect(recorder.json(ROLE, `${role}-role`, "assumeRolePolicy"), role).to.deep.equal(lambdaTrustPolicy());
     }
     expect(recorder.json(POLICY, "avm-entry-point-role-permissions", "policy")).to.deep.equal(
-      entryPointPolicy(location),
+      entryPointPolicy({ ...location, vendingRoleArn: VENDING_ROLE }),
     );
     expect(recorder.json(POLICY, "avm-worker-role-permissions", "policy")).to.deep.equal(
       workerPolicy({ ...location, vendingRoleArn: VENDING_ROLE, pulumiTokenSecret: true, externalIdSecret: true }),
     );
     expect(recorder.json(POLICY, "avm-webhook-role-permissions", "policy")).to.deep.equal(
       webhookPolicy({ ...location, webhookSecret: true }),
+    );
+  });
+
+  it("passes the entry point's operator-only settings only when an operator enabled them", async () => {
+    recorder.reset();
+    new AccountVendingMachine("open", {
+      ...baseArgs,
+      entryPointAuthority: { vend: true, adopt: true, moveTargets: ["ou-ab12-cd34ef56", "/Sandbox"] },
+    });
+    await settle();
+    const variables = recorder.one(FN, "open-entry-point").inputs["environment"].variables;
+    expect([
+      variables["AVM_ENTRY_POINT_VENDING"],
+      variables["AVM_ENTRY_POINT_ADOPTION"],
+      variables["AVM_ENTRY_POINT_TARGET_OUS"],
+    ]).to.deep.equal(["true", "true", '["ou-ab12-cd34ef56","/Sandbox"]']);
+    expect(Object.keys(recorder.one(FN, "open-worker").inputs["environment"].variables)).not.to.include(
+      "AVM_ENTRY_POINT_VENDING",
     );
   });
 

@@ -15,6 +15,8 @@ import type { WorkItem } from "../../../src/vending/workQueue";
 import { useMoto } from "../../support/moto";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { runBundledHandler } from "../../support/bundledHandler";
+import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { OPERATOR_GATE } from "../../support/entryPointGates";
 
 const HOOK = {
   AccountName: "meshcloud.test-aws-integration",
@@ -66,6 +68,7 @@ describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", function () {
       queue: new SqsWorkQueue({ client: sqs, queueUrl }),
       now: () => new Date(),
       logger: quietLogger(),
+      gate: OPERATOR_GATE,
     });
   }
 
@@ -121,7 +124,7 @@ describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", function () {
     expect(messages.map((item) => item.requestId).sort()).to.deep.equal([...new Set(ids)].sort());
   });
 
-  it("wires DynamoDB and SQS from the environment (AVM_LEDGER_TABLE, AVM_QUEUE_URL, AWS_ENDPOINT_URL)", async () => {
+  it("wires DynamoDB, SQS and the hook's identity check from the environment (as the platform stack sets it)", async () => {
     const keys = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_MAX_ATTEMPTS"];
     const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
     Object.assign(process.env, {
@@ -132,10 +135,42 @@ describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", function () {
       AWS_MAX_ATTEMPTS: "1",
     });
     try {
-      const deps = depsFromEnv({ AVM_LEDGER_TABLE: "avm-ledger", AVM_QUEUE_URL: queueUrl }, quietLogger());
-      const result = await createEntryPointHandler(deps)(JSON.stringify(HOOK));
-      expect(result).to.have.property("state", "RECEIVED");
+      // meshStack created the account: the entry point looks it up through the vending role (DescribeAccount).
+      const org = await moto.createOrganization();
+      const organizations = new OrganizationsClient(moto.clientConfig());
+      const created = await organizations.send(
+        new CreateAccountCommand({ Email: HOOK.AccountEmail, AccountName: HOOK.AccountName }),
+      );
+      organizations.destroy();
+      const accountId = created.CreateAccountStatus!.AccountId!;
+      const hook = {
+        ...HOOK,
+        AccountId: accountId,
+        AccountArn: `arn:aws:organizations::${org.managementAccountId}:account/${org.organizationId}/${accountId}`,
+      };
+      const deps = depsFromEnv(
+        {
+          AVM_LEDGER_TABLE: "avm-ledger",
+          AVM_QUEUE_URL: queueUrl,
+          AVM_MANAGEMENT_ROLE_ARN: `arn:aws:iam::${org.managementAccountId}:role/AVMVendingRole`,
+          AVM_MANAGEMENT_ACCOUNT_ID: org.managementAccountId,
+          AWS_ENDPOINT_URL: moto.endpoint,
+          AWS_REGION: "us-east-1",
+        },
+        quietLogger(),
+      );
+      const handler = createEntryPointHandler(deps);
+      expect(await handler(JSON.stringify(hook))).to.have.property("state", "RECEIVED");
       expect(await drainMessages()).to.have.length(1);
+      // Another account's id with this email: refused before anything is written.
+      expect(
+        await handler({
+          ...hook,
+          AccountId: org.managementAccountId,
+          AccountArn: hook.AccountArn.replace(accountId, org.managementAccountId),
+        }),
+      ).to.have.nested.property("error.issues[0].field", "AccountId");
+      expect(await drainMessages()).to.have.length(0);
     } finally {
       for (const key of keys) {
         if (saved[key] === undefined) delete process.env[key];
@@ -145,10 +180,24 @@ describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", function () {
   });
 
   it("runs as deployed: the esbuild bundle (SDK bundled) in a fresh node accepts the hook and enqueues it", async () => {
-    const result = await runBundledHandler("entryPoint", HOOK, {
+    const org = await moto.createOrganization();
+    const organizations = new OrganizationsClient(moto.clientConfig());
+    const created = await organizations.send(
+      new CreateAccountCommand({ Email: HOOK.AccountEmail, AccountName: HOOK.AccountName }),
+    );
+    organizations.destroy();
+    const accountId = created.CreateAccountStatus!.AccountId!;
+    const hook = {
+      ...HOOK,
+      AccountId: accountId,
+      AccountArn: `arn:aws:organizations::${org.managementAccountId}:account/${org.organizationId}/${accountId}`,
+    };
+    const result = await runBundledHandler("entryPoint", hook, {
       AWS_ENDPOINT_URL: moto.endpoint,
       AVM_LEDGER_TABLE: "avm-ledger",
       AVM_QUEUE_URL: queueUrl,
+      AVM_MANAGEMENT_ROLE_ARN: `arn:aws:iam::${org.managementAccountId}:role/AVMVendingRole`,
+      AVM_MANAGEMENT_ACCOUNT_ID: org.managementAccountId,
     });
     expect(result).to.have.property("state", "RECEIVED");
     const messages = await drainMessages();

@@ -4,6 +4,7 @@ import type { Context } from "aws-lambda";
 import { createEntryPointHandler, handler, type EntryPointDeps } from "../../../src/lambda/entryPoint";
 import { MemoryLedger } from "../../../src/vending/memoryLedger";
 import { RecordingQueue } from "../../support/recordingQueue";
+import { OPERATOR_GATE } from "../../support/entryPointGates";
 
 const HOOK = {
   AccountName: "meshcloud.test-aws-integration",
@@ -70,6 +71,7 @@ describe("AVMEntryPoint handler", () => {
       now: () => new Date("2026-03-01T10:00:00Z"),
       newRequestId: () => `gen-${++ids}`,
       logger: new Logger({ serviceName: "AVMEntryPoint", logLevel: "INFO" }),
+      gate: OPERATOR_GATE,
     };
   });
 

@@ -29,6 +29,7 @@ import { createWorkflow } from "../../../src/vending/workflow";
 import type { AccountStackRunner } from "../../../src/vending/accountStackRunner";
 import { RecordingStackRunner } from "../vending/workflowFixtures";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
+import { OPERATOR_GATE } from "../../support/entryPointGates";
 
 const TABLE = "avm-ledger";
 const MAX_RECEIVE_COUNT = 2;
@@ -87,6 +88,7 @@ describe("AVMEntryPoint -> SQS -> worker on moto", function () {
       queue: new SqsWorkQueue({ client: sqs, queueUrl }),
       now: () => new Date(),
       logger: quiet("AVMEntryPoint"),
+      gate: OPERATOR_GATE,
     });
   }
 

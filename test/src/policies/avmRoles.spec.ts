@@ -52,13 +52,21 @@ describe("AVM role policies", () => {
     ]);
   });
 
-  it("lets the entry point log, record and enqueue, nothing else", () => {
-    expect(entryPointPolicy(location)).to.deep.equal({
+  it("lets the entry point log, record, enqueue and assume only the vending role (for hook identity checks)", () => {
+    expect(
+      entryPointPolicy({ ...location, vendingRoleArn: "arn:aws:iam::111122223333:role/AVMVendingRole" }),
+    ).to.deep.equal({
       Version: "2012-10-17",
       Statement: [
         logs("AVMEntryPoint"),
         ledger,
         { Sid: "EnqueueWork", Effect: "Allow", Action: "sqs:SendMessage", Resource: QUEUE },
+        {
+          Sid: "AssumeVendingRole",
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Resource: "arn:aws:iam::111122223333:role/AVMVendingRole",
+        },
       ],
     });
   });

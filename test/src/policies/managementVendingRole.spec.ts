@@ -11,7 +11,7 @@ describe("management vending role policies", () => {
         Version: "2012-10-17",
         Statement: [
           {
-            Sid: "TrustAvmWorker",
+            Sid: "TrustAvmRoles",
             Effect: "Allow",
             Principal: { AWS: "arn:aws:iam::444455556666:role/AVMWorkerRole" },
             Action: "sts:AssumeRole",

@@ -35,7 +35,7 @@ describe("stack policies", () => {
     ]);
   });
 
-  it("collects the platform stack's documents, the vending role trusting the worker role", () => {
+  it("collects the platform stack's documents, the vending role trusting the worker and entry point roles", () => {
     const cfg = parseConfig({
       stackName: "dev",
       region: "eu-central-1",
@@ -63,7 +63,12 @@ describe("stack policies", () => {
       }),
     );
     expect(policies[6]!.document).to.deep.equal(
-      vendingRoleTrustPolicy({ trustedRoleArns: ["arn:aws:iam::444455556666:role/AVMWorkerRole"] }),
+      vendingRoleTrustPolicy({
+        trustedRoleArns: [
+          "arn:aws:iam::444455556666:role/AVMWorkerRole",
+          "arn:aws:iam::444455556666:role/AVMEntryPointRole",
+        ],
+      }),
     );
   });
 

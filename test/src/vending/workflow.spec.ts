@@ -610,17 +610,19 @@ describe("createWorkflow", () => {
       });
     });
 
-    it("moves a hook account only when its request names a target OU, skipping when it is there", async () => {
-      h = harness();
+    it("never moves a hook account, even when its stored request names a target OU", async () => {
+      h = harness({ defaultTargetOu: "/Workloads" });
       const ou = h.org.addOu("Workloads");
       const account = h.org.addAccount("there@example.com");
-      account.parentId = ou;
       await h.hook("there@example.com", account.id, { targetOu: "/Workloads" });
       await h.workflow.processRequest("there@example.com");
       const record = await h.record("there@example.com");
       expect(record.state).to.equal("SUCCEEDED");
-      expect(record.history.find((e) => e.state === "TAGGING")!.note).to.equal(`already in ${ou}`);
-      expect(h.org.count("MoveAccount")).to.equal(0);
+      expect(record.history.find((e) => e.state === "TAGGING")!.note).to.equal(
+        "account " + account.id + " already exists",
+      );
+      expect(h.org.count("MoveAccount") + h.org.count("ListParents")).to.equal(0);
+      expect(account.parentId).to.equal(h.org.rootId).and.not.equal(ou);
     });
 
     it("waits for the webhook when the account stack is queued, then completes", async () => {
