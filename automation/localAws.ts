@@ -63,7 +63,10 @@ export class LocalAwsError extends Error {
 }
 
 // Exits when stdin closes (the parent died or stopped us), then runs moto's own server entry point
-// exactly like `python -m moto.server -H 127.0.0.1 -p 0`.
+// exactly like `python -m moto.server -H 127.0.0.1 -p 0`. One change to moto: its threaded server evaluates a
+// DynamoDB condition and writes the item in two steps, so under load two racing conditional writes could both win
+// (seen: 6 holders of 5 CreateAccount slots with both cores busy). AWS makes each conditional write atomic, and the
+// product's exactly-once guards rely on that, so every DynamoDB write runs under one lock here.
 const BOOTSTRAP = [
   "import os, sys, threading",
   "def _watch():",
@@ -73,6 +76,15 @@ const BOOTSTRAP = [
   "        os._exit(0)",
   "threading.Thread(target=_watch, daemon=True).start()",
   "import moto",
+  "import moto.dynamodb.models as _ddb",
+  "_ddb_lock = threading.RLock()",
+  "def _atomic(fn):",
+  "    def locked(*args, **kwargs):",
+  "        with _ddb_lock:",
+  "            return fn(*args, **kwargs)",
+  "    return locked",
+  "for _name in ('put_item', 'update_item', 'delete_item', 'transact_write_items', 'batch_write_item'):",
+  "    setattr(_ddb.DynamoDBBackend, _name, _atomic(getattr(_ddb.DynamoDBBackend, _name)))",
   "print('moto-version ' + moto.__version__, flush=True)",
   "from moto.server import main",
   "main(['-H', '127.0.0.1', '-p', '0'])",
