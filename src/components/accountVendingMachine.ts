@@ -12,6 +12,14 @@ import { HOOK_ONLY_AUTHORITY, type EntryPointAuthority } from "../vending/entryP
 /** Lambda runtime of every AVM function. */
 export const LAMBDA_RUNTIME = "nodejs22.x";
 
+/**
+ * Options of every child with a fixed physical name (queues, functions, log groups, the alarm, secrets): a
+ * replacement deletes the old resource before creating the new one, which would otherwise collide with it by name.
+ * The ledger table is the exception: it has deletion protection, so a replacement fails instead of losing records.
+ * Renaming a child in code is not a replacement only with an alias (`aliases: [{ name: "<old name>" }]`).
+ */
+export const FIXED_NAME_OPTIONS = Object.freeze({ deleteBeforeReplace: true });
+
 /** Timeouts (seconds) and memory (MB) of the AVM's functions. */
 export const LAMBDA_SETTINGS = {
   /** meshStack invokes the entry point synchronously during replication: it must answer within seconds. */
@@ -118,6 +126,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
   constructor(name: string, args: AccountVendingMachineArgs, opts?: pulumi.ComponentResourceOptions) {
     super(AccountVendingMachine.TYPE, name, {}, opts);
     const parent = { parent: this };
+    const fixed = { parent: this, ...FIXED_NAME_OPTIONS };
     const names = AVM_RESOURCE_NAMES;
     const partition = pulumi.output(args.partition);
     const location = partition.apply((p) => ({ partition: p, region: args.region, accountId: args.accountId }));
@@ -152,7 +161,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
     const deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
       { name: names.deadLetterQueue, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
-      parent,
+      fixed,
     );
     const queue = new aws.sqs.Queue(
       `${name}-queue`,
@@ -166,7 +175,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
           maxReceiveCount: MAX_RECEIVE_COUNT,
         }),
       },
-      parent,
+      fixed,
     );
 
     // Messages only reach the dead-letter queue when the worker died on their last delivery: their requests stay
@@ -187,7 +196,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         comparisonOperator: "GreaterThanThreshold",
         treatMissingData: "notBreaching",
       },
-      parent,
+      fixed,
     );
 
     const webhookSecret =
@@ -353,7 +362,8 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
     const webhookUrl = new aws.lambda.FunctionUrl(
       `${name}-webhook-url`,
       { functionName: webhook.name, authorizationType: "NONE", invokeMode: "BUFFERED" },
-      parent,
+      // One URL per function: a replacement must remove the old one first.
+      fixed,
     );
     // Since October 2025 a public Function URL needs both permissions:
     // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html
@@ -409,7 +419,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-${suffix}-logs`,
       { name: lambdaLogGroupName(spec.functionName), retentionInDays: spec.retentionDays },
-      { parent: this },
+      { parent: this, ...FIXED_NAME_OPTIONS },
     );
     const bundle = bundleHandler(spec.entry, { externalAwsSdk: spec.externalAwsSdk });
     return new aws.lambda.Function(
@@ -426,7 +436,7 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         environment: { variables: spec.environment },
         loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
       },
-      { parent: this, dependsOn: [logGroup, spec.role.permissions] },
+      { parent: this, dependsOn: [logGroup, spec.role.permissions], ...FIXED_NAME_OPTIONS },
     );
   }
 }
@@ -453,7 +463,13 @@ function storedSecret(
   value: pulumi.Input<string>,
   description: string,
 ): aws.secretsmanager.Secret {
-  const secret = new aws.secretsmanager.Secret(resourceName, { name: secretName, description }, { parent });
+  // No recovery window: a destroy deletes the secret at once, so the next `up` can create it under the same name
+  // (with the default 30-day window it would fail: "scheduled for deletion"). The value lives in stack config.
+  const secret = new aws.secretsmanager.Secret(
+    resourceName,
+    { name: secretName, description, recoveryWindowInDays: 0 },
+    { parent, ...FIXED_NAME_OPTIONS },
+  );
   new aws.secretsmanager.SecretVersion(
     `${resourceName}-value`,
     { secretId: secret.id, secretString: pulumi.secret(value) },

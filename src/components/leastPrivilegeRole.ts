@@ -50,7 +50,8 @@ export class LeastPrivilegeRole extends pulumi.ComponentResource {
         maxSessionDuration: 3600,
         tags: args.tags,
       },
-      { parent: this },
+      // A fixed role name: a replacement must delete the old role first, or the new one collides with it.
+      { parent: this, deleteBeforeReplace: true },
     );
     this.permissions = new aws.iam.RolePolicy(
       `${name}-permissions`,
@@ -59,7 +60,8 @@ export class LeastPrivilegeRole extends pulumi.ComponentResource {
         name: PERMISSIONS_POLICY_NAME,
         policy: checkedPolicyJson(`${args.roleName}/${PERMISSIONS_POLICY_NAME}`, args.permissionsPolicy),
       },
-      { parent: this },
+      // Same inline policy name on the same role: created first, the new one would be deleted with the old one.
+      { parent: this, deleteBeforeReplace: true },
     );
     new aws.iam.RolePoliciesExclusive(
       `${name}-inline-policies`,

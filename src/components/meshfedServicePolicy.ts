@@ -53,7 +53,8 @@ export class MeshfedServicePolicy extends pulumi.ComponentResource {
         description: "meshStack service principal: account vending and the access role only, never workloads",
         policy: checkedPolicyJson(args.policyName, document),
       },
-      { parent: this },
+      // A fixed policy name: a replacement must delete the old policy first.
+      { parent: this, deleteBeforeReplace: true },
     );
     const target = args.attachTo;
     if (target?.kind === "user") {
