@@ -35,6 +35,7 @@ const commands = {
   fleet: () => require("./commands/fleet") as typeof import("./commands/fleet"),
   fleetRollout: () => require("./commands/fleetRollout") as typeof import("./commands/fleetRollout"),
   fleetAdopt: () => require("./commands/fleetAdopt") as typeof import("./commands/fleetAdopt"),
+  fleetDrift: () => require("./commands/fleetDrift") as typeof import("./commands/fleetDrift"),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -578,6 +579,47 @@ Example:
   $ avm fleet rollout --resume --retry-failed`,
     )
     .action(action(async (ctx, options) => commands.fleetRollout().fleetRolloutCommand(ctx, options as never)));
+
+  addStackOptions(
+    fleet
+      .command("drift")
+      .description(
+        "refresh-preview every selected account stack, expecting no changes; report what changed out of band",
+      )
+      .option("--ou <ou>", "only accounts of this OU and the OUs under it: id or path (repeatable)", collect)
+      .option("--accounts <ids>", "only these accounts (comma-separated 12-digit ids)")
+      .option(
+        "--concurrency <n>",
+        "checks (and remediation updates) in flight (default 4)",
+        positiveInt("--concurrency"),
+      )
+      .option("--remediate", "update the drifted stacks as a rollout (canary, halt rules, journal, --resume)")
+      .option("--canary <k>", "with --remediate: canary size (default 1)", nonNegativeInt("--canary"))
+      .option(
+        "--max-failure-percent <p>",
+        "with --remediate: halt above p% failures after the canary (default 10)",
+        percent("--max-failure-percent"),
+      )
+      .option("--rollout-dir <dir>", "where the remediation's rollout journal goes (default .avm/rollouts)")
+      .option("--dry-run", "with --remediate: report the drift, update nothing"),
+    false,
+  )
+    .addHelpText(
+      "after",
+      `${STACK_ENV_HELP}
+
+Each stack gets pulumi refresh --preview-only (reads the cloud, writes nothing). A drifted account is listed with
+each resource that changed out of band and its properties (e.g. policyNames of the access role's exclusive policy
+list when someone attached another policy). --remediate updates exactly the drifted stacks as a rollout; an
+interrupted remediation continues with avm fleet rollout --resume.
+Exit codes: 0 no drift, 3 drift found (not remediated), 1 a stack could not be checked or the remediation did not
+finish, 2 usage error.
+
+Example:
+  $ avm fleet drift --ou /Workloads
+  $ avm fleet drift --remediate --json`,
+    )
+    .action(action(async (ctx, options) => commands.fleetDrift().fleetDriftCommand(ctx, options as never)));
 
   addStackOptions(
     fleet

@@ -12,6 +12,7 @@ import { AutomationError, StackBusyError, classifyEngineError } from "../errors"
 import { silentLogger, type AutomationLogger } from "../logger";
 import { silentProgress, type ProgressReporter } from "../progress";
 import type { EngineOutputs, EnginePreviewResult, EngineUpdateResult, PulumiEngine, ResourceChanges } from "./engine";
+import type { ResourceDrift } from "./resourceDrift";
 import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTarget } from "./stackConfig";
 
 /** Options of {@link AccountStacks}. */
@@ -49,6 +50,14 @@ export interface StackUpdateResult extends EnsureResult {
 /** Result of preview. */
 export interface StackPreviewResult extends EnsureResult {
   readonly changeSummary: ResourceChanges;
+  readonly summary: string;
+}
+
+/** Result of {@link AccountStacks.detectDrift}. */
+export interface StackDriftResult extends EnsureResult {
+  readonly changeSummary: ResourceChanges;
+  readonly resources: readonly ResourceDrift[];
+  /** `no drift` or `drift in N resource(s)`. */
   readonly summary: string;
 }
 
@@ -214,6 +223,21 @@ export class AccountStacks {
     const summary = `refresh: ${formatChanges(result.resourceChanges)}`;
     this.logger.info("refresh finished", { stackName, summary });
     return { accountId, stackName, resourceChanges: result.resourceChanges, outputs: result.outputs, summary };
+  }
+
+  /**
+   * `pulumi refresh --preview-only` of an existing stack: the resources whose real state drifted from the stack's
+   * state, changing nothing. @throws AccountStackNotFoundError when it does not exist
+   */
+  async detectDrift(accountId: string, progress: ProgressReporter = silentProgress): Promise<StackDriftResult> {
+    const stackName = accountStackName(accountId);
+    await this.prepare();
+    const result = await this.call(stackName, "drift", () =>
+      this.engine.previewRefresh(stackName, { onOutput: this.onOutput(stackName, "drift", progress) }),
+    );
+    const summary = result.resources.length === 0 ? "no drift" : `drift in ${result.resources.length} resource(s)`;
+    this.logger.info("drift check finished", { stackName, summary });
+    return { accountId, stackName, changeSummary: result.changeSummary, resources: result.resources, summary };
   }
 
   /**

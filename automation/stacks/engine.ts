@@ -4,6 +4,8 @@
  * `@pulumi/pulumi/automation`; tests use the recording fake in `test/support/recordingEngine.ts`.
  */
 
+import type { ResourceDrift } from "./resourceDrift";
+
 /** One stack config value (`pulumi config set [--secret]`). */
 export interface EngineConfigValue {
   /** A string, or a flat string map for object-typed keys (e.g. `avm:tags`). */
@@ -40,6 +42,13 @@ export interface EnginePreviewResult {
   readonly changeSummary: ResourceChanges;
 }
 
+/** Result of a refresh preview (`pulumi refresh --preview-only`): what the cloud no longer matches. */
+export interface EngineDriftResult {
+  readonly changeSummary: ResourceChanges;
+  /** Resources whose real state differs from the stack's state. */
+  readonly resources: readonly ResourceDrift[];
+}
+
 /** A stack as listed by the backend. */
 export interface EngineStackSummary {
   readonly name: string;
@@ -70,6 +79,8 @@ export interface PulumiEngine {
   up(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
   /** `pulumi preview`. */
   preview(stackName: string, options?: EngineCallOptions): Promise<EnginePreviewResult>;
+  /** `pulumi refresh --preview-only` of an existing stack: reads the cloud, changes nothing. */
+  previewRefresh(stackName: string, options?: EngineCallOptions): Promise<EngineDriftResult>;
   /** `pulumi refresh`. */
   refresh(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
   /** `pulumi destroy` on an existing stack (throws Pulumi's StackNotFoundError when missing). */

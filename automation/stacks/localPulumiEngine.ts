@@ -18,6 +18,7 @@ import * as path from "node:path";
 import {
   LocalWorkspace,
   type ConfigMap,
+  type EngineEvent,
   type OutputMap,
   type PulumiFn,
   type Stack,
@@ -25,9 +26,11 @@ import {
 } from "@pulumi/pulumi/automation";
 import { PROJECT_NAME } from "../../src/shared/naming";
 import { avmInlineProgram } from "./avmInlineProgram";
+import { driftedResources } from "./resourceDrift";
 import type {
   EngineCallOptions,
   EngineConfig,
+  EngineDriftResult,
   EngineOutputs,
   EnginePreviewResult,
   EngineStackSummary,
@@ -195,6 +198,17 @@ export class LocalPulumiEngine implements PulumiEngine {
     const stack = await this.stack(stackName);
     const result = await stack.preview({ color: "never", ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
     return { changeSummary: { ...result.changeSummary } };
+  }
+
+  async previewRefresh(stackName: string, options: EngineCallOptions = {}): Promise<EngineDriftResult> {
+    const stack = await this.existing(stackName);
+    const events: EngineEvent[] = [];
+    const result = await stack.previewRefresh({
+      color: "never",
+      onEvent: (event) => events.push(event),
+      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    });
+    return { changeSummary: { ...result.changeSummary }, resources: driftedResources(events) };
   }
 
   async refresh(stackName: string, options: EngineCallOptions = {}): Promise<EngineUpdateResult> {

@@ -10,6 +10,7 @@ import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploy
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
 import type {
   EngineConfig,
+  EngineDriftResult,
   EngineOutputs,
   EnginePreviewResult,
   EngineStackSummary,
@@ -118,6 +119,10 @@ export class JournalEngine implements PulumiEngine {
   async preview(stackName: string): Promise<EnginePreviewResult> {
     this.require(stackName);
     return { changeSummary: { same: 3 } };
+  }
+  async previewRefresh(stackName: string): Promise<EngineDriftResult> {
+    this.require(stackName);
+    return { changeSummary: { same: 3 }, resources: [] };
   }
   async refresh(stackName: string): Promise<EngineUpdateResult> {
     const stack = this.require(stackName);

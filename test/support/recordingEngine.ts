@@ -5,6 +5,7 @@
 import type {
   EngineCallOptions,
   EngineConfig,
+  EngineDriftResult,
   EngineOutputs,
   EnginePreviewResult,
   EngineStackSummary,
@@ -12,6 +13,7 @@ import type {
   PulumiEngine,
   ResourceChanges,
 } from "../../automation/stacks/engine";
+import type { ResourceDrift } from "../../automation/stacks/resourceDrift";
 import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
 import { stackNotFound } from "./pulumiCommandErrors";
@@ -61,6 +63,8 @@ export class RecordingEngine implements PulumiEngine {
    * (with {@link stampVersion} as program version), so fleet status can tell current from outdated stacks.
    */
   stampUp = false;
+  /** Resources a refresh preview reports as drifted, by stack name; an `up` clears a stack's drift. */
+  readonly drift = new Map<string, ResourceDrift[]>();
   /** Program version the stamped `up` records; default this checkout's. */
   stampVersion = programVersion();
 
@@ -127,6 +131,8 @@ export class RecordingEngine implements PulumiEngine {
       const stack = this.require(stackName);
       this.emit(options);
       const created = stack.resources === 0 ? 3 : 0;
+      const drifted = this.drift.get(stackName)?.length ?? 0;
+      this.drift.delete(stackName);
       stack.resources = 3;
       stack.outputs = this.stampUp
         ? {
@@ -139,7 +145,11 @@ export class RecordingEngine implements PulumiEngine {
         : this.upOutputs;
       return {
         result: "succeeded",
-        resourceChanges: (created ? { create: created } : { same: 3 }) as ResourceChanges,
+        resourceChanges: (created
+          ? { create: created }
+          : drifted > 0
+            ? { update: drifted, same: 3 - drifted }
+            : { same: 3 }) as ResourceChanges,
         outputs: stack.outputs,
       };
     });
@@ -150,6 +160,18 @@ export class RecordingEngine implements PulumiEngine {
       this.emit(options);
       const changeSummary: ResourceChanges = stack.resources === 0 ? { create: 3 } : { same: 3 };
       return { changeSummary };
+    });
+  }
+  previewRefresh(stackName: string, options?: EngineCallOptions): Promise<EngineDriftResult> {
+    return this.op("previewRefresh", stackName, () => {
+      const stack = this.require(stackName);
+      this.emit(options);
+      const resources = this.drift.get(stackName) ?? [];
+      const changeSummary: ResourceChanges =
+        resources.length > 0
+          ? { update: resources.length, same: stack.resources - resources.length }
+          : { same: stack.resources };
+      return { changeSummary, resources };
     });
   }
   refresh(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult> {

@@ -179,6 +179,81 @@ function text(json: FleetRolloutJson): string {
   return `${head}\n${rows.length > 0 ? `\n${table(["ACCOUNT", "PHASE", "STATE", "DETAIL"], rows)}` : ""}${resume}`;
 }
 
+/** A new rollout plan with a fresh id (`rollout-<UTC time>-<6 hex>`). */
+export function newRolloutPlan(
+  accounts: readonly PlannedAccount[],
+  policy: RolloutPolicy,
+  version: string,
+  selection: Readonly<Record<string, unknown>>,
+): RolloutPlan {
+  const createdAt = new Date().toISOString();
+  return {
+    id: `rollout-${createdAt.replace(/[-:]/g, "").replace(/\..*$/, "")}-${randomBytes(3).toString("hex")}`,
+    createdAt,
+    policy,
+    programVersion: version,
+    selection,
+    accounts,
+  };
+}
+
+/**
+ * Runs the rollout in `journal` (new or resumed) with the live progress and Ctrl-C handling, releases its lock, and
+ * returns its `--json` document and exit code.
+ */
+export async function driveRollout(
+  ctx: CommandContext,
+  session: FleetSession,
+  journal: RolloutJournal,
+  version: string,
+  retryFailed: boolean,
+): Promise<{ json: FleetRolloutJson; code: number }> {
+  try {
+    const state = journal.state();
+    const updater = await updaterFor(ctx, session, state.plan.policy, state.plan.id, version);
+    const counts = rolloutCounts(state.accounts);
+    const progress = ctx.out.quiet
+      ? undefined
+      : new FleetProgress({
+          stream: ctx.out.progressStream,
+          total: state.accounts.length,
+          verb: "rollout",
+          now: () => ctx.deps.timing.now().getTime(),
+          alreadyDone: counts.done,
+          alreadyFailed: retryFailed ? 0 : counts.failed,
+        });
+    const abort = new AbortController();
+    ctx.io.claimInterrupt?.();
+    void ctx.io.interrupted?.then((signal) => {
+      abort.abort();
+      progress?.note(`${signal}: no new update starts; waiting for those in flight (again to stop at once)`);
+    });
+    const result = await runRollout({
+      journal,
+      updater,
+      progress: progress ?? silentProgress,
+      retryFailed,
+      signal: abort.signal,
+    });
+    progress?.finish();
+    const json = toJson(
+      result.id,
+      false,
+      result.status,
+      result.haltReason,
+      state.plan,
+      result.accounts,
+      result.recovered,
+    );
+    return { json, code: exitCodeOf(result) };
+  } finally {
+    journal.release();
+  }
+}
+
+/** The rollout policy from the flags (defaults {@link ROLLOUT_DEFAULTS}). */
+export { policyOf as rolloutPolicyOf, text as rolloutText };
+
 function exitCodeOf(result: RolloutResult): number {
   if (result.status === "interrupted") return EXIT.interrupted;
   return result.status === "completed" && result.counts.failed === 0 ? EXIT.ok : EXIT.runtime;
@@ -246,19 +321,11 @@ export async function fleetRolloutCommand(ctx: CommandContext, options: FleetRol
         ctx.out.result(json, "no account matches the selection: nothing to roll out\n");
         return EXIT.ok;
       }
-      const createdAt = new Date().toISOString();
-      const plan: RolloutPlan = {
-        id: `rollout-${createdAt.replace(/[-:]/g, "").replace(/\..*$/, "")}-${randomBytes(3).toString("hex")}`,
-        createdAt,
-        policy,
-        programVersion: version,
-        selection: {
-          ou: options.ou ?? null,
-          accounts: options.accounts ?? null,
-          outdatedOnly: options.outdatedOnly === true,
-        },
-        accounts,
-      };
+      const plan = newRolloutPlan(accounts, policy, version, {
+        ou: options.ou ?? null,
+        accounts: options.accounts ?? null,
+        outdatedOnly: options.outdatedOnly === true,
+      });
       if (options.dryRun) {
         const planned: RolloutAccount[] = accounts.map((a, i) => ({
           ...a,
@@ -276,47 +343,8 @@ export async function fleetRolloutCommand(ctx: CommandContext, options: FleetRol
       ctx.out.progress(`rollout ${plan.id}: ${accounts.length} account(s), journal ${journal.file}`);
     }
 
-    try {
-      const state = journal.state();
-      const updater = await updaterFor(ctx, session, state.plan.policy, state.plan.id, version);
-      const counts = rolloutCounts(state.accounts);
-      const progress = ctx.out.quiet
-        ? undefined
-        : new FleetProgress({
-            stream: ctx.out.progressStream,
-            total: state.accounts.length,
-            verb: "rollout",
-            now: () => ctx.deps.timing.now().getTime(),
-            alreadyDone: counts.done,
-            alreadyFailed: options.retryFailed ? 0 : counts.failed,
-          });
-      const abort = new AbortController();
-      ctx.io.claimInterrupt?.();
-      void ctx.io.interrupted?.then((signal) => {
-        abort.abort();
-        progress?.note(`${signal}: no new update starts; waiting for those in flight (again to stop at once)`);
-      });
-      const result = await runRollout({
-        journal,
-        updater,
-        progress: progress ?? silentProgress,
-        retryFailed: options.retryFailed === true,
-        signal: abort.signal,
-      });
-      progress?.finish();
-      const json = toJson(
-        result.id,
-        false,
-        result.status,
-        result.haltReason,
-        state.plan,
-        result.accounts,
-        result.recovered,
-      );
-      ctx.out.result(json, text(json));
-      return exitCodeOf(result);
-    } finally {
-      journal.release();
-    }
+    const { json, code } = await driveRollout(ctx, session, journal, version, options.retryFailed === true);
+    ctx.out.result(json, text(json));
+    return code;
   });
 }
