@@ -17,7 +17,7 @@ interface Captured {
   readonly type: string;
   readonly name: string;
   readonly props: Record<string, unknown>;
-  readonly opts: pulumi.ResourceOptions;
+  readonly opts: pulumi.CustomResourceOptions;
 }
 
 /** Inputs that give a resource a fixed physical name. */
@@ -26,7 +26,12 @@ const NAME_INPUTS = ["name", "roleName", "functionName"];
 describe("fixed physical names survive replacement and destroy-then-up (Pulumi mocks)", () => {
   const captured: Captured[] = [];
   const capture: pulumi.ResourceTransformation = (args) => {
-    captured.push({ type: args.type, name: args.name, props: args.props as Record<string, unknown>, opts: args.opts });
+    captured.push({
+      type: args.type,
+      name: args.name,
+      props: args.props as Record<string, unknown>,
+      opts: args.opts as pulumi.CustomResourceOptions,
+    });
     return undefined;
   };
   let recorder: PulumiRecorder;
