@@ -2,8 +2,8 @@
  * `npm run demo`: the main job on embedded defaults, end to end on this machine.
  *
  * Starts a local AWS (moto), creates an organization with the OU `/Workloads`, and with a fresh SQLite ledger:
- * - vends three accounts through the `avm vend` CLI path (CreateAccount, OU move, tags, account stack,
- *   completion tags);
+ * - vends three accounts through the `avm vend` CLI path (CreateAccount, OU move, tags, account stack, and
+ *   completion tags once the stack is deployed: an offline plan ends PLANNED without them);
  * - sends one meshStack AVM hook (the DESIGN.md example payload with real ids) for an account created
  *   beforehand, through `avm invoke --process` (the AVMEntryPoint handler, then the worker's workflow);
  * - runs every account stack step with the local Automation API when a `pulumi` binary is on PATH, else with
@@ -96,7 +96,7 @@ function pad(rows: string[][]): string {
     .join("\n");
 }
 
-/** Runs the demo; resolves with the exit code (0 when every request SUCCEEDED). */
+/** Runs the demo; resolves with the exit code (0 when every request SUCCEEDED, or PLANNED with the offline plan). */
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.stdout ?? process.stdout;
   const err = options.stderr ?? process.stderr;
@@ -130,6 +130,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     const runner = runnerSetting(undefined, process.env);
     const local = runner === "local" || (runner === "auto" && pulumiOnPath(process.env));
     if (runner === "remote") throw new Error("the demo runs account stacks locally: unset AVM_STACK_RUNNER=remote");
+    // Without pulumi the demo asks for the offline plan explicitly (auto never plans instead of deploying).
+    if (!local) process.env.AVM_STACK_RUNNER = "offline";
     // The standard SDK chain, pointed at moto: the CLI below runs exactly as an operator would run it.
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, {
@@ -292,7 +294,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     say("Read back from AWS Organizations (moto)");
     say(pad(readBack));
     say();
-    const allSucceeded = rows.length === steps && rows.every((r) => r.state === "SUCCEEDED");
+    // Planned is not deployed: offline, every request ends PLANNED (no completion tags), never SUCCEEDED.
+    const done = local ? "SUCCEEDED" : "PLANNED";
+    const allSucceeded = rows.length === steps && rows.every((r) => r.state === done);
     if (!local) {
       say("Account stacks: planned (offline, no pulumi CLI), not deployed.");
       const code = await planning;
@@ -305,7 +309,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     }
     say();
     say(
-      `${allSucceeded ? "All" : "Not all"} ${steps} requests ${allSucceeded ? "SUCCEEDED" : "succeeded"} in ${((Date.now() - started) / 1000).toFixed(1)} s.` +
+      `${allSucceeded ? "All" : "Not all"} ${steps} requests ${allSucceeded ? done : `ended ${done}`} in ${((Date.now() - started) / 1000).toFixed(1)} s.` +
         (options.keep ? ` Ledger kept: avm list --ledger ${ledger}` : ""),
     );
     return allSucceeded ? 0 : 1;

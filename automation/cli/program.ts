@@ -103,7 +103,7 @@ function addStackOptions(command: Command, withRunner: boolean): Command {
     command.addOption(
       new Option(
         "--runner <kind>",
-        `how the account stack step runs (env ${CLI_ENV.stackRunner}; auto = local if pulumi is on PATH, else offline)`,
+        `how the account stack step runs (env ${CLI_ENV.stackRunner}; auto = local if pulumi is on PATH, else remote if Pulumi Deployments is configured, else an error; offline only plans: the request ends PLANNED)`,
       ).choices(["auto", "local", "offline", "remote"]),
     );
   }

@@ -130,7 +130,7 @@ export function roleNameSetting(flag: string | undefined, env: Env, flagName: st
   return value;
 }
 
-/** How account stacks are run. `auto`: `local` when a `pulumi` binary is on PATH, else `offline`. */
+/** How account stacks are run. `auto`: `local` when a `pulumi` binary is on PATH, else `remote` when Pulumi Deployments is configured, else an error (never `offline`, which only plans). */
 export type RunnerKind = "auto" | "local" | "offline" | "remote";
 
 /** Parses `--runner` / `AVM_STACK_RUNNER`. */

@@ -80,11 +80,25 @@ export async function resolveStackSettings(
   };
 }
 
-/** The runner actually used: `auto` resolved against the PATH. */
+/** What Pulumi Deployments (runner `remote`) needs from the environment. */
+export const DEPLOYMENTS_ENV = ["PULUMI_ACCESS_TOKEN", "AVM_PULUMI_ORGANIZATION", "AVM_PULUMI_REPO_URL"] as const;
+
+/**
+ * The runner actually used. `auto` means a way to deploy: `local` when `pulumi` is on PATH, else `remote` when
+ * Pulumi Deployments is configured; it never falls back to the offline plan (planned is not deployed).
+ * @throws CliUsageError naming what is missing when `auto` finds no way to deploy (before anything is done)
+ */
 export function effectiveRunner(ctx: CommandContext, flag: string | undefined): Exclude<RunnerKind, "auto"> {
   const kind = runnerSetting(flag, ctx.io.env);
   if (kind !== "auto") return kind;
-  return ctx.deps.hasPulumiCli(ctx.io.env) ? "local" : "offline";
+  if (ctx.deps.hasPulumiCli(ctx.io.env)) return "local";
+  const missing = DEPLOYMENTS_ENV.filter((name) => !ctx.io.env[name]?.trim());
+  if (missing.length === 0) return "remote";
+  throw new CliUsageError(
+    `no way to deploy account stacks: the pulumi CLI is not on PATH (--runner local) and Pulumi Deployments is ` +
+      `not configured (--runner remote needs ${missing.join(", ")}); install pulumi, configure Deployments, or ` +
+      `pass --runner offline to plan only (the request then ends PLANNED, not deployed)`,
+  );
 }
 
 /** Creates the account stack runner of `kind`. */

@@ -185,10 +185,11 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
   }
 
   let record = claimed.record;
+  const always = deps.retryFailed === "always";
   const retried =
     !created &&
-    record.state === "FAILED" &&
-    ((deps.retryFailed ?? "changed") === "always" || !sameRequest(record.request, stored));
+    ((record.state === "FAILED" && (always || !sameRequest(record.request, stored))) ||
+      (record.state === "PLANNED" && always));
   if (retried) {
     const by = sameRequest(record.request, stored) ? "a repeated request" : "a corrected request";
     record = await reopenFailedRequest(deps.ledger, record, now, { request: stored, by });

@@ -7,7 +7,11 @@
  * - `update` is a compare-and-set on `version`: a stale writer gets {@link LedgerConflictError}.
  */
 
-/** Where a request is in the account workflow. `SUCCEEDED`, `FAILED` and `CLOSED` are terminal. */
+/**
+ * Where a request is in the account workflow. `SUCCEEDED`, `PLANNED`, `FAILED` and `CLOSED` are terminal.
+ * `PLANNED`: the account exists, moved and tagged, but its account stack was only planned offline (nothing
+ * deployed, no completion tags); running the request again with a real runner deploys and completes it.
+ */
 export type RequestState =
   | "RECEIVED"
   | "CREATING"
@@ -15,6 +19,7 @@ export type RequestState =
   | "TAGGING"
   | "BOOTSTRAPPING"
   | "COMPLETING"
+  | "PLANNED"
   | "SUCCEEDED"
   | "FAILED"
   | "CLOSING"
@@ -28,6 +33,7 @@ export const REQUEST_STATES: readonly RequestState[] = [
   "TAGGING",
   "BOOTSTRAPPING",
   "COMPLETING",
+  "PLANNED",
   "SUCCEEDED",
   "FAILED",
   "CLOSING",
@@ -35,7 +41,7 @@ export const REQUEST_STATES: readonly RequestState[] = [
 ];
 
 /** States after which the workflow does nothing more for a request. */
-export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(["SUCCEEDED", "FAILED", "CLOSED"]);
+export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(["SUCCEEDED", "PLANNED", "FAILED", "CLOSED"]);
 
 /** States the worker drives towards a terminal state (every non-terminal state except CLOSING, which `close` owns). */
 export const WORKFLOW_STATES: ReadonlySet<RequestState> = new Set(

@@ -35,7 +35,7 @@ export class RetryRefusedError extends Error {
 }
 
 /**
- * Puts a FAILED record back to RECEIVED (compare-and-set on `record.version`).
+ * Puts a FAILED (or PLANNED: deploy it for real now) record back to RECEIVED (compare-and-set on `record.version`).
  * @throws RetryRefusedError when the record is not FAILED.
  * @throws LedgerConflictError when the record changed since it was read.
  */
@@ -45,10 +45,11 @@ export async function reopenFailedRequest(
   now: Date,
   options: ReopenOptions,
 ): Promise<LedgerRecord> {
-  if (record.state !== "FAILED") {
+  if (record.state !== "FAILED" && record.state !== "PLANNED") {
     throw new RetryRefusedError(`request ${record.requestId} is ${record.state}, not FAILED: nothing to retry`);
   }
-  const was = record.failureReason ?? "no reason recorded";
+  const was =
+    record.state === "PLANNED" ? "PLANNED: planned only" : `FAILED: ${record.failureReason ?? "no reason recorded"}`;
   return ledger.update(
     record.email,
     record.version,
@@ -56,7 +57,7 @@ export async function reopenFailedRequest(
       state: "RECEIVED",
       clear: ["failureReason", "createAccountRequestId"],
       ...(options.request !== undefined ? { request: options.request } : {}),
-      note: `${RETRY_NOTE} by ${options.by} (was FAILED: ${was})`,
+      note: `${RETRY_NOTE} by ${options.by} (was ${was})`,
     },
     now,
   );

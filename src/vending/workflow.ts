@@ -722,6 +722,14 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       }),
     );
     const where = result.url ? ` (${result.url})` : "";
+    if (result.status === "planned") {
+      // Planned is not deployed: no completion tags (meshStack would take the account as ready), no SUCCEEDED.
+      const planned = await update(record, {
+        state: "PLANNED",
+        note: `account stack planned only: ${result.summary}; nothing deployed, no completion tags`,
+      });
+      return { stop: { status: "terminal", record: planned } };
+    }
     if (result.status === "queued") {
       const queued = await update(record, {
         state: "BOOTSTRAPPING",

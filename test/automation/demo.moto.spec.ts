@@ -49,7 +49,7 @@ describe("npm run demo (subprocess, its own moto)", function () {
     rows.forEach((row, i) => {
       expect(row).to.match(
         new RegExp(
-          `^${i < 3 ? "avm vend" : "meshStack hook"} +${emails[i]!.replace(/[+.]/g, "\\$&")} +\\d{12} +/Workloads +SUCCEEDED +planned \\(offline\\)$`,
+          `^${i < 3 ? "avm vend" : "meshStack hook"} +${emails[i]!.replace(/[+.]/g, "\\$&")} +\\d{12} +/Workloads +PLANNED +planned \\(offline\\)$`,
         ),
       );
     });
@@ -60,16 +60,17 @@ describe("npm run demo (subprocess, its own moto)", function () {
     );
     const tagLines = readBack.split("\n").slice(2);
     expect(tagLines.map((l) => l.replace(/^\d{12} +/, ""))).to.deep.equal([
-      "/Workloads  CostCenter=1001 Environment=dev ProductName=demo-workspace Stage=team-a-dev",
-      "/Workloads  CostCenter=1001 Environment=prod ProductName=demo-workspace Stage=team-a-prod",
-      "/Workloads  CostCenter=2002 Environment=dev ProductName=demo-workspace Stage=team-b-dev",
-      "/Workloads  CostCenter=1234 Environment=dev ProductName=meshcloud Stage=test-aws-integration",
+      // Planned is not deployed: no completion tags (ProductName, Stage).
+      "/Workloads  CostCenter=1001 Environment=dev",
+      "/Workloads  CostCenter=1001 Environment=prod",
+      "/Workloads  CostCenter=2002 Environment=dev",
+      "/Workloads  CostCenter=1234 Environment=dev",
     ]);
 
     expect(out).to.include("\nAccount stacks: planned (offline, no pulumi CLI), not deployed.\n");
     expect(out).to.include('"Action": "iam:UpdateSAMLProvider"');
     expect(out).to.match(
-      /\nAll 4 requests SUCCEEDED in \d+\.\d s\.\nStopped moto and removed the demo's temporary files\.\n$/,
+      /\nAll 4 requests PLANNED in \d+\.\d s\.\nStopped moto and removed the demo's temporary files\.\n$/,
     );
     expect(result.stderr).to.not.match(/ExperimentalWarning|avm: error/);
   });

@@ -49,7 +49,7 @@ export async function retryCommand(ctx: CommandContext, key: string, options: Re
     const record = TERMINAL_STATES.has(found.state)
       ? await reopenFailedRequest(ledger, found, ctx.deps.timing.now(), { by: "avm retry" })
       : found;
-    const verb = found.state === "FAILED" ? "retrying FAILED" : "resuming";
+    const verb = TERMINAL_STATES.has(found.state) ? `retrying ${found.state}` : "resuming";
     return driveRequest(ctx, ledger, local, record, { created: false, verb, timeoutMs });
   });
   ctx.out.result(json, vendText(json, record));

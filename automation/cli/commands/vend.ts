@@ -306,7 +306,12 @@ export async function vendCommand(ctx: CommandContext, options: VendOptions): Pr
   const timeoutMs = (options.timeout ?? 1800) * 1000;
   const { json, record, error } = await withLedger(ctx, async (ledger) => {
     const existing = await ledger.get(normaliseEmail(request.email));
-    if (existing && TERMINAL_STATES.has(existing.state) && existing.state !== "FAILED") {
+    if (
+      existing &&
+      TERMINAL_STATES.has(existing.state) &&
+      existing.state !== "FAILED" &&
+      existing.state !== "PLANNED"
+    ) {
       // Nothing left to do: report the stored outcome without touching AWS.
       const outcome: ProcessOutcome = { status: "terminal", record: existing };
       const result: VendJson = {
@@ -322,7 +327,11 @@ export async function vendCommand(ctx: CommandContext, options: VendOptions): Pr
     const local = await openLocalWorkflow(ctx, ledger, options);
     const accepted = await acceptVend(ledger, raw, fromFlags, () => ctx.deps.timing.now());
     for (const note of local.notes) ctx.out.progress(`note: ${note}`);
-    const verb = accepted.created ? "accepted" : accepted.retried ? "retrying FAILED" : "resuming";
+    const verb = accepted.created
+      ? "accepted"
+      : accepted.retried
+        ? `retrying ${existing?.state ?? "FAILED"}`
+        : "resuming";
     return driveRequest(ctx, ledger, local, accepted.record, { created: accepted.created, verb, timeoutMs });
   });
   ctx.out.result(json, vendText(json, record));

@@ -53,8 +53,8 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
   afterEach(() => h.dispose());
 
   describe("vend", () => {
-    it("creates, moves, tags, plans the stack offline and writes the completion tags", async () => {
-      const r = await h.run([...VEND, "--json", "--management-account-id", "111122223333"]);
+    it("with --runner offline creates, moves, tags and plans the stack, and ends PLANNED without completion tags", async () => {
+      const r = await h.run([...VEND, "--json", "--management-account-id", "111122223333", "--runner", "offline"]);
       expect(r.code, r.stderr).to.equal(0);
       const json = JSON.parse(r.stdout);
       const record = await h.ledger.get("team-a@example.com");
@@ -73,7 +73,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       expect(json.record).to.include({
         requestId: "req-a",
         email: "team-a@example.com",
-        state: "SUCCEEDED",
+        state: "PLANNED",
         accountId: "100000000000",
         accountName: "team-a-dev",
         targetOu: "/Workloads",
@@ -83,7 +83,8 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       });
       const account = h.org.accounts.get("100000000000")!;
       expect(account.parentId).to.equal(ouId);
-      expect(account.tags).to.deep.equal({ CostCenter: "1234", ProductName: "ws-a", Stage: "dev" });
+      // Planned is not deployed: no completion tags, so meshStack never takes the account as ready.
+      expect(account.tags).to.deep.equal({ CostCenter: "1234" });
       expect(h.runners.offline.calls).to.deep.equal([
         {
           accountId: "100000000000",
@@ -101,8 +102,40 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       ]);
       expect(r.stderr.split("\n")).to.include.members([
         "team-a@example.com: accepted request req-a (account stacks: offline)",
-        "team-a@example.com: completion tags ProductName and Stage written -> SUCCEEDED",
+        "team-a@example.com: account stack planned only: account-100000000000 planned; nothing deployed, no completion tags -> PLANNED",
       ]);
+
+      // Run again with a way to deploy: the same account is deployed and completed.
+      const deployed = await h.run([...VEND, "--json", "-q", "--management-account-id", "111122223333"]);
+      expect(deployed.code, deployed.stderr).to.equal(0);
+      expect(JSON.parse(deployed.stdout).record.state).to.equal("SUCCEEDED");
+      expect(account.tags).to.deep.equal({ CostCenter: "1234", ProductName: "ws-a", Stage: "dev" });
+      expect(h.org.count("CreateAccount")).to.equal(1);
+    });
+
+    it("fails before CreateAccount, naming what is missing, when --runner auto finds no way to deploy", async () => {
+      h.pulumiOnPath = false;
+      h.env = { PULUMI_ACCESS_TOKEN: "pul-token" };
+      const r = await h.run([...VEND, "-q"]);
+      expect(r).to.deep.equal({
+        code: 2,
+        stdout: "",
+        stderr:
+          "avm: error: no way to deploy account stacks: the pulumi CLI is not on PATH (--runner local) and Pulumi " +
+          "Deployments is not configured (--runner remote needs AVM_PULUMI_ORGANIZATION, AVM_PULUMI_REPO_URL); install " +
+          "pulumi, configure Deployments, or pass --runner offline to plan only (the request then ends PLANNED, not deployed)\n",
+      });
+      expect(h.org.count("CreateAccount")).to.equal(0);
+      expect(await h.ledger.list()).to.deep.equal([]);
+
+      h.env = {
+        PULUMI_ACCESS_TOKEN: "pul-token",
+        AVM_PULUMI_ORGANIZATION: "acme",
+        AVM_PULUMI_REPO_URL: "https://x/y.git",
+      };
+      const remote = await h.run([...VEND, "-q", "--json"]);
+      expect(remote.code, remote.stderr).to.equal(0);
+      expect(h.runnerSettings.map((s) => s.kind)).to.deep.equal(["remote"]);
     });
 
     it("prints the record for humans and suppresses progress with --quiet", async () => {
@@ -114,7 +147,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         /^request +req-a\nemail +team-a@example.com\nkind +vend\nstate +SUCCEEDED\naccount +100000000000\n/,
       );
       expect(r.stdout).to.include("completion  ProductName=ws-a, Stage=dev\n");
-      expect(r.stdout).to.include("stack     account-100000000000: planned (account-100000000000 planned)\n");
+      expect(r.stdout).to.include("stack     account-100000000000: deployed (account-100000000000 deployed)\n");
     });
 
     it("draws one live progress line per request when stderr is a terminal", async () => {
@@ -143,6 +176,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
     });
 
     it("refuses --runner local without a pulumi binary", async () => {
+      h.pulumiOnPath = false;
       const r = await h.run([...VEND, "--runner", "local"]);
       expect(r.code).to.equal(1);
       expect(r.stderr.split("\n").at(-2)).to.equal(
@@ -173,9 +207,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
     });
 
     it("reports a failing stack step with where the request stopped, and resumes it on the next run", async () => {
-      h.runners.offline.failWith = new OfflinePlanError(
-        "offline plan of account-100000000000 did not complete: killed",
-      );
+      h.runners.local.failWith = new OfflinePlanError("offline plan of account-100000000000 did not complete: killed");
       const r = await h.run([...VEND, "-q"]);
       expect(r).to.deep.equal({
         code: 1,
@@ -183,7 +215,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         stderr:
           "avm: error: offline plan of account-100000000000 did not complete: killed (request req-a stays BOOTSTRAPPING; run the command again to resume)\n",
       });
-      h.runners.offline.failWith = undefined;
+      h.runners.local.failWith = undefined;
       const again = await h.run([...VEND, "-q", "--json"]);
       expect(again.code, again.stderr).to.equal(0);
       expect(JSON.parse(again.stdout)).to.deep.include({ created: false, outcome: "terminal" });
@@ -349,7 +381,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
 
     it("rejects an unknown state", async () => {
       expect((await h.run(["list", "--state", "DONE"])).stderr).to.equal(
-        'avm: error: --state: unknown state "DONE" (one of RECEIVED, CREATING, MOVING, TAGGING, BOOTSTRAPPING, COMPLETING, SUCCEEDED, FAILED, CLOSING, CLOSED)\n',
+        'avm: error: --state: unknown state "DONE" (one of RECEIVED, CREATING, MOVING, TAGGING, BOOTSTRAPPING, COMPLETING, PLANNED, SUCCEEDED, FAILED, CLOSING, CLOSED)\n',
       );
     });
   });
@@ -458,6 +490,7 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
         "avm: error: --management-account-id (or AVM_MANAGEMENT_ACCOUNT_ID) is required: the account stack's access role trusts that account's meshfed-service user\n",
       );
       h.env = { AVM_MANAGEMENT_ACCOUNT_ID: "111122223333" };
+      h.pulumiOnPath = false;
       const noPulumi = await h.run(["bootstrap", "123456789012", "--quiet"]);
       expect(noPulumi.code).to.equal(1);
       expect(noPulumi.stderr).to.equal(

@@ -43,7 +43,8 @@ export class CliHarness {
   readonly opened: LedgerSpec[] = [];
   /** Times an Organizations client was requested. */
   organizationsClients = 0;
-  pulumiOnPath = false;
+  /** True by default: `--runner auto` needs a way to deploy (it never falls back to the offline plan). */
+  pulumiOnPath = true;
   env: Record<string, string | undefined> = {};
   private readonly client = new OrganizationsClient({ region: "us-east-1" });
   private readonly mock = mockClient(this.client);

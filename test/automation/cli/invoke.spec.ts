@@ -80,9 +80,9 @@ describe("avm invoke (in-process)", function () {
           outcome: "terminal",
           reason: null,
           stack: {
-            status: "planned",
+            status: "deployed",
             stackName: `account-${accountId}`,
-            summary: `account-${accountId} planned`,
+            summary: `account-${accountId} deployed`,
             url: null,
           },
           record: recordJson(record),

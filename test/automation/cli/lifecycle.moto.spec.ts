@@ -75,7 +75,7 @@ describe("avm request lifecycle against moto (subprocess)", function () {
       const good = await vend("/Workloads");
       expect(good.code, good.stderr).to.equal(0);
       const result = JSON.parse(good.stdout);
-      expect(result.record).to.include({ state: "SUCCEEDED", targetOu: "/Workloads", failureReason: null });
+      expect(result.record).to.include({ state: "PLANNED", targetOu: "/Workloads", failureReason: null });
       expect(result.record.requestId).to.equal(failed.record.requestId);
       expect(good.stderr).to.include(`retrying FAILED request ${failed.record.requestId}`);
       expect(await memberEmails()).to.deep.equal(["aws+life@example.com"]);
@@ -105,13 +105,15 @@ describe("avm request lifecycle against moto (subprocess)", function () {
     const retried = await avm(["retry", "--json", "--ledger", ledgerPath, done.requestId], { env });
     expect(retried.code, retried.stderr).to.equal(0);
     const result = JSON.parse(retried.stdout);
-    expect(result.record).to.include({ state: "SUCCEEDED", accountId: done.accountId, failureReason: null });
+    expect(result.record).to.include({ state: "PLANNED", accountId: done.accountId, failureReason: null });
     expect(retried.stderr).to.include(`retrying FAILED request ${done.requestId}`);
     expect(await memberEmails()).to.deep.equal(["aws+life@example.com"]);
 
+    // Retrying a PLANNED request plans (or, with a way to deploy, deploys) the same account again.
     const again = await avm(["retry", "--ledger", ledgerPath, "aws+life@example.com"], { env });
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stdout).to.include("SUCCEEDED");
+    expect(again.stderr).to.include(`retrying PLANNED request ${done.requestId}`);
+    expect(await memberEmails()).to.deep.equal(["aws+life@example.com"]);
 
     const missing = await avm(["retry", "--ledger", ledgerPath, "no-such-request"], { env });
     expect(missing.code).to.equal(1);

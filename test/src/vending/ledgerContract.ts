@@ -172,7 +172,7 @@ export function ledgerContract(name: string, factory: LedgerFactory): void {
       const badState = await rejection(ledger.update("h@example.com", 1, { state: "DONE" as never }, T0));
       expect(badState).to.be.instanceOf(LedgerInputError);
       expect(badState.message).to.equal(
-        'patch.state must be one of RECEIVED, CREATING, MOVING, TAGGING, BOOTSTRAPPING, COMPLETING, SUCCEEDED, FAILED, CLOSING, CLOSED, got "DONE"',
+        'patch.state must be one of RECEIVED, CREATING, MOVING, TAGGING, BOOTSTRAPPING, COMPLETING, PLANNED, SUCCEEDED, FAILED, CLOSING, CLOSED, got "DONE"',
       );
       const badLimit = await rejection(ledger.list({ limit: -1 }));
       expect(badLimit.message).to.equal("limit must be a non-negative integer, got -1");
