@@ -93,6 +93,8 @@ export interface BatchResultJson {
 export interface BatchJson {
   readonly total: number;
   readonly succeeded: number;
+  /** Lines whose account stack was only planned (`--runner offline`): PLANNED, not deployed. */
+  readonly planned: number;
   readonly failed: number;
   /** Waiting for a webhook (remote stacks) or ran out of time: resumable by running the file again. */
   readonly unfinished: number;
@@ -141,7 +143,8 @@ class BatchProgress {
   finish(result: BatchResultJson, started: boolean): void {
     if (started) this.inFlight -= 1;
     this.done += 1;
-    const ok = result.outcome === "waiting" || result.record?.state === "SUCCEEDED";
+    const ok =
+      result.outcome === "waiting" || result.record?.state === "SUCCEEDED" || result.record?.state === "PLANNED";
     if (!ok) this.failed += 1;
     const what = result.record?.state ?? result.outcome;
     const detail = result.reason ?? (result.record?.accountId ? `account ${result.record.accountId}` : "");
@@ -166,7 +169,7 @@ export function batchText(result: BatchJson): string {
   ]);
   return (
     table(["line", "email", "state", "account", "note"], rows) +
-    `${result.total} requests: ${result.succeeded} succeeded, ${result.failed} failed, ${result.unfinished} unfinished, ` +
+    `${result.total} requests: ${result.succeeded} succeeded, ${result.planned ? `${result.planned} planned (not deployed), ` : ""}${result.failed} failed, ${result.unfinished} unfinished, ` +
     `${result.invalid} invalid (${result.seconds.toFixed(1)} s)\n`
   );
 }
@@ -250,6 +253,7 @@ export async function vendBatchCommand(ctx: CommandContext, options: VendOptions
   const json: BatchJson = {
     total: results.length,
     succeeded: count((r) => r.record?.state === "SUCCEEDED"),
+    planned: count((r) => r.record?.state === "PLANNED"),
     failed: count((r) => r.record?.state === "FAILED" || r.outcome === "error"),
     unfinished: count((r) => r.outcome === "waiting" || r.outcome === "deferred"),
     invalid: count((r) => r.outcome === "invalid"),
@@ -258,7 +262,7 @@ export async function vendBatchCommand(ctx: CommandContext, options: VendOptions
   };
   ctx.out.result(json, batchText(json));
   if (json.total > 0 && json.invalid === json.total) return EXIT.usage;
-  return json.succeeded + count((r) => r.outcome === "waiting") === json.total ? EXIT.ok : EXIT.runtime;
+  return json.succeeded + json.planned + count((r) => r.outcome === "waiting") === json.total ? EXIT.ok : EXIT.runtime;
 }
 
 /** Records and drives one valid line; every error becomes the line's result. */

@@ -71,14 +71,16 @@ describe("avm vend with a batch file against moto (subprocess)", function () {
     const result = JSON.parse(first.stdout) as {
       total: number;
       succeeded: number;
+      planned: number;
       invalid: number;
       results: BatchResult[];
     };
-    expect(result).to.deep.include({ total: 6, succeeded: 3, invalid: 3 });
+    // The offline runner only plans: PLANNED, not SUCCEEDED.
+    expect(result).to.deep.include({ total: 6, succeeded: 0, planned: 3, invalid: 3 });
     const byLine = new Map(result.results.map((r) => [r.line, r]));
     for (const line of [1, 2, 4]) {
       expect(byLine.get(line)).to.deep.include({ outcome: "terminal", created: true, reason: null });
-      expect(byLine.get(line)!.record).to.include({ state: "SUCCEEDED" });
+      expect(byLine.get(line)!.record).to.include({ state: "PLANNED" });
     }
     expect(new Set([1, 2, 4].map((l) => byLine.get(l)!.record!.accountId)).size).to.equal(3);
     expect(byLine.get(3)).to.deep.include({ outcome: "invalid", record: null });
@@ -100,8 +102,8 @@ describe("avm vend with a batch file against moto (subprocess)", function () {
     // The same file again: the finished requests are reported from the ledger, nothing is created.
     const again = await avm(["vend", "-f", file, "--json", "--ledger", ledger], { env: env() });
     expect(again.code).to.equal(1);
-    const second = JSON.parse(again.stdout) as { succeeded: number; results: BatchResult[] };
-    expect(second.succeeded).to.equal(3);
+    const second = JSON.parse(again.stdout) as { planned: number; results: BatchResult[] };
+    expect(second.planned).to.equal(3);
     for (const r of second.results.filter((r) => r.outcome !== "invalid")) {
       expect(r).to.deep.include({ outcome: "terminal", created: false });
       expect(r.record!.requestId).to.equal(byLine.get(r.line)!.record!.requestId);
@@ -126,9 +128,11 @@ describe("avm vend with a batch file against moto (subprocess)", function () {
     expect(r.code, r.stderr).to.equal(0);
     const out = r.stdout.split("\n");
     expect(out[0]).to.match(/^line\s+email\s+state\s+account\s+note$/);
-    expect(out.filter((l) => /^\d\s+aws\+stdin-\d@example.com\s+SUCCEEDED\s+\d{12}/.test(l))).to.have.length(3);
-    expect(r.stdout).to.match(/3 requests: 3 succeeded, 0 failed, 0 unfinished, 0 invalid \(\d+\.\d s\)\n$/);
-    expect(r.stderr).to.match(/\[3\/3 done, 0 failed, 0 in flight\] line \d aws\+stdin-\d@example.com: SUCCEEDED/);
+    expect(out.filter((l) => /^\d\s+aws\+stdin-\d@example.com\s+PLANNED\s+\d{12}/.test(l))).to.have.length(3);
+    expect(r.stdout).to.match(
+      /3 requests: 0 succeeded, 3 planned \(not deployed\), 0 failed, 0 unfinished, 0 invalid \(\d+\.\d s\)\n$/,
+    );
+    expect(r.stderr).to.match(/\[3\/3 done, 0 failed, 0 in flight\] line \d aws\+stdin-\d@example.com: PLANNED/);
     expect(await accountsIn(org.ouId)).to.have.length(3);
   });
 });
