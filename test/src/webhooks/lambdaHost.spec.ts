@@ -120,11 +120,13 @@ describe("Lambda webhook host", () => {
     afterEach(() => sm.reset());
     after(() => sm.restore());
 
-    it("reads the secret once and caches it", async () => {
-      sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: SECRET });
+    it("reads the current value once and caches it within the TTL", async () => {
+      sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN, VersionStage: "AWSCURRENT" }).resolves({
+        SecretString: SECRET,
+      });
       const read = secretsManagerSecret(new SecretsManagerClient({ region: "eu-central-1" }), SECRET_ARN);
-      expect(await read()).to.equal(SECRET);
-      expect(await read()).to.equal(SECRET);
+      expect(await read.candidates()).to.deep.equal([SECRET]);
+      expect(await read.candidates()).to.deep.equal([SECRET]);
       expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(1);
     });
 
@@ -133,17 +135,18 @@ describe("Lambda webhook host", () => {
       const read = secretsManagerSecret(new SecretsManagerClient({ region: "eu-central-1" }), SECRET_ARN);
       let error: unknown;
       try {
-        await read();
+        await read.candidates();
       } catch (e) {
         error = e;
       }
       expect((error as Error).message).to.equal("throttled");
-      expect(await read()).to.equal(SECRET);
+      expect(await read.candidates()).to.deep.equal([SECRET]);
     });
 
     it("returns undefined without calling AWS when no ARN is configured", async () => {
       const read = secretsManagerSecret(new SecretsManagerClient({ region: "eu-central-1" }), undefined);
-      expect(await read()).to.equal(undefined);
+      expect(await read.candidates()).to.equal(undefined);
+      expect(await read.refresh()).to.equal(undefined);
       expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(0);
     });
   });
