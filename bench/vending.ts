@@ -78,12 +78,17 @@ const newTally = (): AwsTally => ({ ms: 0, calls: 0, organizationsCalls: 0, inFl
 const tallies = new AsyncLocalStorage<AwsTally>();
 
 /** Adds a middleware that accounts each call (SDK serialisation, HTTP, parsing) to the current tally. */
+/** Calls by command name over the whole run (printed per account). */
+const byCommand = new Map<string, number>();
+
 function timeAwsCalls(client: OrganizationsClient | DynamoDBClient): void {
   const organizations = client instanceof OrganizationsClient;
   (client.middlewareStack as { add: (mw: unknown, options: unknown) => void }).add(
-    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
       const tally = tallies.getStore();
       if (tally) {
+        const name = context.commandName ?? "?";
+        byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
         tally.calls += 1;
         if (organizations) tally.organizationsCalls += 1;
         if (tally.inFlight++ === 0) tally.since = performance.now();
@@ -209,6 +214,7 @@ async function main(): Promise<void> {
       "       N   wall s  acct/s  calls/acct (orgs)  total ms/acct  AWS ms/acct  orch ms/acct  orch p50  orch p95  succeeded",
     );
     for (const n of options.sizes) {
+      byCommand.clear();
       const result = await runOnce(moto, n, options);
       const orchestration = result.perAccount.map((a) => a.totalMs - a.aws.ms);
       const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -227,6 +233,8 @@ async function main(): Promise<void> {
           `${result.succeeded}/${n}`.padStart(10),
         ].join(""),
       );
+      const perCommand = [...byCommand].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ${(k / n).toFixed(1)}`);
+      console.log(`          calls per account: ${perCommand.join(", ")}`);
     }
   } finally {
     await moto.stop();

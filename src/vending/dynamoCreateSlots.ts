@@ -46,6 +46,8 @@ export class DynamoCreateSlots implements CreateSlots {
   private readonly keys: readonly string[];
   private readonly leaseMs: number;
   private readonly now: () => Date;
+  /** The slot this instance gave each owner that has not released it yet. */
+  private readonly held = new Map<string, string>();
 
   constructor(options: DynamoCreateSlotsOptions) {
     this.client = options.client;
@@ -59,26 +61,40 @@ export class DynamoCreateSlots implements CreateSlots {
   async acquire(owner: string): Promise<boolean> {
     checkSlotOwner(owner);
     const now = this.now().getTime();
-    const slots = await this.read();
-    // Renew a slot this owner already holds (a redelivered message, a resumed worker).
-    const held = slots.find((slot) => slot.owner === owner);
-    if (held && (await this.put(held.key, owner, now, "#owner = :owner"))) return true;
-    for (const slot of slots) {
-      if (slot.owner !== undefined && (slot.leaseUntil ?? 0) > now) continue;
-      if (await this.put(slot.key, owner, now, "attribute_not_exists(#email) OR #leaseUntil <= :now")) return true;
+    // Renew the slot this instance gave the owner (a resumed poll): one conditional write.
+    const mine = this.held.get(owner);
+    if (mine !== undefined) {
+      if (await this.put(mine, owner, now, "renew")) return true;
+      this.held.delete(owner);
+    }
+    // No reads: try each slot once with one conditional write that takes it when it is free or expired, or
+    // renews it when this owner holds it (from an earlier process). The owner's own slot is tried first (its
+    // preferred slot), so a resumed request usually finds its old slot; at worst it holds a second one until the
+    // first one's lease expires. Never more than the slot count in total.
+    const start = preferredSlot(owner, this.keys.length);
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = this.keys[(start + i) % this.keys.length]!;
+      if (await this.put(key, owner, now, "take")) {
+        this.held.set(owner, key);
+        return true;
+      }
     }
     return false;
   }
 
   async release(owner: string): Promise<void> {
     checkSlotOwner(owner);
-    for (const slot of await this.read()) {
-      if (slot.owner !== owner) continue;
+    const mine = this.held.get(owner);
+    this.held.delete(owner);
+    // The slot this instance gave the owner is deleted directly; otherwise (acquired by another process)
+    // the slots are read to find it.
+    const keys = mine !== undefined ? [mine] : (await this.read()).filter((s) => s.owner === owner).map((s) => s.key);
+    for (const key of keys) {
       try {
         await this.client.send(
           new DeleteItemCommand({
             TableName: this.tableName,
-            Key: { email: { S: slot.key } },
+            Key: { email: { S: key } },
             ConditionExpression: "#owner = :owner",
             ExpressionAttributeNames: { "#owner": "owner" },
             ExpressionAttributeValues: { ":owner": { S: owner } },
@@ -120,7 +136,7 @@ export class DynamoCreateSlots implements CreateSlots {
     }
   }
 
-  private async put(key: string, owner: string, now: number, condition: string): Promise<boolean> {
+  private async put(key: string, owner: string, now: number, mode: "take" | "renew"): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
@@ -131,13 +147,17 @@ export class DynamoCreateSlots implements CreateSlots {
             leaseUntil: { N: String(now + this.leaseMs) },
             acquiredAt: { S: new Date(now).toISOString() },
           },
-          ConditionExpression: condition,
-          ExpressionAttributeNames: condition.includes("#email")
-            ? { "#email": "email", "#leaseUntil": "leaseUntil" }
-            : { "#owner": "owner" },
-          ExpressionAttributeValues: condition.includes(":now")
-            ? { ":now": { N: String(now) } }
-            : { ":owner": { S: owner } },
+          ...(mode === "renew"
+            ? {
+                ConditionExpression: "#owner = :owner",
+                ExpressionAttributeNames: { "#owner": "owner" },
+                ExpressionAttributeValues: { ":owner": { S: owner } },
+              }
+            : {
+                ConditionExpression: "attribute_not_exists(#email) OR #leaseUntil <= :now OR #owner = :owner",
+                ExpressionAttributeNames: { "#email": "email", "#leaseUntil": "leaseUntil", "#owner": "owner" },
+                ExpressionAttributeValues: { ":now": { N: String(now) }, ":owner": { S: owner } },
+              }),
         }),
       );
       return true;
@@ -146,6 +166,13 @@ export class DynamoCreateSlots implements CreateSlots {
       throw slotError("acquire", error);
     }
   }
+}
+
+/** The slot an owner tries first: a stable hash of its name, so a resumed request finds its own slot first. */
+function preferredSlot(owner: string, count: number): number {
+  let hash = 0;
+  for (let i = 0; i < owner.length; i++) hash = (hash * 31 + owner.charCodeAt(i)) >>> 0;
+  return hash % count;
 }
 
 function slotError(action: string, error: unknown): CreateSlotsError {

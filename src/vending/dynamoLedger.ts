@@ -90,11 +90,29 @@ export function isConditionFailure(error: unknown): boolean {
 
 const names = { "#email": "email", "#version": "version" };
 
-/** A {@link Ledger} in a DynamoDB table. */
+/** The item a failed conditional write returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), if any. */
+function itemOfConditionFailure(error: unknown): Record<string, AttributeValue> | undefined {
+  return (error as { Item?: Record<string, AttributeValue> } | null)?.Item;
+}
+
+/** Records this ledger remembers at most (the last read or written version of each, for update without a read). */
+const KNOWN_RECORDS = 1_000;
+
+/**
+ * A {@link Ledger} in a DynamoDB table.
+ *
+ * Calls per operation: `claim` one conditional PutItem (a lost race returns the stored item with the failed
+ * condition, no read); `update` one conditional PutItem when this ledger read or wrote the expected version last
+ * (versions only grow and every write is conditional on the previous one, so the remembered record IS that
+ * version), else a consistent GetItem first; a failed condition returns the current item, remembered for the
+ * caller's next read.
+ */
 export class DynamoLedger implements Ledger {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private closed = false;
+  /** The last version this ledger read or wrote, by key (bounded, oldest dropped first). */
+  private readonly known = new Map<string, LedgerRecord>();
 
   constructor(options: DynamoLedgerOptions) {
     this.client = options.client;
@@ -111,11 +129,14 @@ export class DynamoLedger implements Ledger {
           Item: toItem(record),
           ConditionExpression: "attribute_not_exists(#email)",
           ExpressionAttributeNames: { "#email": names["#email"] },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return { created: true, record };
+      return { created: true, record: this.remember(record) };
     } catch (error) {
       if (!isConditionFailure(error)) throw classifyDynamoError(error, record.email, 0, "claim");
+      const stored = itemOfConditionFailure(error);
+      if (stored) return { created: false, record: this.remember(fromItem(stored)) };
     }
     const existing = await this.get(record.email);
     if (!existing) throw new DynamoLedgerError(`claim for ${record.email} lost a race but found no record`);
@@ -129,7 +150,11 @@ export class DynamoLedger implements Ledger {
       const result = await this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: { email: { S: key } }, ConsistentRead: true }),
       );
-      return result.Item ? fromItem(result.Item) : undefined;
+      if (!result.Item) {
+        this.known.delete(key);
+        return undefined;
+      }
+      return this.remember(fromItem(result.Item));
     } catch (error) {
       throw classifyDynamoError(error, key, 0, "GetItem");
     }
@@ -179,7 +204,8 @@ export class DynamoLedger implements Ledger {
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
     this.checkOpen();
     const key = ledgerKey(email);
-    const current = await this.get(key);
+    const remembered = this.known.get(key);
+    const current = remembered?.version === expectedVersion ? remembered : await this.get(key);
     if (!current) throw notFoundError(key);
     if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
     const next = applyPatch(current, patch, now);
@@ -191,12 +217,27 @@ export class DynamoLedger implements Ledger {
           ConditionExpression: "#version = :expected",
           ExpressionAttributeNames: { "#version": names["#version"] },
           ExpressionAttributeValues: { ":expected": { N: String(expectedVersion) } },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
     } catch (error) {
+      if (isConditionFailure(error)) {
+        // Another writer won: remember what it wrote (when DynamoDB returned it) for the caller's next read.
+        const stored = itemOfConditionFailure(error);
+        if (stored) this.remember(fromItem(stored));
+        else this.known.delete(key);
+      }
       throw classifyDynamoError(error, key, expectedVersion, "update");
     }
-    return next;
+    return this.remember(next);
+  }
+
+  /** Remembers `record` as the last version seen of its key and returns it. */
+  private remember(record: LedgerRecord): LedgerRecord {
+    this.known.delete(record.email);
+    this.known.set(record.email, record);
+    if (this.known.size > KNOWN_RECORDS) this.known.delete(this.known.keys().next().value!);
+    return record;
   }
 
   /** Marks the ledger closed. The client belongs to the caller (shared at Lambda module scope) and stays open. */
