@@ -15,6 +15,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DeploymentsAccountStackRunner } from "../../automation/deployments/deploymentsRunner";
 import { PulumiCloudClient } from "../../automation/deployments/pulumiCloudClient";
+import { PulumiCloudAuthError } from "../../automation/deployments/errors";
 import type { AccountStackSettings } from "../../automation/stacks/accountStackConfig";
 import { realTiming, type Timing } from "../shared/timing";
 import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../vending/accountStackRunner";
@@ -34,7 +35,12 @@ export interface LambdaStackRunnerDeps {
   readonly timing?: Timing;
   /** Pulumi Cloud API base URL (tests); default `https://api.pulumi.com`. */
   readonly apiBaseUrl?: string;
+  /** How long the secrets read for the runner are used before they are read again. Default 5 minutes. */
+  readonly secretTtlMs?: number;
 }
+
+/** Default of {@link LambdaStackRunnerDeps.secretTtlMs}: a rotated token or external id is used within 5 minutes. */
+export const SECRET_TTL_MS = 5 * 60_000;
 
 const ROLE_ARN_ACCOUNT = /^arn:[\w-]+:iam::(\d{12}):role\//;
 const QUEUE_URL_ACCOUNT = /^https:\/\/[^/]+\/(\d{12})\//;
@@ -80,8 +86,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): AccountStackSettings {
 }
 
 /**
- * Builds the worker's {@link AccountStackRunner} from the Lambda environment. Secrets are read on the first
- * deploy and cached for the container's life (a failed read is retried on the next call).
+ * Builds the worker's {@link AccountStackRunner} from the Lambda environment. Secrets (Pulumi token, external
+ * id) are read on the first deploy and used for at most `secretTtlMs` (default 5 minutes), then read again, so a
+ * rotated secret reaches warm workers; a token Pulumi Cloud rejects (401/403) is dropped at once, so the retry of
+ * the work item reads it again. A failed read is retried on the next call.
  * @param env the Lambda environment (`process.env`).
  */
 export function createLambdaAccountStackRunner(
@@ -89,6 +97,9 @@ export function createLambdaAccountStackRunner(
   deps: LambdaStackRunnerDeps = {},
 ): AccountStackRunner {
   let runner: Promise<DeploymentsAccountStackRunner> | undefined;
+  let builtAt = 0;
+  const timingOf = deps.timing ?? realTiming;
+  const ttlMs = deps.secretTtlMs ?? SECRET_TTL_MS;
   const build = async (): Promise<DeploymentsAccountStackRunner> => {
     const organization = env[ENV.pulumiOrganization]?.trim();
     const tokenArn = env[ENV.pulumiTokenSecretArn]?.trim();
@@ -124,11 +135,23 @@ export function createLambdaAccountStackRunner(
   };
   return {
     async deploy(request: AccountStackRequest): Promise<AccountStackResult> {
-      runner ??= build().catch((error: unknown) => {
-        runner = undefined;
+      const now = timingOf.now().getTime();
+      if (runner !== undefined && now - builtAt >= ttlMs) runner = undefined;
+      if (runner === undefined) {
+        builtAt = now;
+        runner = build().catch((error: unknown) => {
+          runner = undefined;
+          throw error;
+        });
+      }
+      const current = runner;
+      try {
+        return await (await current).deploy(request);
+      } catch (error) {
+        // Maybe the token was rotated (or revoked): read it again on the next attempt.
+        if (error instanceof PulumiCloudAuthError && runner === current) runner = undefined;
         throw error;
-      });
-      return (await runner).deploy(request);
+      }
     },
   };
 }

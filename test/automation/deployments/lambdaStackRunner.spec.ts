@@ -7,6 +7,7 @@ import {
   settingsFromEnv,
 } from "../../../src/lambda/lambdaStackRunner";
 import { FakePulumiCloud } from "../../support/fakePulumiCloud";
+import { PulumiCloudAuthError } from "../../../automation/deployments/errors";
 import { RecordingTiming } from "../../support/recordingTiming";
 
 const TOKEN = "pul-lambda-token-0123456789";
@@ -67,6 +68,39 @@ describe("createLambdaAccountStackRunner (worker Lambda -> Pulumi Deployments)",
     expect(settings.operationContext.preRunCommands[0]).to.include(
       "--plaintext 'meshstack-avm:automationAccountId=444455556666'",
     );
+  });
+
+  it("reads the secrets again after the TTL, so a rotated token reaches a warm worker", async () => {
+    const timing = new RecordingTiming();
+    const runner = createLambdaAccountStackRunner(env, {
+      secrets: new SecretsManagerClient({ region: "eu-central-1" }),
+      timing,
+      apiBaseUrl: baseUrl,
+      secretTtlMs: 300_000,
+    });
+    await runner.deploy(request);
+    timing.advance(299_999);
+    await runner.deploy(request);
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2);
+    timing.advance(1);
+    await runner.deploy(request);
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(4);
+  });
+
+  it("drops a token Pulumi Cloud rejects, so the retry reads the rotated one at once", async () => {
+    sm.reset();
+    sm.on(GetSecretValueCommand, { SecretId: env.AVM_PULUMI_TOKEN_SECRET_ARN })
+      .resolvesOnce({ SecretString: "pul-revoked-token-0000000000" })
+      .resolves({ SecretString: TOKEN });
+    sm.on(GetSecretValueCommand, { SecretId: env.AVM_EXTERNAL_ID_SECRET_ARN }).resolves({ SecretString: "ext-77" });
+    const runner = createLambdaAccountStackRunner(env, {
+      secrets: new SecretsManagerClient({ region: "eu-central-1" }),
+      timing: new RecordingTiming(),
+      apiBaseUrl: baseUrl,
+    });
+    const error = await runner.deploy(request).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(PulumiCloudAuthError);
+    expect(await runner.deploy(request)).to.have.property("status", "queued");
   });
 
   it("fails clearly when Pulumi Deployments is not configured", async () => {
