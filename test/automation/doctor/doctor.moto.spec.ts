@@ -204,6 +204,8 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
     };
     // The harness spreads this object on every run, so a test may swap one dependency before running.
     cli = new CliHarness(overrides);
+    // No pulumi CLI unless a test says otherwise (the harness's default may change).
+    cli.pulumiOnPath = false;
     cli.env = { PULUMI_API_URL: base };
     install = await deploy();
   });
