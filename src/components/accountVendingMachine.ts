@@ -88,6 +88,15 @@ export interface AccountVendingMachineArgs {
 }
 
 /**
+ * The worker's SQS event source `scalingConfig.maximumConcurrency`: the CreateAccount slots, at least 2 (the
+ * smallest value AWS accepts: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-scalingconfig.html).
+ * @param maxConcurrentCreates CreateAccount requests in flight (1..5)
+ */
+export function workerMaximumConcurrency(maxConcurrentCreates: number): number {
+  return Math.max(2, maxConcurrentCreates);
+}
+
+/**
  * The Account Vending Machine in the automation account: the `AVMEntryPoint` Lambda meshStack invokes after every
  * project replication, the SQS work queue (with dead-letter queue and a CloudWatch alarm on its depth) feeding the
  * worker Lambda, the DynamoDB request ledger, the webhook Lambda behind a Function URL for Pulumi Cloud, their log
@@ -354,6 +363,8 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         functionName: worker.arn,
         batchSize: 10,
         functionResponseTypes: ["ReportBatchItemFailures"],
+        // No more worker invocations than CreateAccount slots (AWS's minimum for this setting is 2).
+        scalingConfig: { maximumConcurrency: workerMaximumConcurrency(args.maxConcurrentCreates) },
       },
       // Lambda checks the role's SQS permissions when the mapping is created.
       { parent: this, dependsOn: [workerRole.permissions] },

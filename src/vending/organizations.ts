@@ -57,17 +57,21 @@ export type OrganizationsOperation =
  * - `already-done`: the call's goal is already reached (DuplicateAccountException on MoveAccount,
  *   AccountAlreadyClosedException on CloseAccount).
  * - `terminal`: AWS rejected the request; retrying the same call cannot help.
+ * - `unknown-outcome`: a non-idempotent call (CreateAccount) got an internal error: AWS may have accepted it,
+ *   so it is never repeated; the caller looks (ListCreateAccountStatus, the organization) before it acts.
  * - `not-aws`: no answer from AWS at all (network, timeout, a bug): the SDK already retried transport
  *   errors, so the gateway rethrows it unchanged and leaves the decision to the caller (the worker lets
  *   the queue redeliver the message).
  */
-export type OrganizationsErrorClass = "retryable" | "already-done" | "terminal" | "not-aws";
+export type OrganizationsErrorClass = "retryable" | "already-done" | "terminal" | "not-aws" | "unknown-outcome";
 
 /**
  * The one classifier of Organizations SDK errors (by `instanceof` on the SDK's exception classes).
  * `ServiceException` (HTTP 500, "try again later") is retried like throttling.
  */
 export function classifyOrganizationsError(operation: OrganizationsOperation, error: unknown): OrganizationsErrorClass {
+  // A 500 on CreateAccount may come after AWS accepted the call (the reply was lost): never repeat it blindly.
+  if (operation === "CreateAccount" && error instanceof ServiceException) return "unknown-outcome";
   if (
     error instanceof TooManyRequestsException ||
     error instanceof ConcurrentModificationException ||
@@ -105,6 +109,13 @@ export class OrganizationsRequestError extends OrganizationsError {
     options?: ErrorOptions,
   ) {
     super(`${operation} failed: ${code}: ${detail}`, operation, options);
+  }
+}
+
+/** A non-idempotent call failed in a way that leaves open whether AWS carried it out (not retried). */
+export class OrganizationsUnknownOutcomeError extends OrganizationsError {
+  constructor(operation: OrganizationsOperation, cause: unknown) {
+    super(`${operation} outcome unknown: ${describeError(cause)}`, operation, { cause });
   }
 }
 
@@ -521,6 +532,7 @@ export class OrganizationsGateway {
         const kind = classifyOrganizationsError(operation, error);
         if (kind === "already-done" && allowDone) return ALREADY_DONE;
         if (kind === "not-aws") throw error;
+        if (kind === "unknown-outcome") throw new OrganizationsUnknownOutcomeError(operation, error);
         if (kind !== "retryable") {
           const name = error instanceof Error ? error.name : "Error";
           throw new OrganizationsRequestError(operation, name, errorMessage(error), { cause: error });

@@ -41,6 +41,7 @@ import {
   OrganizationalUnitPathError,
   OrganizationsError,
   OrganizationsRequestError,
+  OrganizationsUnknownOutcomeError,
   backoffDelay,
   describeError,
   type CreateAccountStatusView,
@@ -587,6 +588,18 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         try {
           status = await organizations.createAccount({ email: input.email, accountName: input.accountName, roleName });
         } catch (error) {
+          if (error instanceof OrganizationsUnknownOutcomeError) {
+            // AWS may have accepted it (e.g. the reply was lost): the attempt stays unconfirmed, so the next round
+            // of this loop looks (creates in progress, the organization) before it would ever create again.
+            log.warn("CreateAccount outcome unknown; looking before acting", {
+              requestId: current.requestId,
+              attempt,
+              reason: error.message,
+            });
+            current = await update(current, { note: `CreateAccount attempt ${attempt} ${error.message}` });
+            resumeFromStore = false;
+            continue;
+          }
           await createSlots.release(current.requestId);
           if (error instanceof OrganizationsRequestError) return fail(current, error.message);
           if (error instanceof OrganizationsError) {

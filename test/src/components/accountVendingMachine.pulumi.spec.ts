@@ -1,7 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { AccountVendingMachine, type AccountVendingMachineArgs } from "../../../src/components/accountVendingMachine";
+import {
+  AccountVendingMachine,
+  workerMaximumConcurrency,
+  type AccountVendingMachineArgs,
+} from "../../../src/components/accountVendingMachine";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "../../../src/policies/avmRoles";
 import { installPulumiMocks, outputValue, type PulumiRecorder, settle } from "../../support/pulumiMocks";
 
@@ -341,7 +345,9 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       functionName: "arn:aws:lambda:eu-central-1:444455556666:function:AVMWorker",
       batchSize: 10,
       functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: 3 },
     });
+    expect([1, 2, 3, 5].map(workerMaximumConcurrency)).to.deep.equal([2, 2, 3, 5]);
   });
 
   it("gives each function a Lambda-only trust and its least-privilege policy", () => {

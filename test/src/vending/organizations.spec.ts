@@ -42,10 +42,18 @@ describe("classifyOrganizationsError", () => {
       throttle(),
       new ConcurrentModificationException({ message: "busy", ...meta }),
       new FinalizingOrganizationException({ message: "finalizing", ...meta }),
-      new ServiceException({ message: "internal", ...meta }),
     ]) {
       expect(classifyOrganizationsError("CreateAccount", error), error.name).to.equal("retryable");
     }
+    expect(classifyOrganizationsError("MoveAccount", new ServiceException({ message: "internal", ...meta }))).to.equal(
+      "retryable",
+    );
+  });
+
+  it("never retries CreateAccount after a ServiceException: AWS may have accepted it (outcome unknown)", () => {
+    expect(
+      classifyOrganizationsError("CreateAccount", new ServiceException({ message: "internal", ...meta })),
+    ).to.equal("unknown-outcome");
   });
 
   it("treats DuplicateAccountException as done only on MoveAccount", () => {

@@ -13,6 +13,7 @@ import {
   ListParentsCommand,
   ListTagsForResourceCommand,
   OrganizationsClient,
+  ServiceException,
   type Account,
 } from "@aws-sdk/client-organizations";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -236,6 +237,35 @@ describe("account workflow against moto", function () {
     expect(done.createAccountRequestId).to.equal(crashed.createAccountRequestId);
     const accounts = await members();
     expect(accounts.map((a) => a.Email)).to.deep.equal(["crashy@example.com"]);
+  });
+
+  it("looks first after a CreateAccount whose reply was lost (the call reached AWS), never a second account", async () => {
+    await record(parseVendRequest({ accountName: "lost", email: "lost@example.com" }), "req-lost");
+    let creates = 0;
+    // The call reaches moto, which creates the account; the reply is dropped on its way back (a 500).
+    organizationsClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "CreateAccountCommand") return next(args);
+        creates += 1;
+        const result = await next(args);
+        if (creates === 1) {
+          throw new ServiceException({ message: "reply lost (injected)", $metadata: { httpStatusCode: 500 } });
+        }
+        return result;
+      },
+      { step: "initialize", name: "loseCreateAccountReply" },
+    );
+    const outcome = await workflow.processRequest("lost@example.com");
+    expect(outcome.status).to.equal("terminal");
+    const done = (await ledger.get("lost@example.com"))!;
+    expect(done.state).to.equal("SUCCEEDED");
+    expect(creates).to.equal(1);
+    const accounts = await members();
+    expect(accounts.map((a) => [a.Id, a.Email])).to.deep.equal([[done.accountId, "lost@example.com"]]);
+    expect(done.history.map((e) => e.note)).to.include.members([
+      "CreateAccount attempt 1 CreateAccount outcome unknown: ServiceException: reply lost (injected)",
+      `found account ${done.accountId} after an interrupted CreateAccount`,
+    ]);
   });
 
   it("adopts the account after a crash between CreateAccount and persisting its id, without a second call", async () => {
