@@ -20,6 +20,7 @@ import type { AccountStackSettings } from "../../../automation/stacks/stackConfi
 import { programVersion } from "../../../src/shared/deploymentStamp";
 import { SqliteLedger } from "../../../src/vending/sqliteLedger";
 import { countCalls, tally } from "../../support/countCalls";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { useMoto } from "../../support/moto";
 import { RecordingEngine } from "../../support/recordingEngine";
 import { RecordingTiming } from "../../support/recordingTiming";
@@ -28,7 +29,7 @@ const AUTOMATION = "444455556666";
 const GONE = "999999999999";
 
 describe("avm fleet status (moto, 100 accounts)", function () {
-  this.timeout(120_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dir: string;
 
