@@ -62,11 +62,13 @@ export class LocalAwsError extends Error {
   }
 }
 
-// Exits when stdin closes (the parent died or stopped us), then runs moto's own server entry point
-// exactly like `python -m moto.server -H 127.0.0.1 -p 0`. One change to moto: its threaded server evaluates a
-// DynamoDB condition and writes the item in two steps, so under load two racing conditional writes could both win
-// (seen: 6 holders of 5 CreateAccount slots with both cores busy). AWS makes each conditional write atomic, and the
-// product's exactly-once guards rely on that, so every DynamoDB write runs under one lock here.
+// Exits when stdin closes (the parent died or stopped us), then runs moto's own server entry point like
+// `python -m moto.server -H 127.0.0.1 -p 0`, but handling one request at a time (a lock around the application;
+// connections stay threaded and keep-alive). moto is not concurrency-safe (its backends take no locks): under load
+// its threaded server evaluated a DynamoDB condition and wrote the item in two steps, so two racing conditional
+// writes could both win (seen: 6 holders of 5 CreateAccount slots, and two records for one email, with both cores
+// busy), and concurrent SQS calls crashed a handler (an HTML 500). AWS makes each call atomic and the product's
+// exactly-once guards rely on that, so every request runs under one lock here, whatever the machine's speed.
 const BOOTSTRAP = [
   "import os, sys, threading",
   "def _watch():",
@@ -76,18 +78,17 @@ const BOOTSTRAP = [
   "        os._exit(0)",
   "threading.Thread(target=_watch, daemon=True).start()",
   "import moto",
-  "import moto.dynamodb.models as _ddb",
-  "_ddb_lock = threading.RLock()",
-  "def _atomic(fn):",
-  "    def locked(*args, **kwargs):",
-  "        with _ddb_lock:",
-  "            return fn(*args, **kwargs)",
-  "    return locked",
-  "for _name in ('put_item', 'update_item', 'delete_item', 'transact_write_items', 'batch_write_item'):",
-  "    setattr(_ddb.DynamoDBBackend, _name, _atomic(getattr(_ddb.DynamoDBBackend, _name)))",
   "print('moto-version ' + moto.__version__, flush=True)",
-  "from moto.server import main",
-  "main(['-H', '127.0.0.1', '-p', '0'])",
+  "import moto.server",
+  "_run_simple = moto.server.run_simple",
+  "_lock = threading.Lock()",
+  "def _serialised(hostname, port, app, **kwargs):",
+  "    def one_at_a_time(environ, start_response):",
+  "        with _lock:",
+  "            return list(app(environ, start_response))",
+  "    return _run_simple(hostname, port, one_at_a_time, **kwargs)",
+  "moto.server.run_simple = _serialised",
+  "moto.server.main(['-H', '127.0.0.1', '-p', '0'])",
 ].join("\n");
 
 const RUNNING_ON = /Running on http:\/\/127\.0\.0\.1:(\d+)/;

@@ -463,7 +463,6 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     const pollers = Array.from({ length: POLLERS }, (_, i) =>
       poller(i).catch((error: unknown) => {
         pollerFailure ??= error;
-        throw error;
       }),
     );
     await intake().finally(() => (intakeDone = true));
@@ -499,6 +498,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     }
     stop = true;
     await Promise.all(pollers);
+    if (pollerFailure !== undefined) throw pollerFailure;
     if (verdict !== undefined) throw new Error(verdict);
     const elapsedMs = Date.now() - started;
     const summary = new Map<string, number>();
