@@ -10,9 +10,10 @@ import path from "node:path";
 import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { useMoto, type LocalOrganization } from "../../support/moto";
 import { avm, cliEnv } from "./subprocess";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 describe("avm invoke against moto (subprocess)", function () {
-  this.timeout(90_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dir: string;
   let ledger: string;

@@ -13,6 +13,7 @@ import { driftedResources, type ResourceDrift } from "../../../automation/stacks
 import { RecordingEngine } from "../../support/recordingEngine";
 import { RecordingTiming } from "../../support/recordingTiming";
 import { AUTOMATION, MANAGEMENT, STACK_FLAGS, accountIds, fakeOrganizations, runAvm } from "./fleetFixture";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const EXTRA_POLICY: ResourceDrift = {
   urn: "urn:pulumi:account::meshstack-avm::avm:access:AccountAccessRole$aws:iam/rolePoliciesExclusive:RolePoliciesExclusive::access-role-inline-policies",
@@ -23,7 +24,7 @@ const EXTRA_POLICY: ResourceDrift = {
 };
 
 describe("avm fleet drift (recording engine)", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   let dir: string;
   let engine: RecordingEngine;
   let deps: Partial<CliDeps>;

@@ -24,9 +24,10 @@ import { useMoto } from "../../support/moto";
 import { RecordingEngine } from "../../support/recordingEngine";
 import { RecordingTiming } from "../../support/recordingTiming";
 import { AUTOMATION, runAvm } from "./fleetFixture";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 describe("avm fleet adopt (moto, 100 accounts)", function () {
-  this.timeout(180_000);
+  this.timeout(HANG_GUARD_MS);
   const moto = useMoto();
   let dir: string;
 

@@ -15,11 +15,12 @@ import { programVersion } from "../../../src/shared/deploymentStamp";
 import { RecordingEngine } from "../../support/recordingEngine";
 import { RecordingTiming } from "../../support/recordingTiming";
 import { AUTOMATION, MANAGEMENT, STACK_FLAGS, accountIds, fakeOrganizations, runAvm } from "./fleetFixture";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 const SETTINGS = { managementAccountId: MANAGEMENT, automationAccountId: AUTOMATION, region: "us-east-1" };
 
 describe("avm fleet rollout (recording engine)", function () {
-  this.timeout(60_000);
+  this.timeout(HANG_GUARD_MS);
   let dir: string;
   let engine: RecordingEngine;
   let ids: string[];
