@@ -20,7 +20,45 @@ function configTable(): Map<string, string[]> {
   return rows;
 }
 
+/** Every `.ts` file under `dir`. */
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(full);
+    return entry.name.endsWith(".ts") ? [full] : [];
+  });
+}
+
+/** Names that look like environment variables in the code but are not read from the environment. */
+const NOT_READ: Record<string, string> = {
+  AVM_RESOURCE_NAMES: "a constant (src/policies/platformNames.ts)",
+  AWS_QUEUE_HOST: "a regular expression (avm reconcile)",
+  PULUMI_ORGANIZATION: "a regular expression (src/config.ts)",
+  PULUMI_CONFIG: "cleared for planner child processes; read by the Pulumi runtime, not by this code",
+  PULUMI_CONFIG_SECRET_KEYS: "cleared for planner child processes",
+  PULUMI_SKIP_UPDATE_CHECK: "set for the Pulumi CLI",
+};
+
 describe("README", () => {
+  it("lists in its Environment table every environment variable the code reads", () => {
+    const read = new Set<string>();
+    for (const file of [...sources(path.join(root, "src")), ...sources(path.join(root, "automation"))]) {
+      for (const match of fs
+        .readFileSync(file, "utf8")
+        .matchAll(/\b(?:AVM|PULUMI|AWS|POWERTOOLS)_[A-Z0-9_]*[A-Z0-9]\b/g)) {
+        if (!(match[0] in NOT_READ)) read.add(match[0]);
+      }
+    }
+    const section = readme.split("### Environment\n")[1]?.split("\n### ")[0] ?? "";
+    const documented = new Set<string>();
+    for (const line of section.split("\n").filter((l) => l.startsWith("| `"))) {
+      const variables = line.split("|")[1] ?? "";
+      for (const match of variables.matchAll(/`([A-Z][A-Z0-9_]*)(?:=[^`]*)?`/g)) documented.add(match[1]!);
+    }
+    expect([...read].filter((name) => !documented.has(name)).sort(), "read but not documented").to.deep.equal([]);
+    expect([...documented].filter((name) => !read.has(name)).sort(), "documented but not read").to.deep.equal([]);
+  });
+
   it("documents exactly the configuration keys src/config.ts reads, with the right stack kind and secrecy", () => {
     const expected = new Map<string, string>();
     for (const key of CONFIG_KEYS.common) expected.set(key, "both");
