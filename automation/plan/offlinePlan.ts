@@ -13,6 +13,7 @@ import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTa
 import { defaultRepoRoot } from "../stacks/workspaceSettings";
 import { PlannerExitError, PlanPool } from "./planPool";
 import {
+  planChildEnv,
   PLAN_MARKER,
   type PlanChildRequest,
   type PlanChildResult,
@@ -138,7 +139,7 @@ async function planInChild(
       cwd: repoRoot,
       stdio: ["pipe", "pipe", "pipe"],
       // The child must not inherit a PULUMI_CONFIG meant for another stack.
-      env: { ...process.env, PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
+      env: { ...planChildEnv(), PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
     },
   );
   let stdout = "";
@@ -190,6 +191,8 @@ export class OfflinePlanRunner implements AccountStackRunner {
             ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           })
         : undefined;
+    // The planners load the program while the batch's first accounts are created.
+    this.pool?.warm();
   }
 
   /** Ends the long-lived planners, if any. */

@@ -12,6 +12,7 @@ import {
   type PlanChildResult,
   type PlanServeRequest,
   type PlanServeResponse,
+  planChildEnv,
 } from "./planProtocol";
 
 /** A planner child died or timed out; `detail` is the end of its stderr (secrets masked by the caller). */
@@ -43,7 +44,7 @@ class Planner {
         cwd: repoRoot,
         stdio: ["pipe", "pipe", "pipe"],
         // The child must not inherit a PULUMI_CONFIG meant for another stack.
-        env: { ...process.env, PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
+        env: { ...planChildEnv(), PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
       },
     );
     createInterface({ input: this.child.stdout }).on("line", (line) => {
@@ -107,21 +108,51 @@ export interface PlanPoolOptions {
 /** Up to `size` planner children, started on first use and reused until {@link PlanPool.close}. */
 export class PlanPool {
   private readonly planners: Planner[] = [];
+  /** Requests no planner has taken yet (each planner works on one at a time). */
+  private readonly queue: {
+    request: PlanChildRequest;
+    resolve: (result: PlanChildResult) => void;
+    reject: (error: Error) => void;
+  }[] = [];
   private nextId = 1;
 
   constructor(private readonly options: PlanPoolOptions) {}
 
-  /** Plans one stack on the least busy planner (a new one while fewer than `size` run). */
+  /** Starts every planner now, so they load the program while the caller does other work (a batch's AWS calls). */
+  warm(): void {
+    while (this.planners.length < (this.options.size ?? 2)) this.planners.push(new Planner(this.options.repoRoot));
+  }
+
+  /** Plans one stack on the next free planner (a new one while fewer than `size` run). */
   plan(request: PlanChildRequest): Promise<PlanChildResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Hands queued requests to idle planners; the timeout of a plan starts when a planner takes it. */
+  private dispatch(): void {
     for (let i = this.planners.length - 1; i >= 0; i--) if (!this.planners[i]!.alive) this.planners.splice(i, 1);
-    const idle = this.planners.find((p) => p.pending.size === 0);
-    let planner = idle;
-    if (!planner && this.planners.length < (this.options.size ?? 2)) {
-      planner = new Planner(this.options.repoRoot);
-      this.planners.push(planner);
+    while (this.queue.length > 0) {
+      let planner = this.planners.find((p) => p.pending.size === 0);
+      if (!planner && this.planners.length < (this.options.size ?? 2)) {
+        planner = new Planner(this.options.repoRoot);
+        this.planners.push(planner);
+      }
+      if (!planner) return;
+      const next = this.queue.shift()!;
+      planner.plan(this.nextId++, next.request, this.options.timeoutMs ?? 120_000).then(
+        (result) => {
+          next.resolve(result);
+          this.dispatch();
+        },
+        (error: Error) => {
+          next.reject(error);
+          this.dispatch();
+        },
+      );
     }
-    planner ??= this.planners.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    return planner.plan(this.nextId++, request, this.options.timeoutMs ?? 120_000);
   }
 
   /** Ends every planner (they finish what they were given first). */

@@ -1,7 +1,18 @@
 /**
  * The protocol between the offline plan's parent (`offlinePlan.ts`) and its child process (`planChild.ts`).
  */
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { PolicyDocument } from "../../src/policies/document";
+
+/**
+ * The environment of a planner child: the caller's, with Node's on-disk compile cache on (unless the caller set
+ * one), so a later planner loads `@pulumi/aws` from cached bytecode instead of compiling it again.
+ */
+export function planChildEnv(): NodeJS.ProcessEnv {
+  const cache = process.env.NODE_COMPILE_CACHE ?? path.join(tmpdir(), "node-compile-cache");
+  return { ...process.env, NODE_COMPILE_CACHE: cache };
+}
 
 /** Marker before the result line (the program may print to stdout too). */
 export const PLAN_MARKER = "@@avm-offline-plan@@";

@@ -1,0 +1,142 @@
+/**
+ * Batch vending through the CLI as a user runs it: `node bin/avm.js vend -f requests.jsonl --runner offline` with
+ * the SQLite ledger, against moto (fresh state per run), for N accounts (OU + 2 tags each, as the peer comparison
+ * in the README uses). Per N: wall time of the whole command (process start to exit) and per account. Side by side,
+ * in the same run: a create+move+tag-only baseline that calls Organizations directly from this process (CreateAccount,
+ * MoveAccount, TagResource with 5 in flight; no ledger, no stack step), i.e. what a tool that only creates, moves and
+ * tags costs against the same moto.
+ *
+ *   node --import tsx bench/batchVend.ts [--sizes 10,50,200] [--concurrency 10]
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import {
+  CreateAccountCommand,
+  MoveAccountCommand,
+  OrganizationsClient,
+  TagResourceCommand,
+} from "@aws-sdk/client-organizations";
+import { createOrganizationWithOu, localClientConfig, resetMoto, startMoto } from "../automation/localAws";
+import { mapWithLimit } from "../automation/concurrency";
+
+interface Options {
+  sizes: number[];
+  concurrency: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { sizes: [10, 50, 200], concurrency: 10 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = argv[i + 1] ?? "";
+    if (argv[i] === "--sizes") options.sizes = value.split(",").map(Number);
+    else if (argv[i] === "--concurrency") options.concurrency = Number(value);
+    else throw new Error(`unknown argument ${argv[i]}; use --sizes 10,50,200 --concurrency 10`);
+  }
+  if (options.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error("--sizes: 1-2000");
+  return options;
+}
+
+/** create + move + tag, 5 at a time, straight from this process (the baseline). */
+async function baseline(endpoint: string, n: number, ouId: string, rootId: string): Promise<number> {
+  const client = new OrganizationsClient(localClientConfig(endpoint));
+  const started = performance.now();
+  try {
+    await mapWithLimit(
+      Array.from({ length: n }, (_, i) => i),
+      5,
+      async (i) => {
+        const created = await client.send(
+          new CreateAccountCommand({ AccountName: `base-${i}`, Email: `aws+base-${i}@example.com` }),
+        );
+        const accountId = created.CreateAccountStatus?.AccountId;
+        if (!accountId) throw new Error("moto returned no account id");
+        await client.send(
+          new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: ouId }),
+        );
+        await client.send(
+          new TagResourceCommand({
+            ResourceId: accountId,
+            Tags: [
+              { Key: "CostCenter", Value: `${i}` },
+              { Key: "Environment", Value: "dev" },
+            ],
+          }),
+        );
+      },
+    );
+    return (performance.now() - started) / 1000;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const moto = await startMoto();
+  const dir = mkdtempSync(path.join(tmpdir(), "avm-batch-bench-"));
+  const bin = path.resolve(__dirname, "..", "bin", "avm.js");
+  try {
+    console.log(
+      `batch vend bench: node ${process.version}, moto ${moto.version}, SQLite ledger, --runner offline, ` +
+        `--concurrency ${options.concurrency}`,
+    );
+    console.log("\n  N     avm vend -f (wall)  per account   create+move+tag only (wall)  per account");
+    for (const n of options.sizes) {
+      await resetMoto(moto.endpoint);
+      const org = await createOrganizationWithOu(moto.endpoint, "Workloads");
+      const file = path.join(dir, `requests-${n}.jsonl`);
+      const lines = Array.from({ length: n }, (_, i) =>
+        JSON.stringify({
+          accountName: `batch-${i}`,
+          email: `aws+batch-${i}@example.com`,
+          targetOu: org.ouId,
+          tags: { CostCenter: `${i}`, Environment: "dev" },
+        }),
+      );
+      writeFileSync(file, `${lines.join("\n")}\n`);
+      const ledger = path.join(dir, `ledger-${n}.sqlite`);
+      const started = performance.now();
+      const run = spawnSync(
+        process.execPath,
+        [bin, "vend", "-f", file, "--json", "-q", "--ledger", ledger, "--concurrency", String(options.concurrency)],
+        {
+          encoding: "utf8",
+          maxBuffer: 512 * 1024 * 1024,
+          timeout: 30 * 60_000,
+          env: {
+            ...process.env,
+            AWS_ENDPOINT_URL: moto.endpoint,
+            AWS_ACCESS_KEY_ID: "testing",
+            AWS_SECRET_ACCESS_KEY: "testing",
+            AWS_REGION: "us-east-1",
+            AVM_STACK_RUNNER: "offline",
+            AVM_AUTOMATION_ACCOUNT_ID: "444455556666",
+          },
+        },
+      );
+      const wall = (performance.now() - started) / 1000;
+      const result = JSON.parse(run.stdout || "{}") as { succeeded?: number };
+      if (run.status !== 0 || result.succeeded !== n) {
+        throw new Error(`avm vend -f failed for N=${n} (exit ${run.status}): ${run.stderr.slice(-2000)}`);
+      }
+      await resetMoto(moto.endpoint);
+      const base = await createOrganizationWithOu(moto.endpoint, "Workloads");
+      const baseWall = await baseline(moto.endpoint, n, base.ouId, base.rootId);
+      console.log(
+        `  ${String(n).padEnd(4)}  ${`${wall.toFixed(2)} s`.padStart(18)}  ${`${((wall / n) * 1000).toFixed(0)} ms`.padStart(11)}` +
+          `   ${`${baseWall.toFixed(2)} s`.padStart(27)}  ${`${((baseWall / n) * 1000).toFixed(0)} ms`.padStart(11)}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await moto.stop();
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
