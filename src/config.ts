@@ -86,6 +86,7 @@ export const CONFIG_KEYS = {
     "entryPointVending",
     "entryPointAdoption",
     "entryPointTargetOus",
+    "guardrailTargets",
   ],
   /** Keys whose values are secrets (read as plain text, validated, then wrapped with `pulumi.secret`). */
   secret: ["externalId", "webhookSecret", "pulumiAccessToken"],
@@ -189,6 +190,11 @@ export interface PlatformStackConfig extends CommonConfig {
    * `entryPointTargetOus`); all off by default.
    */
   readonly entryPointAuthority: EntryPointAuthority;
+  /**
+   * OU or root ids the guardrail SCPs are deployed to (through the management provider); empty: none deployed
+   * (the default).
+   */
+  readonly guardrailTargets: readonly string[];
 }
 
 /** The validated configuration of either stack kind; discriminated by `kind`. */
@@ -351,7 +357,33 @@ export function parseConfig(input: ConfigInput): AvmConfig {
     ),
     meshfedServicePolicy: meshfedServicePolicyMode(values, common),
     entryPointAuthority: entryPointAuthority(values),
+    guardrailTargets: guardrailTargets(values),
   });
+}
+
+function guardrailTargets(values: ConfigInput["values"]): string[] {
+  const key = qualifiedKey("guardrailTargets");
+  let raw = values["guardrailTargets"];
+  if (typeof raw === "string") {
+    try {
+      raw = JSON.parse(raw) as unknown;
+    } catch (cause) {
+      throw new ConfigError(key, `${key} must be a JSON array of OU ids or root ids, got invalid JSON`, { cause });
+    }
+  }
+  const targets = raw === undefined || raw === null ? [] : raw;
+  if (!Array.isArray(targets))
+    throw new ConfigError(key, `${key} must be a list of OU ids (ou-...) or root ids (r-...)`);
+  for (const target of targets) {
+    if (typeof target !== "string" || !OU_OR_ROOT_ID.test(target)) {
+      throw new ConfigError(
+        key,
+        `${key} entries must be OU ids (ou-...) or root ids (r-...), got ${JSON.stringify(target)}`,
+      );
+    }
+  }
+  if (new Set(targets).size !== targets.length) throw new ConfigError(key, `${key} must not list a target twice`);
+  return [...(targets as string[])];
 }
 
 function booleanValue(values: ConfigInput["values"], key: ConfigKey): boolean | undefined {

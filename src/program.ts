@@ -19,6 +19,7 @@ import { AccountAccessRole } from "./components/accountAccessRole";
 import { AccountBaseline } from "./components/accountBaseline";
 import { AccountVendingMachine } from "./components/accountVendingMachine";
 import { ManagementVendingRole } from "./components/managementVendingRole";
+import { GuardrailPolicies } from "./components/guardrailPolicies";
 import { MeshfedServicePolicy } from "./components/meshfedServicePolicy";
 import { type AccountStackConfig, type PlatformStackConfig, loadConfig } from "./config";
 import { MESHFED_SERVICE_POLICY_NAME, meshfedServicePrincipal } from "./policies/meshfedServicePolicy";
@@ -194,6 +195,20 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
           },
           { providers: [management] },
         );
+  if (cfg.guardrailTargets.length > 0) {
+    // Opt-in: the guardrail SCPs, attached to the configured OUs or root (management account).
+    new GuardrailPolicies(
+      "guardrails",
+      {
+        targets: cfg.guardrailTargets,
+        accessRoleName: cfg.accessRoleName,
+        samlProviderName: cfg.samlProviderName,
+        bootstrapRoleName: cfg.bootstrapRoleName,
+        automationAccountId: cfg.automationAccountId,
+      },
+      { providers: [management] },
+    );
+  }
   return {
     ...(principalPolicy === undefined ? {} : { meshfedServicePolicyArn: principalPolicy.policyArn }),
     entryPointArn: avm.entryPointArn,

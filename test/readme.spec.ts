@@ -72,8 +72,8 @@ describe("README", () => {
     }
   });
 
-  it("shows exactly the suggested SCPs that test/security/scp.spec.ts proves", () => {
-    const section = readme.split("### Suggested SCPs")[1] ?? "";
+  it("shows exactly the guardrail SCPs the program deploys and test/security/scp.spec.ts proves", () => {
+    const section = readme.split("### Guardrails: the SCPs")[1] ?? "";
     const json = /```json\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
     const shown = JSON.parse(json.replaceAll("<automationAccountId>", "444455556666")) as unknown;
     const proven = suggestedScps({

@@ -379,11 +379,11 @@ export async function checkBootstrapRole(ctx: DoctorContext): Promise<CheckResul
   }
 }
 
-/** Service control policies: this version deploys none, so there is nothing to compare. */
+/** Service control policies: deployed only with `guardrailTargets`; not compared here. */
 export function checkScps(): CheckResult {
   return result.warn(
     "scps",
     "service control policies",
-    "not checked: this version deploys no SCPs (the README's suggested SCPs are attached by hand)",
+    "not checked: the guardrail SCPs are deployed by the platform stack only with guardrailTargets (see Guardrails)",
   );
 }

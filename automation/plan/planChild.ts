@@ -49,6 +49,16 @@ function policiesOf(resources: readonly MockedResource[]): PlannedPolicy[] {
         policies.push({ name: String(r.inputs["name"] ?? r.name), resource: r.name, document: doc as PolicyDocument });
       }
     }
+    if (r.type === "aws:organizations/policy:Policy") {
+      const doc = parseJsonString(r.inputs["content"]);
+      if (doc && typeof doc === "object") {
+        policies.push({
+          name: `scp/${String(r.inputs["name"] ?? r.name)}`,
+          resource: r.name,
+          document: doc as PolicyDocument,
+        });
+      }
+    }
     if (r.type === "aws:iam/rolePolicy:RolePolicy") {
       const doc = parseJsonString(r.inputs["policy"]);
       if (doc && typeof doc === "object") {

@@ -129,6 +129,7 @@ describe("config", () => {
         pulumiRepoDir: undefined,
         meshfedServicePolicy: "none",
         entryPointAuthority: { vend: false, adopt: false, moveTargets: [] },
+        guardrailTargets: [],
       });
     });
 
@@ -149,6 +150,20 @@ describe("config", () => {
         return cfg.kind === "platform" ? cfg.meshfedServicePolicy : "not a platform stack";
       });
       expect(modes).to.deep.equal(["create", "attach", "attach", "create"]);
+    });
+
+    it("reads guardrailTargets (OU or root ids) and refuses anything else, naming the key", () => {
+      const cfg = parseConfig(platformInput({ guardrailTargets: '["ou-ab12-cd34ef56", "r-ab12"]' }));
+      if (cfg.kind !== "platform") throw new Error("expected the platform stack");
+      expect(cfg.guardrailTargets).to.deep.equal(["ou-ab12-cd34ef56", "r-ab12"]);
+      expect(() => parseConfig(platformInput({ guardrailTargets: '["/Workloads"]' }))).to.throw(
+        ConfigError,
+        'meshstack-avm:guardrailTargets entries must be OU ids (ou-...) or root ids (r-...), got "/Workloads"',
+      );
+      expect(() => parseConfig(platformInput({ guardrailTargets: '["r-ab12", "r-ab12"]' }))).to.throw(
+        ConfigError,
+        "meshstack-avm:guardrailTargets must not list a target twice",
+      );
     });
 
     it("reads the entry point's operator-only settings and refuses contradictions, naming the key", () => {

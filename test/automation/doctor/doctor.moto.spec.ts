@@ -269,7 +269,7 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
       `    fix: avm reconcile --ledger-table avm-ledger --dlq-url ${install.dlqUrl} --queue-url ${install.queueUrl}`,
     );
     expect(lines).to.include(
-      "! service control policies: not checked: this version deploys no SCPs (the README's suggested SCPs are attached by hand)",
+      "! service control policies: not checked: the guardrail SCPs are deployed by the platform stack only with guardrailTargets (see Guardrails)",
     );
     expect(lines.at(-2)).to.equal("14 passed, 1 failed, 2 not checked");
     expect(r.stdout).not.to.include(SECRET);

@@ -13,6 +13,7 @@ import {
   planAccountStack,
   planPlatformStack,
 } from "../../../automation/plan/offlinePlan";
+import { suggestedScps } from "../../../src/policies/guardrailScps";
 import { meshfedServicePolicy } from "../../../src/policies/meshfedServicePolicy";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
@@ -192,5 +193,40 @@ describe("offline plan", function () {
     // 4 roles x (trust + permissions) + the principal policy, every action in the IAM catalog.
     expect(plan.catalogCheck.policies).to.equal(9);
     expect(JSON.stringify(plan)).to.not.include("whsec-plan-secret-0123");
+  });
+
+  it("renders the guardrail SCPs and their attachments when guardrailTargets is set", async () => {
+    const plan = await planPlatformStack(
+      "dev",
+      {
+        "aws:region": "eu-central-1",
+        "meshstack-avm:managementAccountId": "111122223333",
+        "meshstack-avm:automationAccountId": "444455556666",
+        "meshstack-avm:organizationId": "o-exampleorg1",
+        "meshstack-avm:guardrailTargets": '["ou-ab12-cd34ef56"]',
+      },
+      [],
+    );
+    const names = {
+      accessRoleName: "MeshstackAccountAccessRole",
+      samlProviderName: "meshstack-saml-idp",
+      bootstrapRoleName: "OrganizationAccountAccessRole",
+      automationAccountId: "444455556666",
+    };
+    expect(plan.policies.filter((p) => p.name.startsWith("scp/"))).to.deep.equal(
+      suggestedScps(names).map((scp) => ({
+        name: `scp/${scp.name}`,
+        resource: `guardrails-${scp.name}`,
+        document: scp.document,
+      })),
+    );
+    const attachments = plan.resources.filter((r) => r.type === "aws:organizations/policyAttachment:PolicyAttachment");
+    expect(attachments.map((r) => [r.provider, r.inputs["targetId"]])).to.deep.equal([
+      ["management", "ou-ab12-cd34ef56"],
+      ["management", "ou-ab12-cd34ef56"],
+      ["management", "ou-ab12-cd34ef56"],
+    ]);
+    // 3 roles x (trust + permissions) + the vending role's 2 + the 3 SCPs, every action in the IAM catalog.
+    expect(plan.catalogCheck.policies).to.equal(11);
   });
 });
