@@ -31,7 +31,8 @@ const ALSO_WATCHED = ["package-lock.json", "scripts/cliBundle.cjs"];
 
 function fingerprint(file) {
   const stat = fs.statSync(path.join(ROOT, file));
-  return `${Math.trunc(stat.mtimeMs)}:${stat.size}`;
+  // Rounded, not truncated: a time set through utimes (float seconds) can come back a hair below the millisecond.
+  return `${Math.round(stat.mtimeMs)}:${stat.size}`;
 }
 
 /** True when dist/cli/main.js exists and every file it was built from is unchanged. */
