@@ -20,10 +20,12 @@ export class LocalFleetUpdater implements FleetUpdater {
     private readonly stacks: AccountStacks,
     private readonly settings: AccountStackSettings,
     private readonly programVersion: string,
+    /** `pulumi up --refresh` (drift remediation: without a refresh, `up` compares with the stale state). */
+    private readonly refresh = false,
   ) {}
 
   async update(target: AccountStackTarget, progress: ProgressReporter): Promise<{ summary: string }> {
-    const result = await this.stacks.deploy(target, progress);
+    const result = await this.stacks.deploy(target, progress, { refresh: this.refresh });
     return { summary: result.summary };
   }
 

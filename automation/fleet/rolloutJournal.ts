@@ -34,6 +34,8 @@ export interface RolloutPolicy {
   readonly maxFailurePercent: number;
   /** `local` (Automation API in this process) or `remote` (Pulumi Deployments). */
   readonly mode: "local" | "remote";
+  /** Refresh each stack before its update (`pulumi up --refresh`): set for drift remediation. */
+  readonly refresh?: boolean;
 }
 
 /** One account of the plan. */

@@ -184,12 +184,19 @@ export class AccountStacks {
     return { accountId: target.accountId, stackName };
   }
 
-  /** `ensure` then `pulumi up`. */
-  async deploy(target: AccountStackTarget, progress: ProgressReporter = silentProgress): Promise<StackUpdateResult> {
+  /** `ensure` then `pulumi up` (`refresh`: `pulumi up --refresh`, which also reverts drift). */
+  async deploy(
+    target: AccountStackTarget,
+    progress: ProgressReporter = silentProgress,
+    options: { readonly refresh?: boolean } = {},
+  ): Promise<StackUpdateResult> {
     const { stackName } = await this.ensure(target);
     this.logger.info("up started", { stackName });
     const result: EngineUpdateResult = await this.call(stackName, "up", () =>
-      this.engine.up(stackName, { onOutput: this.onOutput(stackName, "up", progress) }),
+      this.engine.up(stackName, {
+        onOutput: this.onOutput(stackName, "up", progress),
+        ...(options.refresh ? { refresh: true } : {}),
+      }),
     );
     const summary = `up: ${formatChanges(result.resourceChanges)}`;
     this.logger.info("up succeeded", { stackName, summary });

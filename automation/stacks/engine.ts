@@ -62,6 +62,8 @@ export interface EngineStackSummary {
 export interface EngineCallOptions {
   /** Receives the engine's stdout, chunk by chunk (already split on newlines is not guaranteed). */
   readonly onOutput?: (chunk: string) => void;
+  /** `up` only: refresh the state from the cloud first (`pulumi up --refresh`), so drift is reverted too. */
+  readonly refresh?: boolean;
 }
 
 /**

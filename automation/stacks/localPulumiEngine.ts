@@ -186,7 +186,11 @@ export class LocalPulumiEngine implements PulumiEngine {
 
   async up(stackName: string, options: EngineCallOptions = {}): Promise<EngineUpdateResult> {
     const stack = await this.stack(stackName);
-    const result = await stack.up({ color: "never", ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
+    const result = await stack.up({
+      color: "never",
+      ...(options.refresh ? { refresh: true } : {}),
+      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    });
     return {
       result: result.summary.result,
       resourceChanges: changes(result.summary),

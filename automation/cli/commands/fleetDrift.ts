@@ -142,9 +142,10 @@ export async function fleetDriftCommand(ctx: CommandContext, options: FleetDrift
     let code = errors > 0 ? EXIT.runtime : drifted.length > 0 ? EXIT_DRIFT : EXIT.ok;
     if (options.remediate && drifted.length > 0 && !options.dryRun) {
       const tagsOf = new Map(selected.map((a) => [a.accountId, a.tags]));
+      // Without a refresh `pulumi up` compares the program with the stale state and would leave the drift in place.
       const plan = newRolloutPlan(
         drifted.map((a) => ({ accountId: a.accountId, tags: tagsOf.get(a.accountId) ?? {} })),
-        policy,
+        { ...policy, refresh: true },
         version,
         { remediate: "drift", accounts: drifted.map((a) => a.accountId) },
       );

@@ -266,7 +266,9 @@ function updaterFor(
   rolloutId: string,
   version: string,
 ): Promise<FleetUpdater> | FleetUpdater {
-  if (policy.mode === "local") return new LocalFleetUpdater(session.stacks, session.settings, version);
+  if (policy.mode === "local") {
+    return new LocalFleetUpdater(session.stacks, session.settings, version, policy.refresh === true);
+  }
   return ctx.deps
     .remoteStackRunner(session.settings, ctx.io.env, progressLogger(ctx, "deployments"))
     .then((runner) => new RemoteFleetUpdater(runner, rolloutId));

@@ -118,7 +118,13 @@ describe("avm fleet drift (recording engine)", function () {
     expect(result.code, result.stderr).to.equal(0);
     const json = JSON.parse(result.stdout);
     expect(json.remediation).to.deep.include({ status: "completed", counts: { done: 2, failed: 0, pending: 0 } });
-    expect(json.remediation.policy).to.deep.equal({ canary: 1, concurrency: 4, maxFailurePercent: 10, mode: "local" });
+    expect(json.remediation.policy).to.deep.equal({
+      canary: 1,
+      concurrency: 4,
+      maxFailurePercent: 10,
+      mode: "local",
+      refresh: true,
+    });
     expect(ups().sort()).to.deep.equal([`account-${ids[2]}`, `account-${ids[6]}`]);
     expect((await drift()).code).to.equal(0);
   });
