@@ -9,7 +9,7 @@
  * - `OrganizationAccountAccessRole` (AdministratorAccess, trusting the management account root) in both managed
  *   accounts and in the automation account;
  * - the AVM's execution roles (automation account) and the vending role (management account).
- * The product deploys no SCPs, so none are applied (the graph takes them per account when it does).
+ * Without SCPs first; then with the guardrail SCPs the platform stack deploys on request (`guardrailTargets`).
  *
  * Claims:
  * 1. With `MeshfedServicePolicy` (as its only policy, or as the permissions boundary over AdministratorAccess), the
@@ -20,11 +20,13 @@
  * 3. An admin of a member account (an IAM user with AdministratorAccess there, or that account's
  *    `OrganizationAccountAccessRole`) reaches no role of another account and none of the AVM's roles.
  * 4. The AVM's own roles reach no workload action (the worker and the entry point reach the vending role).
+ * 5. With the guardrail SCPs, every start finds the same chains and no more workload reach.
  * A widened trust or a removed deny in a scratch copy makes the claims report the new path.
  */
 import { expect } from "chai";
 import { parseConfig } from "../../src/config";
 import type { PolicyDocument } from "../../src/policies/document";
+import { suggestedScps } from "../../src/policies/guardrailScps";
 import { buildAccountStackPolicies, buildPlatformPolicies, roleArn } from "../../src/policies/stackPolicies";
 import { ADMIN_POLICY, accountTrust, delegatingKeyPolicy } from "./iamProof";
 import {
@@ -432,6 +434,37 @@ describe("role chains: meshStack never reaches workloads", function () {
 
   it("has enumerated 22 chains of the product's graph in the proofs above (the README's count)", () => {
     expect(chainCount).to.equal(22);
+  });
+
+  it("finds the same chains, and no new workload reach, with the guardrail SCPs deployed (guardrailTargets)", async () => {
+    const guardrails = suggestedScps({
+      accessRoleName: "MeshstackAccountAccessRole",
+      samlProviderName: "meshstack-saml-idp",
+      bootstrapRoleName: "OrganizationAccountAccessRole",
+      automationAccountId: AUTOMATION,
+    }).map((scp) => scp.document);
+    // SCPs bind the member accounts (the OUs or root they are attached to), never the management account.
+    const withScps: RoleGraph = {
+      ...GRAPH,
+      scps: { [MEMBER_A]: guardrails, [MEMBER_B]: guardrails, [AUTOMATION]: guardrails },
+    };
+    const starts: PrincipalNode[] = [
+      meshfed([MESHFED_POLICY]),
+      meshfed([ADMIN_POLICY], MESHFED_POLICY),
+      meshfed([ADMIN_POLICY]),
+      ACCOUNT_ADMIN,
+      byId("OrganizationAccountAccessRole@member-a"),
+      byId("AVMEntryPointRole@automation"),
+      byId("AVMWorkerRole@automation"),
+      byId("AVMWebhookRole@automation"),
+    ];
+    for (const start of starts) {
+      const plain = await chainsFrom(GRAPH, start);
+      const guarded = await prove(`${start.id} with the guardrail SCPs`, withScps, start, true);
+      expect(ids(guarded.chains), start.id).to.deep.equal(ids(plain));
+      const before = await workloadReach(GRAPH, start, plain, WORKLOAD_ACTIONS);
+      expect(guarded.reaches.length, start.id).to.be.at.most(before.length);
+    }
   });
 
   describe("fails when a trust or a grant opens a path (scratch copies)", () => {
