@@ -1,7 +1,12 @@
 /**
  * Webhook delivery de-duplication by `Pulumi-Webhook-ID`. Pulumi Cloud may redeliver; a delivery id is
- * claimed before processing and released again when processing fails, so a redelivery is processed then.
+ * claimed before processing only for as long as processing may take ({@link DEFAULT_PROCESSING_MS}), kept for
+ * the retention once processing completed, and released when processing fails. So a redelivery after a
+ * handler that timed out or crashed mid-delivery is processed, and one after a success is a duplicate.
  */
+
+/** How long a claim blocks redeliveries while its delivery is processed (well above the webhook Lambda's 10 s). */
+export const DEFAULT_PROCESSING_MS = 60_000;
 
 /** Claims delivery ids. */
 export interface DeliveryStore {
@@ -10,6 +15,8 @@ export interface DeliveryStore {
    * released) within the store's retention.
    */
   claim(id: string, now: Date): Promise<boolean>;
+  /** Marks `id` processed: redeliveries are duplicates for the store's whole retention. */
+  complete(id: string, now: Date): Promise<void>;
   /** Releases a claim so a redelivery of `id` is processed again. */
   release(id: string): Promise<void>;
 }
@@ -18,8 +25,10 @@ export interface DeliveryStore {
 export interface MemoryDeliveryStoreOptions {
   /** Most ids remembered; the least recently claimed is evicted first. Default 10,000. */
   readonly maxEntries?: number;
-  /** How long an id is remembered, in ms. Default 24 h. */
+  /** How long a processed id is remembered, in ms. Default 24 h. */
   readonly ttlMs?: number;
+  /** How long a claim lasts while its delivery is processed, in ms. Default {@link DEFAULT_PROCESSING_MS}. */
+  readonly processingMs?: number;
 }
 
 /** In-process LRU with TTL, for `avm serve` (one process). */
@@ -27,10 +36,12 @@ export class MemoryDeliveryStore implements DeliveryStore {
   private readonly seen = new Map<string, number>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
+  private readonly processingMs: number;
 
   constructor(options: MemoryDeliveryStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
+    this.processingMs = options.processingMs ?? DEFAULT_PROCESSING_MS;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
       throw new RangeError(`maxEntries must be a positive integer, got ${this.maxEntries}`);
     }
@@ -43,15 +54,20 @@ export class MemoryDeliveryStore implements DeliveryStore {
 
   async claim(id: string, now: Date): Promise<boolean> {
     const at = now.getTime();
-    const claimedAt = this.seen.get(id);
-    if (claimedAt !== undefined && at - claimedAt < this.ttlMs) return false;
+    const expiresAt = this.seen.get(id);
+    if (expiresAt !== undefined && at < expiresAt) return false;
     this.seen.delete(id);
-    this.seen.set(id, at);
+    this.seen.set(id, at + this.processingMs);
     while (this.seen.size > this.maxEntries) {
       const oldest = this.seen.keys().next().value as string;
       this.seen.delete(oldest);
     }
     return true;
+  }
+
+  async complete(id: string, now: Date): Promise<void> {
+    this.seen.delete(id);
+    this.seen.set(id, now.getTime() + this.ttlMs);
   }
 
   async release(id: string): Promise<void> {

@@ -8,7 +8,7 @@
 import { PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { RESERVED_KEY_PREFIX, isConditionFailure } from "../vending/dynamoLedger";
 import { LEDGER_TABLE } from "../vending/ledgerTable";
-import type { DeliveryStore } from "./deliveryStore";
+import { DEFAULT_PROCESSING_MS, type DeliveryStore } from "./deliveryStore";
 
 /** Key prefix of delivery items in the ledger table; never a valid (normalised) email. */
 export const DELIVERY_KEY_PREFIX = `${RESERVED_KEY_PREFIX}webhook-delivery#`;
@@ -18,16 +18,20 @@ export interface DynamoDeliveryStoreOptions {
   readonly client: DynamoDBClient;
   /** The ledger table (env `AVM_LEDGER_TABLE`). */
   readonly tableName: string;
-  /** How long an id blocks redeliveries, in seconds. Default 7 days. */
+  /** How long a processed id blocks redeliveries, in seconds. Default 7 days. */
   readonly ttlSeconds?: number;
+  /** How long a claim lasts while its delivery is processed, in seconds. Default 60. */
+  readonly processingSeconds?: number;
 }
 
 /** Delivery de-duplication shared by every Lambda instance. */
 export class DynamoDeliveryStore implements DeliveryStore {
   private readonly ttlSeconds: number;
+  private readonly processingSeconds: number;
 
   constructor(private readonly options: DynamoDeliveryStoreOptions) {
     this.ttlSeconds = options.ttlSeconds ?? 7 * 24 * 60 * 60;
+    this.processingSeconds = options.processingSeconds ?? DEFAULT_PROCESSING_MS / 1000;
   }
 
   private key(id: string): Record<string, { S: string }> {
@@ -44,7 +48,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
             ...this.key(id),
             kind: { S: "webhook-delivery" },
             claimedAt: { S: now.toISOString() },
-            expiresAt: { N: String(nowSeconds + this.ttlSeconds) },
+            // Only for as long as processing may take: a redelivery after a timeout is processed.
+            expiresAt: { N: String(nowSeconds + this.processingSeconds) },
           },
           // A claim whose retention has passed may be taken again even before TTL deletes the item.
           ConditionExpression: "attribute_not_exists(#k) OR expiresAt < :now",
@@ -57,6 +62,22 @@ export class DynamoDeliveryStore implements DeliveryStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** Keeps the processed id for the retention (PutItem over the claim). */
+  async complete(id: string, now: Date): Promise<void> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    await this.options.client.send(
+      new PutItemCommand({
+        TableName: this.options.tableName,
+        Item: {
+          ...this.key(id),
+          kind: { S: "webhook-delivery" },
+          claimedAt: { S: now.toISOString() },
+          expiresAt: { N: String(nowSeconds + this.ttlSeconds) },
+        },
+      }),
+    );
   }
 
   /**

@@ -137,6 +137,7 @@ export class WebhookReceiver {
     try {
       const response = await this.process(deliveryId, kind, request.body);
       if (response.statusCode >= 400) await this.options.deliveries.release(deliveryId);
+      else await this.options.deliveries.complete(deliveryId, this.options.timing.now());
       return response;
     } catch (error) {
       await this.options.deliveries.release(deliveryId).catch(() => undefined);

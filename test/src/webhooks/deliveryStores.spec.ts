@@ -28,11 +28,20 @@ describe("webhook signatures", () => {
 });
 
 describe("MemoryDeliveryStore", () => {
-  it("claims an id once within the TTL, again after it", async () => {
-    const store = new MemoryDeliveryStore({ ttlMs: 1000 });
+  it("claims a processed id once within the TTL, again after it", async () => {
+    const store = new MemoryDeliveryStore({ ttlMs: 1000, processingMs: 100 });
     expect(await store.claim("a", T0)).to.equal(true);
+    await store.complete("a", T0);
     expect(await store.claim("a", later(999))).to.equal(false);
     expect(await store.claim("a", later(1000))).to.equal(true);
+  });
+
+  it("claims an id only for as long as processing may take: a redelivery after a timeout is processed", async () => {
+    const store = new MemoryDeliveryStore({ ttlMs: 1000, processingMs: 100 });
+    expect(await store.claim("a", T0)).to.equal(true);
+    // The handler timed out: it neither completed nor released the claim.
+    expect(await store.claim("a", later(99))).to.equal(false);
+    expect(await store.claim("a", later(100))).to.equal(true);
   });
 
   it("evicts the oldest ids beyond maxEntries", async () => {
@@ -67,6 +76,7 @@ describe("DynamoDeliveryStore", () => {
       client: new DynamoDBClient({ region: "eu-central-1" }),
       tableName: "avm-ledger",
       ttlSeconds: 60,
+      processingSeconds: 30,
     });
 
   it("claims with a conditional put under the ledger's reserved prefix", async () => {
@@ -78,7 +88,8 @@ describe("DynamoDeliveryStore", () => {
         email: { S: "#webhook-delivery#d-1" },
         kind: { S: "webhook-delivery" },
         claimedAt: { S: "2026-01-01T00:00:00.000Z" },
-        expiresAt: { N: String(T0.getTime() / 1000 + 60) },
+        // Only for as long as processing may take.
+        expiresAt: { N: String(T0.getTime() / 1000 + 30) },
       },
       ConditionExpression: "attribute_not_exists(#k) OR expiresAt < :now",
       ExpressionAttributeNames: { "#k": "email" },
@@ -103,6 +114,20 @@ describe("DynamoDeliveryStore", () => {
       error = e;
     }
     expect((error as Error).message).to.equal("ProvisionedThroughputExceeded");
+  });
+
+  it("keeps a completed delivery for the retention", async () => {
+    ddb.on(PutItemCommand).resolves({});
+    await store().complete("d-1", T0);
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).to.deep.equal({
+      TableName: "avm-ledger",
+      Item: {
+        email: { S: "#webhook-delivery#d-1" },
+        kind: { S: "webhook-delivery" },
+        claimedAt: { S: "2026-01-01T00:00:00.000Z" },
+        expiresAt: { N: String(T0.getTime() / 1000 + 60) },
+      },
+    });
   });
 
   it("releases by overwriting the claim with an expired one", async () => {
