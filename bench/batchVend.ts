@@ -118,8 +118,9 @@ async function main(): Promise<void> {
         },
       );
       const wall = (performance.now() - started) / 1000;
-      const result = JSON.parse(run.stdout || "{}") as { succeeded?: number };
-      if (run.status !== 0 || result.succeeded !== n) {
+      // Offline account stacks are planned, not deployed: every line ends PLANNED.
+      const result = JSON.parse(run.stdout || "{}") as { planned?: number };
+      if (result.planned !== n) {
         throw new Error(`avm vend -f failed for N=${n} (exit ${run.status}): ${run.stderr.slice(-2000)}`);
       }
       await resetMoto(moto.endpoint);

@@ -4,8 +4,8 @@
  * second and the orchestration time per account beyond the time spent inside AWS calls.
  *
  * Starts and stops its own moto server; each N runs on a freshly reset moto with a new organization.
- * The account stack step is a no-op runner answering `planned` (no Pulumi CLI here), so the figures are
- * the vending core's own cost.
+ * The account stack step is a no-op runner answering `deployed` (no Pulumi CLI here), so requests go on to the
+ * completion tags and SUCCEEDED and the figures are the vending core's own cost.
  *
  *   node --import tsx bench/vending.ts [--sizes 10,50,100] [--concurrency 5] [--ledger dynamodb|sqlite|memory]
  */
@@ -103,9 +103,10 @@ function timeAwsCalls(client: OrganizationsClient | DynamoDBClient): void {
   );
 }
 
-const plannedRunner: AccountStackRunner = {
+/** Reports every stack deployed without running anything, so requests go on to the completion tags and SUCCEEDED. */
+const deployedRunner: AccountStackRunner = {
   async deploy(request) {
-    return { status: "planned", stackName: `account-${request.accountId}`, summary: "bench: not deployed" };
+    return { status: "deployed", stackName: `account-${request.accountId}`, summary: "bench: stack step skipped" };
   },
 };
 
@@ -144,7 +145,7 @@ async function runOnce(moto: MotoServer, n: number, options: Options): Promise<R
   const workflow = createWorkflow({
     ledger,
     organizations: new OrganizationsGateway(organizationsClient, { timing: realTiming }),
-    stackRunner: plannedRunner,
+    stackRunner: deployedRunner,
     createSlots,
     timing: realTiming,
   });
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
   try {
     console.log(
       `vending bench: moto ${moto.version} (${moto.python}), ledger=${options.ledger}, concurrency=${options.concurrency}, ` +
-        `node ${process.version}, account stack step = no-op (planned)`,
+        `node ${process.version}, account stack step = no-op reported deployed`,
     );
     console.log(
       "       N   wall s  acct/s  calls/acct (orgs)  total ms/acct  AWS ms/acct  orch ms/acct  orch p50  orch p95  succeeded",
