@@ -82,7 +82,8 @@ export class FleetProgress implements ProgressReporter {
   }
 
   private width(): number {
-    return Math.max(20, (this.stream.columns ?? 100) - 1);
+    // A pseudo-terminal without a size reports 0 columns: draw as if 100 wide.
+    return Math.max(20, (this.stream.columns || 100) - 1);
   }
 
   private clip(text: string): string {
