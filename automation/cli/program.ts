@@ -187,7 +187,7 @@ Example:
       )
       .option(
         "--concurrency <n>",
-        "batch files: requests driven at once (default 10; CreateAccount stays within the slots)",
+        "batch files: requests driven at once (default 5; CreateAccount stays within the slots)",
         positiveInt("--concurrency"),
       ),
     true,
@@ -222,7 +222,7 @@ Example:
       )
       .option(
         "--concurrency <n>",
-        "batch files: requests driven at once (default 10; CreateAccount stays within the slots)",
+        "batch files: requests driven at once (default 5; CreateAccount stays within the slots)",
         positiveInt("--concurrency"),
       ),
     true,

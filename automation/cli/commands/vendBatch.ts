@@ -18,7 +18,7 @@ import { openLocalWorkflow, type LocalWorkflow } from "../workflowSetup";
 import { acceptVend, stackJson, type StackJson, type VendOptions } from "./vend";
 
 /** Requests driven at once unless `--concurrency` says otherwise. */
-export const DEFAULT_BATCH_CONCURRENCY = 10;
+export const DEFAULT_BATCH_CONCURRENCY = 5;
 /** Long-lived offline planners of a batch (one per core of a small machine). */
 export const BATCH_PLANNERS = 2;
 
