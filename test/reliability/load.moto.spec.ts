@@ -270,7 +270,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     const stackRunner: AccountStackRunner = {
       async deploy(request) {
         if (poisonEmails.has(request.email)) throw new Error("account stack runner unavailable (injected)");
-        return { status: "planned", stackName: `account-${request.accountId}`, summary: "planned" };
+        return { status: "deployed", stackName: `account-${request.accountId}`, summary: "deployed (no-op)" };
       },
     };
     const gateway = new OrganizationsGateway(organizations, { timing: fastTiming });
