@@ -93,6 +93,22 @@ Account stack settings (flag, else environment):
   state backend            PULUMI_BACKEND_URL (default file://.avm/state), PULUMI_CONFIG_PASSPHRASE
   Pulumi Deployments       PULUMI_ACCESS_TOKEN (never printed)`;
 
+/** Options of the commands that drive requests to a terminal state (`vend`, `retry`). */
+function addDriveOptions(command: Command): Command {
+  return command
+    .option("--default-ou <ou>", `OU for requests naming none (env ${CLI_ENV.defaultOu})`)
+    .option(
+      "--timeout <seconds>",
+      "stop waiting after this long; the request stays resumable",
+      positiveInt("--timeout"),
+    )
+    .option(
+      "--concurrency <n>",
+      "batch files: requests driven at once (default 5; CreateAccount stays within the slots)",
+      positiveInt("--concurrency"),
+    );
+}
+
 function addStackOptions(command: Command, withRunner: boolean): Command {
   command
     .option("--management-account-id <id>", `management account id (env ${CLI_ENV.managementAccountId})`)
@@ -163,33 +179,24 @@ Example:
     };
 
   addStackOptions(
-    program
-      .command("vend")
-      .description(
-        "vend one account: record the request, create it, move, tag, deploy its stack, write completion tags",
-      )
-      .option(
-        "-f, --file <path>",
-        "JSON vend request, or a batch: JSON Lines (.jsonl, one request per line) or a JSON array (- for stdin)",
-      )
-      .option("--account-name <name>", "account name (1-50 printable ASCII)")
-      .option("--email <email>", "root email of the new account")
-      .option("--ou <ou>", "target OU: id (ou-...), root (r-...) or path (/Workloads/Prod)")
-      .option("--tag <key=value>", "account tag (repeatable)", collect)
-      .option("--request-id <id>", "request id (default: generated)")
-      .option("--product-name <name>", "completion tag ProductName (meshStack workspace)")
-      .option("--stage <stage>", "completion tag Stage (meshStack project)")
-      .option("--default-ou <ou>", `OU for requests naming none (env ${CLI_ENV.defaultOu})`)
-      .option(
-        "--timeout <seconds>",
-        "stop waiting after this long; the request stays resumable",
-        positiveInt("--timeout"),
-      )
-      .option(
-        "--concurrency <n>",
-        "batch files: requests driven at once (default 5; CreateAccount stays within the slots)",
-        positiveInt("--concurrency"),
-      ),
+    addDriveOptions(
+      program
+        .command("vend")
+        .description(
+          "vend one account: record the request, create it, move, tag, deploy its stack, write completion tags",
+        )
+        .option(
+          "-f, --file <path>",
+          "JSON vend request, or a batch: JSON Lines (.jsonl, one request per line) or a JSON array (- for stdin)",
+        )
+        .option("--account-name <name>", "account name (1-50 printable ASCII)")
+        .option("--email <email>", "root email of the new account")
+        .option("--ou <ou>", "target OU: id (ou-...), root (r-...) or path (/Workloads/Prod)")
+        .option("--tag <key=value>", "account tag (repeatable)", collect)
+        .option("--request-id <id>", "request id (default: generated)")
+        .option("--product-name <name>", "completion tag ProductName (meshStack workspace)")
+        .option("--stage <stage>", "completion tag Stage (meshStack project)"),
+    ),
     true,
   )
     .addHelpText(
@@ -210,21 +217,12 @@ Example:
     .action(action(async (ctx, options) => commands.vend().vendCommand(ctx, options as never)));
 
   addStackOptions(
-    program
-      .command("retry")
-      .description("retry a FAILED request (or resume an unfinished one) once its cause is fixed")
-      .argument("<key>", "the request's account email or request id")
-      .option("--default-ou <ou>", `OU for requests naming none (env ${CLI_ENV.defaultOu})`)
-      .option(
-        "--timeout <seconds>",
-        "stop waiting after this long; the request stays resumable",
-        positiveInt("--timeout"),
-      )
-      .option(
-        "--concurrency <n>",
-        "batch files: requests driven at once (default 5; CreateAccount stays within the slots)",
-        positiveInt("--concurrency"),
-      ),
+    addDriveOptions(
+      program
+        .command("retry")
+        .description("retry a FAILED request (or resume an unfinished one) once its cause is fixed")
+        .argument("<key>", "the request's account email or request id"),
+    ),
     true,
   )
     .addHelpText(
