@@ -33,3 +33,8 @@ export const webhookRoleArn = outputs.webhookRoleArn;
 export const vendingRoleArn = outputs.vendingRoleArn;
 /** Platform stack with `meshfedServicePolicy` create or attach: ARN of meshStack's principal policy. */
 export const meshfedServicePolicyArn = outputs.meshfedServicePolicyArn;
+/**
+ * Platform stack: `{targets, policies}`, the guardrail SCP ids by name and the OUs or roots they are attached to
+ * (`avm doctor` checks the attachments); empty when `guardrailTargets` is not set.
+ */
+export const guardrails = outputs.guardrails;

@@ -56,6 +56,19 @@ export interface StackOutputs {
   readonly vendingRoleArn?: pulumi.Output<string>;
   /** ARN of meshStack's principal policy in the management account (`meshfedServicePolicy` create or attach). */
   readonly meshfedServicePolicyArn?: pulumi.Output<string>;
+  /**
+   * Platform stack: the guardrail SCPs and where they are attached (`avm doctor` checks the attachments). Always
+   * exported on the platform stack; `{targets: [], policies: {}}` when `guardrailTargets` is empty (none deployed).
+   */
+  readonly guardrails?: pulumi.Output<GuardrailsOutput>;
+}
+
+/** The platform stack output `guardrails`. */
+export interface GuardrailsOutput {
+  /** The configured `guardrailTargets` (OU or root ids), in order. */
+  readonly targets: string[];
+  /** Id (`p-...`) of each deployed guardrail SCP, by policy name. */
+  readonly policies: Record<string, string>;
 }
 
 function accountStack(cfg: AccountStackConfig): Omit<StackOutputs, "stackKind"> {
@@ -195,9 +208,10 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
           },
           { providers: [management] },
         );
+  let guardrailPolicyIds: Record<string, pulumi.Output<string>> = {};
   if (cfg.guardrailTargets.length > 0) {
     // Opt-in: the guardrail SCPs, attached to the configured OUs or root (management account).
-    new GuardrailPolicies(
+    guardrailPolicyIds = new GuardrailPolicies(
       "guardrails",
       {
         targets: cfg.guardrailTargets,
@@ -207,8 +221,11 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
         automationAccountId: cfg.automationAccountId,
       },
       { providers: [management] },
-    );
+    ).policyIds;
   }
+  const guardrails: pulumi.Output<GuardrailsOutput> = pulumi
+    .all(guardrailPolicyIds)
+    .apply((policies) => ({ targets: [...cfg.guardrailTargets], policies }));
   return {
     ...(principalPolicy === undefined ? {} : { meshfedServicePolicyArn: principalPolicy.policyArn }),
     entryPointArn: avm.entryPointArn,
@@ -220,6 +237,7 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
     workerRoleArn: avm.workerRoleArn,
     webhookRoleArn: avm.webhookRoleArn,
     vendingRoleArn: vendingRole.roleArn,
+    guardrails,
   };
 }
 

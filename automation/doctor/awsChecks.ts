@@ -1,7 +1,7 @@
 /**
  * `avm doctor`'s AWS checks: credentials and caller account; Organizations with all features and the expected
  * management account; `AVMEntryPoint` and its resource policy; the ledger table, the work queue and the
- * dead-letter queue; the bootstrap role in a sample member account; service control policies.
+ * dead-letter queue; the bootstrap role in a sample member account. The SCP check is in scpChecks.ts.
  */
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetFunctionCommand, GetPolicyCommand } from "@aws-sdk/client-lambda";
@@ -377,13 +377,4 @@ export async function checkBootstrapRole(ctx: DoctorContext): Promise<CheckResul
         "the role trust the management account; if your bootstrap role has another name, export AVM_BOOTSTRAP_ROLE_NAME",
     );
   }
-}
-
-/** Service control policies: deployed only with `guardrailTargets`; not compared here. */
-export function checkScps(): CheckResult {
-  return result.warn(
-    "scps",
-    "service control policies",
-    "not checked: the guardrail SCPs are deployed by the platform stack only with guardrailTargets (see Guardrails)",
-  );
 }

@@ -67,6 +67,8 @@ export interface DoctorContext {
   readonly runner: RunnerKind;
   readonly hasPulumiCli: boolean;
   readonly outputs: OutputsSource;
+  /** `--stack` / `AVM_PLATFORM_STACK`, when the outputs were read from a stack (named in fixes). */
+  readonly platformStack?: string;
   readonly aws: DoctorAws;
   /** The Pulumi Cloud client, or why there is none (e.g. `PULUMI_ACCESS_TOKEN is not set`). */
   readonly pulumi: { readonly client: PulumiCloudClient } | { readonly missing: string };

@@ -11,11 +11,11 @@ import {
   checkOrganization,
   checkPlatformOutputs,
   checkQueues,
-  checkScps,
 } from "./awsChecks";
 import type { DoctorContext } from "./doctorContext";
 import { errorText, result, type CheckResult } from "./doctorCheck";
 import { checkNode, checkPulumiCli, checkStateBackend } from "./localChecks";
+import { checkScps } from "./scpChecks";
 import {
   checkDeploymentSettings,
   checkPulumiProject,
@@ -56,7 +56,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
   });
   await add("deployment-settings", "Pulumi Deployments settings", () => checkDeploymentSettings(ctx, stacks));
   await add("bootstrap-role", `bootstrap role ${ctx.bootstrapRoleName}`, () => checkBootstrapRole(ctx));
-  await add("scps", "service control policies", () => checkScps());
+  await add("scps", "service control policies", () => checkScps(ctx));
   await add("node", "Node.js", () => checkNode());
   await add("pulumi-cli", "pulumi CLI", () => checkPulumiCli(ctx));
   await add("state-backend", "state backend and passphrase", () => checkStateBackend(ctx));

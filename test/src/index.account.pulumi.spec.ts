@@ -30,6 +30,7 @@ describe("src/index.ts as an account stack (Pulumi mocks)", () => {
       accessRoleName: "MeshstackAccountAccessRole",
       entryPointArn: undefined,
       vendingRoleArn: undefined,
+      guardrails: undefined,
     });
     const provider = recorder.one("pulumi:providers:aws", "managed-account").inputs;
     expect([

@@ -80,6 +80,7 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       webhookRoleArn: "arn:aws:iam::444455556666:role/AVMWebhookRole",
       vendingRoleArn: "arn:aws:iam::111122223333:role/AVMVendingRole",
       meshfedServicePolicyArn: undefined,
+      guardrails: { targets: [], policies: {} },
     });
     const automation = recorder.one("pulumi:providers:aws", "automation").inputs;
     const management = recorder.one("pulumi:providers:aws", "management").inputs;
@@ -224,5 +225,22 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
     expect(recorder.json("aws:iam/policy:Policy", "meshfed-service-policy-policy", "policy")).to.deep.equal(
       POLICY("AWSControlTowerExecution"),
     );
+  });
+
+  it("with guardrailTargets deploys the guardrail SCPs and exports their ids and targets (avm doctor reads them)", async () => {
+    const recorder = await installPulumiMocks({
+      stack: "dev",
+      config: { ...BASE_CONFIG, "meshstack-avm:guardrailTargets": '["ou-ab12-cd34ef56","r-ab12"]' },
+    });
+    const outputs = await runProgram(PROGRAM_PATH);
+    const names = ["ProtectMeshstackAccessRole", "ProtectMeshstackSamlProvider", "OnlyMeshstackInvokesAvmEntryPoint"];
+    expect(outputs["guardrails"]).to.deep.equal({
+      targets: ["ou-ab12-cd34ef56", "r-ab12"],
+      policies: Object.fromEntries(names.map((name) => [name, `guardrails-${name}-id`])),
+    });
+    expect(
+      recorder.byType("aws:organizations/policy:Policy").map((r) => [r.name, r.provider, r.inputs["name"]]),
+    ).to.deep.equal(names.map((name) => [`guardrails-${name}`, "management", name]));
+    expect(recorder.byType("aws:organizations/policyAttachment:PolicyAttachment")).to.have.length(6);
   });
 });

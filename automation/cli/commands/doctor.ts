@@ -120,6 +120,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     "OrganizationAccountAccessRole";
   const runner = runnerSetting(options.runner, env);
   const outputs = await loadOutputs(ctx, options);
+  const platformStack = options.outputs === undefined ? pick(options.stack, env, "AVM_PLATFORM_STACK") : undefined;
   const region = ctx.settings.region ?? regionOf(outputs);
   let pulumi: DoctorContext["pulumi"];
   try {
@@ -138,6 +139,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     runner,
     hasPulumiCli: ctx.deps.hasPulumiCli(env),
     outputs,
+    ...(platformStack !== undefined ? { platformStack } : {}),
     aws,
     pulumi,
     ...(organization !== undefined ? { pulumiOrganization: organization } : {}),

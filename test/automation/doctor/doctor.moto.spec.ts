@@ -148,6 +148,7 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
       ledgerTableName: "avm-ledger",
       queueUrl,
       deadLetterQueueUrl: dlqUrl,
+      guardrails: { targets: [], policies: {} },
     });
     cloud.addWebhook("acme", {
       displayName: webhookDisplayName(SECRET),
@@ -175,7 +176,7 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
     return installation;
   }
 
-  function writeOutputs(outputs: Record<string, string>): void {
+  function writeOutputs(outputs: Record<string, unknown>): void {
     writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(outputs));
   }
 
@@ -216,7 +217,7 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("passes every check of a healthy installation (exit 0); only the SCP check says it cannot run", async () => {
+  it("passes every check of a healthy installation (exit 0); only the SCP check (no guardrails enabled) says it cannot run", async () => {
     const { code, report } = await doctor();
     expect(statuses(report)).to.deep.equal({
       "aws-credentials": "pass",
@@ -269,7 +270,7 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
       `    fix: avm reconcile --ledger-table avm-ledger --dlq-url ${install.dlqUrl} --queue-url ${install.queueUrl}`,
     );
     expect(lines).to.include(
-      "! service control policies: not checked: the guardrail SCPs are deployed by the platform stack only with guardrailTargets (see Guardrails)",
+      "! service control policies: not checked: guardrails are not enabled (guardrailTargets is not set on the platform stack, so no SCPs are deployed)",
     );
     expect(lines.at(-2)).to.equal("14 passed, 1 failed, 2 not checked");
     expect(r.stdout).not.to.include(SECRET);
