@@ -87,6 +87,8 @@ export const CONFIG_KEYS = {
     "entryPointAdoption",
     "entryPointTargetOus",
     "guardrailTargets",
+    "deploymentsOidc",
+    "deploymentsOidcProviderArn",
   ],
   /** Keys whose values are secrets (read as plain text, validated, then wrapped with `pulumi.secret`). */
   secret: ["externalId", "webhookSecret", "pulumiAccessToken"],
@@ -195,6 +197,12 @@ export interface PlatformStackConfig extends CommonConfig {
    * (the default).
    */
   readonly guardrailTargets: readonly string[];
+  /**
+   * Pulumi Deployments gets its AWS credentials through OIDC (`deploymentsOidc`, default off): the platform stack
+   * creates the OIDC provider (unless `providerArn` names an existing one) and the deploy role in the management
+   * account; undefined when off.
+   */
+  readonly deploymentsOidc: { readonly providerArn: string | undefined } | undefined;
 }
 
 /** The validated configuration of either stack kind; discriminated by `kind`. */
@@ -245,6 +253,7 @@ const REPO_URL = /^https:\/\/[^\s/]+\/\S+$/;
 const GIT_BRANCH = /^(?!.*\.\.)(?!\/)[\w./-]{1,255}$/;
 const REPO_DIR = /^(?!.*\.\.)(?!\/)[\w./-]{1,1024}$/;
 const CONTACT_TYPES = ["operations", "billing", "security"] as const;
+const PULUMI_OIDC_PROVIDER_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):oidc-provider/api\\.pulumi\\.com/oidc$`);
 const OU_PATH = /^\/(?:[^/\x00-\x1f\x7f]{1,128}(?:\/[^/\x00-\x1f\x7f]{1,128})*)?$/;
 
 /**
@@ -358,7 +367,41 @@ export function parseConfig(input: ConfigInput): AvmConfig {
     meshfedServicePolicy: meshfedServicePolicyMode(values, common),
     entryPointAuthority: entryPointAuthority(values),
     guardrailTargets: guardrailTargets(values),
+    deploymentsOidc: deploymentsOidc(values, common),
   });
+}
+
+function deploymentsOidc(values: ConfigInput["values"], common: CommonConfig): PlatformStackConfig["deploymentsOidc"] {
+  const enabled = booleanValue(values, "deploymentsOidc") ?? false;
+  const providerKey = qualifiedKey("deploymentsOidcProviderArn");
+  const providerArn = optionalMatch(
+    values,
+    "deploymentsOidcProviderArn",
+    PULUMI_OIDC_PROVIDER_ARN,
+    "must be the ARN of an IAM OIDC provider for api.pulumi.com/oidc " +
+      "(arn:<partition>:iam::<12 digits>:oidc-provider/api.pulumi.com/oidc)",
+  );
+  if (!enabled) {
+    if (providerArn !== undefined) {
+      throw new ConfigError(providerKey, `${providerKey} needs ${qualifiedKey("deploymentsOidc")} set to true`);
+    }
+    return undefined;
+  }
+  if (stringValue(values, "pulumiOrganization") === undefined) {
+    throw new ConfigError(
+      qualifiedKey("deploymentsOidc"),
+      `${qualifiedKey("deploymentsOidc")} needs ${qualifiedKey("pulumiOrganization")}: the deploy role trusts ` +
+        `Pulumi Deployments runs of that organization's account stacks only`,
+    );
+  }
+  if (providerArn !== undefined && PULUMI_OIDC_PROVIDER_ARN.exec(providerArn)?.[1] !== common.managementAccountId) {
+    throw new ConfigError(
+      providerKey,
+      `${providerKey} must be a provider in the management account ${common.managementAccountId} ` +
+        `(${qualifiedKey("managementAccountId")}), got "${providerArn}"`,
+    );
+  }
+  return { providerArn };
 }
 
 function guardrailTargets(values: ConfigInput["values"]): string[] {

@@ -38,3 +38,5 @@ export const meshfedServicePolicyArn = outputs.meshfedServicePolicyArn;
  * (`avm doctor` checks the attachments); empty when `guardrailTargets` is not set.
  */
 export const guardrails = outputs.guardrails;
+/** Platform stack with `deploymentsOidc`: ARN of the deploy role Pulumi Deployments assumes through OIDC. */
+export const deploymentsRoleArn = outputs.deploymentsRoleArn;

@@ -19,6 +19,7 @@ import { AccountAccessRole } from "./components/accountAccessRole";
 import { AccountBaseline } from "./components/accountBaseline";
 import { AccountVendingMachine } from "./components/accountVendingMachine";
 import { ManagementVendingRole } from "./components/managementVendingRole";
+import { DeploymentsOidcRole } from "./components/deploymentsOidcRole";
 import { GuardrailPolicies } from "./components/guardrailPolicies";
 import { MeshfedServicePolicy } from "./components/meshfedServicePolicy";
 import { type AccountStackConfig, type PlatformStackConfig, loadConfig } from "./config";
@@ -61,6 +62,8 @@ export interface StackOutputs {
    * exported on the platform stack; `{targets: [], policies: {}}` when `guardrailTargets` is empty (none deployed).
    */
   readonly guardrails?: pulumi.Output<GuardrailsOutput>;
+  /** ARN of the deploy role Pulumi Deployments assumes through OIDC (`deploymentsOidc`). */
+  readonly deploymentsRoleArn?: pulumi.Output<string>;
 }
 
 /** The platform stack output `guardrails`. */
@@ -172,6 +175,7 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
       meshfedServicePrincipalArn: cfg.meshfedServicePrincipalArn,
       externalId: cfg.externalId,
       entryPointAuthority: cfg.entryPointAuthority,
+      deploymentsOidc: cfg.deploymentsOidc !== undefined,
     },
     { providers: [automation] },
   );
@@ -226,8 +230,25 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
   const guardrails: pulumi.Output<GuardrailsOutput> = pulumi
     .all(guardrailPolicyIds)
     .apply((policies) => ({ targets: [...cfg.guardrailTargets], policies }));
+  const deploymentsRole =
+    cfg.deploymentsOidc === undefined || cfg.pulumiOrganization === undefined
+      ? undefined
+      : new DeploymentsOidcRole(
+          "deployments-role",
+          {
+            partition: managementPartition,
+            managementAccountId: cfg.managementAccountId,
+            organizationId: cfg.organizationId,
+            bootstrapRoleName: cfg.bootstrapRoleName,
+            pulumiOrganization: cfg.pulumiOrganization,
+            project: PROJECT_NAME,
+            existingProviderArn: cfg.deploymentsOidc.providerArn,
+          },
+          { providers: [management] },
+        );
   return {
     ...(principalPolicy === undefined ? {} : { meshfedServicePolicyArn: principalPolicy.policyArn }),
+    ...(deploymentsRole === undefined ? {} : { deploymentsRoleArn: deploymentsRole.roleArn }),
     entryPointArn: avm.entryPointArn,
     webhookUrl: avm.webhookUrl,
     ledgerTableName: avm.ledgerTableName,

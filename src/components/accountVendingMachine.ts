@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bundleHandler, HANDLER_ENTRIES } from "../lambda/bundle";
 import { ENV } from "../lambda/env";
+import { DEPLOYMENTS_ROLE_NAME } from "../policies/deploymentsRole";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "../policies/avmRoles";
 import { AVM_RESOURCE_NAMES, lambdaLogGroupName } from "../policies/platformNames";
 import { roleArn } from "../policies/stackPolicies";
@@ -83,6 +84,12 @@ export interface AccountVendingMachineArgs {
    * {@link HOOK_ONLY_AUTHORITY}: the hook only.
    */
   readonly entryPointAuthority?: EntryPointAuthority;
+  /**
+   * Pulumi Deployments of account stacks get AWS credentials through OIDC: the worker configures each stack's
+   * deployment settings with the deploy role `AVMDeploymentsRole` of the management account (platform setting
+   * `deploymentsOidc`). Default `false`: the settings leave cloud credentials to the operator.
+   */
+  readonly deploymentsOidc?: boolean;
   /** Bundle handlers with `@aws-sdk/*` left to the Lambda runtime (default `false`: SDK bundled, pinned). */
   readonly externalAwsSdk?: boolean;
 }
@@ -328,6 +335,13 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         ...optionalEnv(ENV.samlProviderName, args.samlProviderName),
         ...optionalEnv(ENV.meshfedServicePrincipalArn, args.meshfedServicePrincipalArn),
         ...(externalId === undefined ? {} : { [ENV.externalIdSecretArn]: externalId.arn }),
+        ...(args.deploymentsOidc === true
+          ? {
+              [ENV.deploymentsRoleArn]: partition.apply((p) =>
+                roleArn(p, args.managementAccountId, DEPLOYMENTS_ROLE_NAME),
+              ),
+            }
+          : {}),
       },
     });
     const webhook = this.lambda(name, "webhook", {

@@ -40,6 +40,11 @@ export const ENV = {
   samlProviderName: "AVM_SAML_PROVIDER_NAME",
   /** ARN of the Secrets Manager secret holding the access role's `sts:ExternalId`, when one is used. */
   externalIdSecretArn: "AVM_EXTERNAL_ID_SECRET_ARN",
+  /**
+   * ARN of the deploy role Pulumi Deployments assumes through OIDC for account stacks (platform setting
+   * `deploymentsOidc`); unset: the deployment settings carry no cloud credentials.
+   */
+  deploymentsRoleArn: "AVM_DEPLOYMENTS_ROLE_ARN",
   /** 12-digit id of the management account (the entry point refuses hooks for it). */
   managementAccountId: "AVM_MANAGEMENT_ACCOUNT_ID",
   /** `true` when vend requests may come through AVMEntryPoint (platform setting `entryPointVending`). */

@@ -6,10 +6,17 @@
 import type { AccountStackConfig, PlatformStackConfig } from "../config";
 import { accessRolePermissionsPolicy, accessRoleTrustPolicy } from "./accessRole";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "./avmRoles";
+import {
+  DEPLOYMENTS_ROLE_NAME,
+  deploymentsRolePermissionsPolicy,
+  deploymentsRoleTrustPolicy,
+  pulumiOidcProviderArn,
+} from "./deploymentsRole";
 import type { NamedPolicy } from "./document";
 import { vendingRolePermissionsPolicy, vendingRoleTrustPolicy } from "./managementVendingRole";
 import { MESHFED_SERVICE_POLICY_NAME, meshfedServicePolicy } from "./meshfedServicePolicy";
 import { AVM_RESOURCE_NAMES } from "./platformNames";
+import { PROJECT_NAME } from "../shared/naming";
 
 /** Facts that come from lookups or secrets at deploy time and must be supplied for an offline build. */
 export interface PolicyEnvironment {
@@ -50,8 +57,9 @@ export function buildAccountStackPolicies(cfg: AccountStackConfig, env: PolicyEn
 }
 
 /**
- * Every policy of the platform stack: the three Lambda roles, the management vending role and, with
- * `meshfedServicePolicy` create or attach, meshStack's principal policy (named `MeshfedServicePolicy`).
+ * Every policy of the platform stack: the three Lambda roles, the management vending role, with
+ * `meshfedServicePolicy` create or attach meshStack's principal policy (named `MeshfedServicePolicy`), and with
+ * `deploymentsOidc` the deploy role `AVMDeploymentsRole`.
  */
 export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvironment): NamedPolicy[] {
   const location = { partition: env.partition, region: cfg.region, accountId: cfg.automationAccountId };
@@ -103,6 +111,28 @@ export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvir
               organizationId: cfg.organizationId,
               automationAccountId: cfg.automationAccountId,
               accessRoleName: cfg.accessRoleName,
+              bootstrapRoleName: cfg.bootstrapRoleName,
+            }),
+          },
+        ]),
+    ...(cfg.deploymentsOidc === undefined || cfg.pulumiOrganization === undefined
+      ? []
+      : [
+          {
+            name: `${DEPLOYMENTS_ROLE_NAME}/trust`,
+            document: deploymentsRoleTrustPolicy({
+              providerArn:
+                cfg.deploymentsOidc.providerArn ?? pulumiOidcProviderArn(env.partition, cfg.managementAccountId),
+              pulumiOrganization: cfg.pulumiOrganization,
+              project: PROJECT_NAME,
+            }),
+          },
+          {
+            name: `${DEPLOYMENTS_ROLE_NAME}/permissions`,
+            document: deploymentsRolePermissionsPolicy({
+              partition: env.partition,
+              managementAccountId: cfg.managementAccountId,
+              organizationId: cfg.organizationId,
               bootstrapRoleName: cfg.bootstrapRoleName,
             }),
           },

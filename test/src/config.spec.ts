@@ -130,7 +130,62 @@ describe("config", () => {
         meshfedServicePolicy: "none",
         entryPointAuthority: { vend: false, adopt: false, moveTargets: [] },
         guardrailTargets: [],
+        deploymentsOidc: undefined,
       });
+    });
+
+    it("reads deploymentsOidc (needs pulumiOrganization) and an existing provider of the management account, naming the key", () => {
+      const read = (values: Record<string, string>) => {
+        const cfg = parseConfig(platformInput(values));
+        return cfg.kind === "platform" ? cfg.deploymentsOidc : "not a platform stack";
+      };
+      const existing = "arn:aws:iam::111122223333:oidc-provider/api.pulumi.com/oidc";
+      expect([
+        read({ deploymentsOidc: "false" }),
+        read({ deploymentsOidc: "true", pulumiOrganization: "acme" }),
+        read({ deploymentsOidc: "true", pulumiOrganization: "acme", deploymentsOidcProviderArn: existing }),
+      ]).to.deep.equal([undefined, { providerArn: undefined }, { providerArn: existing }]);
+      const refusals: [Record<string, string>, string][] = [
+        [
+          { deploymentsOidc: "true" },
+          "meshstack-avm:deploymentsOidc needs meshstack-avm:pulumiOrganization: the deploy role trusts Pulumi " +
+            "Deployments runs of that organization's account stacks only",
+        ],
+        [
+          { deploymentsOidc: "yes", pulumiOrganization: "acme" },
+          'meshstack-avm:deploymentsOidc must be true or false, got "yes"',
+        ],
+        [
+          { deploymentsOidcProviderArn: existing },
+          "meshstack-avm:deploymentsOidcProviderArn needs meshstack-avm:deploymentsOidc set to true",
+        ],
+        [
+          {
+            deploymentsOidc: "true",
+            pulumiOrganization: "acme",
+            deploymentsOidcProviderArn: "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+          },
+          "meshstack-avm:deploymentsOidcProviderArn must be the ARN of an IAM OIDC provider for api.pulumi.com/oidc " +
+            "(arn:<partition>:iam::<12 digits>:oidc-provider/api.pulumi.com/oidc), got " +
+            '"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"',
+        ],
+        [
+          {
+            deploymentsOidc: "true",
+            pulumiOrganization: "acme",
+            deploymentsOidcProviderArn: "arn:aws:iam::999988887777:oidc-provider/api.pulumi.com/oidc",
+          },
+          "meshstack-avm:deploymentsOidcProviderArn must be a provider in the management account 111122223333 " +
+            '(meshstack-avm:managementAccountId), got "arn:aws:iam::999988887777:oidc-provider/api.pulumi.com/oidc"',
+        ],
+      ];
+      for (const [values, message] of refusals) {
+        expect(() => parseConfig(platformInput(values)), message).to.throw(ConfigError, message);
+      }
+      expect(() => parseConfig(accountInput({ deploymentsOidc: "true" }))).to.throw(
+        ConfigError,
+        "meshstack-avm:deploymentsOidc applies only to the platform stack",
+      );
     });
 
     it("reads meshfedServicePolicy create and attach (attach to a principal of the management account)", () => {

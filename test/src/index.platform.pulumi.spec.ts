@@ -81,6 +81,7 @@ describe("src/index.ts as the platform stack (Pulumi mocks)", () => {
       vendingRoleArn: "arn:aws:iam::111122223333:role/AVMVendingRole",
       meshfedServicePolicyArn: undefined,
       guardrails: { targets: [], policies: {} },
+      deploymentsRoleArn: undefined,
     });
     const automation = recorder.one("pulumi:providers:aws", "automation").inputs;
     const management = recorder.one("pulumi:providers:aws", "management").inputs;

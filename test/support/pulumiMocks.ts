@@ -246,6 +246,8 @@ function synthesizedState(
       return { name: physical };
     case "aws:iam/policy:Policy":
       return { name: physical, arn: `arn:${p}:iam::${a}:policy/${physical}` };
+    case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+      return { arn: `arn:${p}:iam::${a}:oidc-provider/${String(inputs["url"]).replace(/^https:\/\//, "")}` };
     case "aws:lambda/function:Function":
       return {
         name: physical,

@@ -114,6 +114,9 @@ describe("IAM catalog check", () => {
         webhookSecret: "0123456789abcdef",
         pulumiAccessToken: "pul-123",
         externalId: "ext-123",
+        meshfedServicePolicy: "create",
+        pulumiOrganization: "acme",
+        deploymentsOidc: "true",
       },
     });
     if (account.kind !== "account" || platform.kind !== "platform") throw new Error("unexpected stack kinds");
@@ -121,7 +124,21 @@ describe("IAM catalog check", () => {
       ...buildAccountStackPolicies(account, { partition: "aws", externalId: "ext-123" }),
       ...buildPlatformPolicies(platform, { partition: "aws" }),
     ];
-    expect(policies).to.have.length(10);
+    expect(policies.map((p) => p.name)).to.deep.equal([
+      "MeshstackAccountAccessRole/trust",
+      "MeshstackAccountAccessRole/permissions",
+      "AVMEntryPointRole/trust",
+      "AVMEntryPointRole/permissions",
+      "AVMWorkerRole/trust",
+      "AVMWorkerRole/permissions",
+      "AVMWebhookRole/trust",
+      "AVMWebhookRole/permissions",
+      "AVMVendingRole/trust",
+      "AVMVendingRole/permissions",
+      "MeshfedServicePolicy",
+      "AVMDeploymentsRole/trust",
+      "AVMDeploymentsRole/permissions",
+    ]);
     await checkPolicies(policies);
   });
 
