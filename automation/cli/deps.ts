@@ -79,7 +79,8 @@ export interface CliDeps {
   /**
    * The Pulumi Deployments runner: token `PULUMI_ACCESS_TOKEN`, organization `AVM_PULUMI_ORGANIZATION`, git
    * source `AVM_PULUMI_REPO_URL` / `AVM_PULUMI_REPO_BRANCH` (default `main`) / `AVM_PULUMI_REPO_DIR`, API
-   * `PULUMI_API_URL` (default `https://api.pulumi.com`). Waits for the deployment (status `deployed`) or
+   * `PULUMI_API_URL` (default `https://api.pulumi.com`), AWS credentials through OIDC with the deploy role
+   * `AVM_DEPLOYMENTS_ROLE_ARN` (optional). Waits for the deployment (status `deployed`) or
    * returns `queued` after `AVM_DEPLOYMENT_WAIT_SECONDS` (default 1800).
    */
   remoteStackRunner(
@@ -222,6 +223,7 @@ export function defaultDeps(): CliDeps {
       };
       const waitSeconds = Number(env.AVM_DEPLOYMENT_WAIT_SECONDS ?? 1800);
       const repoDir = env.AVM_PULUMI_REPO_DIR?.trim();
+      const awsOidcRoleArn = env.AVM_DEPLOYMENTS_ROLE_ARN?.trim();
       return new DeploymentsAccountStackRunner({
         client: pulumiCloudClientFromEnv(env),
         organization: need("AVM_PULUMI_ORGANIZATION"),
@@ -233,6 +235,7 @@ export function defaultDeps(): CliDeps {
         settings,
         logger,
         waitTimeoutMs: Number.isFinite(waitSeconds) && waitSeconds >= 0 ? waitSeconds * 1000 : 1_800_000,
+        ...(awsOidcRoleArn ? { awsOidcRoleArn } : {}),
       });
     },
     async pulumiCloudClient(env, timing, purpose) {

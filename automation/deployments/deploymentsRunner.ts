@@ -9,8 +9,12 @@
  *    when one is already running for the stack (HTTP 409) wait for it, then create ours;
  * 4. poll `GET .../deployments/{id}` until `succeeded`, `failed` or `skipped`, or until the wait budget is
  *    spent, which returns `queued` (the Pulumi Cloud webhook then reports the outcome).
- * The operator configures cloud credentials (e.g. OIDC) in the stack's or organization's deployment settings;
- * the patch merges and leaves them alone.
+ * AWS credentials: with {@link DeploymentsRunnerOptions.awsOidcRoleArn} (the platform stack's `AVMDeploymentsRole`,
+ * `deploymentsOidc`) the patch sets `operationContext.oidc.aws` (`roleArn`, `sessionName`, `duration`; the REST
+ * schema https://www.pulumi.com/docs/reference/cloud-rest-api/schema/operationcontextawsoidcconfiguration/ and
+ * .../operationcontextoidcconfigurationrequest/), so each deployment exchanges its own OIDC token for a session of
+ * that role; without it the operator's cloud credentials in the stack's or organization's settings are left alone
+ * (the patch merges). Static AWS keys are never sent.
  */
 import { PROJECT_NAME, accountStackName } from "../../src/shared/naming";
 import { realTiming, type Timing } from "../../src/shared/timing";
@@ -55,6 +59,11 @@ export interface DeploymentsRunnerOptions {
   readonly waitTimeoutMs?: number;
   /** Attempts to create the deployment while another one runs on the stack; default 3. */
   readonly busyAttempts?: number;
+  /**
+   * ARN of the role each deployment assumes with its Pulumi OIDC token (`AVMDeploymentsRole`, env
+   * `AVM_DEPLOYMENTS_ROLE_ARN`); default none: no AWS credentials in the settings.
+   */
+  readonly awsOidcRoleArn?: string;
 }
 
 /** A created deployment. */
@@ -83,6 +92,20 @@ export function shellQuote(value: string): string {
 /** Environment variable that carries the external id into the deployment (as a secret). */
 export const EXTERNAL_ID_ENV = "AVM_EXTERNAL_ID";
 
+/**
+ * Session length asked for the deploy role. Set explicitly: Pulumi's OIDC login defaults to 2 hours while an IAM role
+ * allows 1 hour unless its maximum is raised (https://www.pulumi.com/docs/esc/providers/aws-login), and
+ * `AVMDeploymentsRole` keeps the 1-hour maximum; an account stack deploys in minutes.
+ */
+export const OIDC_SESSION_DURATION = "1h";
+
+const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
+/** The assume-role session name of a deployment of `stackName` (shown in CloudTrail): `avm-account-<id>`. */
+export function oidcSessionName(stackName: string): string {
+  return `avm-${stackName}`;
+}
+
 /** Runs account stacks on Pulumi Deployments. */
 export class DeploymentsAccountStackRunner implements AccountStackRunner {
   private readonly project: string;
@@ -104,6 +127,11 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
       );
     }
     if (options.source.branch.trim() === "") throw new DeploymentsConfigError("git branch must not be empty");
+    if (options.awsOidcRoleArn !== undefined && !ROLE_ARN.test(options.awsOidcRoleArn)) {
+      throw new DeploymentsConfigError(
+        `AVM_DEPLOYMENTS_ROLE_ARN must be an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>), got "${options.awsOidcRoleArn}"`,
+      );
+    }
     this.project = options.project ?? PROJECT_NAME;
     this.timing = options.timing ?? realTiming;
     this.logger = options.logger ?? silentLogger;
@@ -195,7 +223,7 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
     return outcome;
   }
 
-  /** The deployment settings patch: git source plus the config-writing pre-run commands. */
+  /** The deployment settings patch: git source, the config-writing pre-run commands and, when set, AWS OIDC. */
   settingsPatch(stackName: string, config: EngineConfig): Record<string, unknown> {
     const { source, organization } = this.options;
     const branch = source.branch.startsWith("refs/") ? source.branch : `refs/heads/${source.branch}`;
@@ -226,6 +254,17 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
       operationContext: {
         preRunCommands: commands,
         ...(secretValue === undefined ? {} : { environmentVariables: { [EXTERNAL_ID_ENV]: { secret: secretValue } } }),
+        ...(this.options.awsOidcRoleArn === undefined
+          ? {}
+          : {
+              oidc: {
+                aws: {
+                  roleArn: this.options.awsOidcRoleArn,
+                  sessionName: oidcSessionName(stackName),
+                  duration: OIDC_SESSION_DURATION,
+                },
+              },
+            }),
       },
     };
   }

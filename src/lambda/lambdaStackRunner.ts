@@ -5,7 +5,8 @@
  *
  * Configuration (set by the platform stack on the worker):
  * - `AVM_PULUMI_ORGANIZATION`, `AVM_PULUMI_TOKEN_SECRET_ARN` (Secrets Manager, read once per container),
- *   `AVM_PULUMI_REPO_URL`, optional `AVM_PULUMI_REPO_BRANCH` (default `main`) and `AVM_PULUMI_REPO_DIR`;
+ *   `AVM_PULUMI_REPO_URL`, optional `AVM_PULUMI_REPO_BRANCH` (default `main`) and `AVM_PULUMI_REPO_DIR`, optional
+ *   `AVM_DEPLOYMENTS_ROLE_ARN` (the deploy role each deployment assumes through OIDC);
  * - stack config: the management account id from `AVM_MANAGEMENT_ROLE_ARN`, the automation account id from
  *   `AVM_QUEUE_URL`, the region from `AWS_REGION`, `AVM_BOOTSTRAP_ROLE_NAME`, optional `AVM_ACCESS_ROLE_NAME`,
  *   `AVM_MESHFED_SERVICE_PRINCIPAL_ARN`, `AVM_SAML_PROVIDER_NAME` and `AVM_EXTERNAL_ID_SECRET_ARN` (Secrets Manager).
@@ -115,6 +116,7 @@ export function createLambdaAccountStackRunner(
     const externalId = externalIdArn ? await readSecret(secrets, externalIdArn, "external id") : undefined;
     const timing = deps.timing ?? realTiming;
     const repoDir = env[ENV.pulumiRepoDir]?.trim();
+    const awsOidcRoleArn = env[ENV.deploymentsRoleArn]?.trim();
     return new DeploymentsAccountStackRunner({
       client: new PulumiCloudClient({
         token: await readSecret(secrets, tokenArn, "Pulumi access token"),
@@ -131,6 +133,7 @@ export function createLambdaAccountStackRunner(
       timing,
       // The Lambda does not wait: the deployment's webhook continues the workflow.
       waitTimeoutMs: 0,
+      ...(awsOidcRoleArn ? { awsOidcRoleArn } : {}),
     });
   };
   return {

@@ -44,7 +44,9 @@ describe("DeploymentsAccountStackRunner", () => {
   });
   afterEach(() => cloud.stop());
 
-  function runner(options: { token?: string; waitTimeoutMs?: number } = {}): DeploymentsAccountStackRunner {
+  function runner(
+    options: { token?: string; waitTimeoutMs?: number; awsOidcRoleArn?: string } = {},
+  ): DeploymentsAccountStackRunner {
     const log = (message: string, extra?: Record<string, unknown>): void => {
       logs.push(JSON.stringify([message, extra ?? {}]));
     };
@@ -58,6 +60,7 @@ describe("DeploymentsAccountStackRunner", () => {
       logger,
       pollIntervalMs: 5000,
       waitTimeoutMs: options.waitTimeoutMs ?? 60_000,
+      ...(options.awsOidcRoleArn === undefined ? {} : { awsOidcRoleArn: options.awsOidcRoleArn }),
     });
   }
 
@@ -100,6 +103,59 @@ describe("DeploymentsAccountStackRunner", () => {
         environmentVariables: { AVM_EXTERNAL_ID: { secret: "ext-secret-42" } },
       },
     });
+  });
+
+  it("with the deploy role, sets AWS OIDC (role, per-stack session, 1 hour) and sends no static AWS keys", async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    // Keys in the runner's own environment must not travel to Pulumi Cloud.
+    process.env.AWS_ACCESS_KEY_ID = "AKIAOPERATORKEY00001";
+    process.env.AWS_SECRET_ACCESS_KEY = "operator-secret-key-never-sent";
+    try {
+      await runner({ awsOidcRoleArn: "arn:aws:iam::111122223333:role/AVMDeploymentsRole" }).deploy(request);
+    } finally {
+      for (const [name, value] of [
+        ["AWS_ACCESS_KEY_ID", saved.id],
+        ["AWS_SECRET_ACCESS_KEY", saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    const q = "'acme/meshstack-avm/account-222233334444'";
+    expect(cloud.settings.get("acme/meshstack-avm/account-222233334444")).to.deep.equal({
+      sourceContext: { git: { repoURL: "https://github.com/acme/meshstack-avm.git", branch: "refs/heads/main" } },
+      operationContext: {
+        preRunCommands: [
+          `pulumi config set-all --stack ${q} --plaintext 'aws:region=eu-central-1' ` +
+            "--plaintext 'meshstack-avm:stackKind=account' --plaintext 'meshstack-avm:accountId=222233334444' " +
+            "--plaintext 'meshstack-avm:managementAccountId=111122223333' " +
+            "--plaintext 'meshstack-avm:automationAccountId=444455556666' " +
+            `--plaintext 'meshstack-avm:tags={"Cost Center":"12 34"}'`,
+          `pulumi config set --stack ${q} --secret -- 'meshstack-avm:externalId' "$AVM_EXTERNAL_ID"`,
+        ],
+        environmentVariables: { AVM_EXTERNAL_ID: { secret: "ext-secret-42" } },
+        oidc: {
+          aws: {
+            roleArn: "arn:aws:iam::111122223333:role/AVMDeploymentsRole",
+            sessionName: "avm-account-222233334444",
+            duration: "1h",
+          },
+        },
+      },
+    });
+    const sent = JSON.stringify(cloud.requests.map((r) => r.body));
+    expect([
+      sent.includes("AKIA"),
+      sent.includes("operator-secret-key"),
+      sent.includes("AWS_ACCESS_KEY_ID"),
+    ]).to.deep.equal([false, false, false]);
+  });
+
+  it("refuses a deploy role that is not an IAM role ARN, naming the variable", () => {
+    expect(() => runner({ awsOidcRoleArn: "arn:aws:iam::111122223333:user/deployer" })).to.throw(
+      DeploymentsConfigError,
+      'AVM_DEPLOYMENTS_ROLE_ARN must be an IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>), got "arn:aws:iam::111122223333:user/deployer"',
+    );
   });
 
   it("treats an existing stack (409 on create) as fine", async () => {

@@ -70,6 +70,28 @@ describe("createLambdaAccountStackRunner (worker Lambda -> Pulumi Deployments)",
     );
   });
 
+  it("configures AWS OIDC with the deploy role the platform stack sets (AVM_DEPLOYMENTS_ROLE_ARN)", async () => {
+    const runner = createLambdaAccountStackRunner(
+      { ...env, AVM_DEPLOYMENTS_ROLE_ARN: "arn:aws:iam::111122223333:role/AVMDeploymentsRole" },
+      {
+        secrets: new SecretsManagerClient({ region: "eu-central-1" }),
+        timing: new RecordingTiming(),
+        apiBaseUrl: baseUrl,
+      },
+    );
+    await runner.deploy(request);
+    const settings = cloud.settings.get("acme/meshstack-avm/account-222233334444") as {
+      operationContext: { oidc: unknown };
+    };
+    expect(settings.operationContext.oidc).to.deep.equal({
+      aws: {
+        roleArn: "arn:aws:iam::111122223333:role/AVMDeploymentsRole",
+        sessionName: "avm-account-222233334444",
+        duration: "1h",
+      },
+    });
+  });
+
   it("reads the secrets again after the TTL, so a rotated token reaches a warm worker", async () => {
     const timing = new RecordingTiming();
     const runner = createLambdaAccountStackRunner(env, {
