@@ -92,6 +92,11 @@ export async function installPlanMocks(options: PlanMockOptions): Promise<Mocked
         const state: Record<string, unknown> = { name: physical };
         if (args.type === "aws:iam/role:Role") state["arn"] = `arn:${partition}:iam::${account}:role/${physical}`;
         if (args.type === "aws:iam/policy:Policy") state["arn"] = `arn:${partition}:iam::${account}:policy/${physical}`;
+        if (args.type === "aws:iam/openIdConnectProvider:OpenIdConnectProvider") {
+          // An IAM OIDC provider's ARN names its URL without the scheme.
+          state["arn"] =
+            `arn:${partition}:iam::${account}:oidc-provider/${String(inputs["url"]).replace(/^https:\/\//, "")}`;
+        }
         return { id: `${args.name}-id`, state: { ...raw, ...state } };
       },
       call(args) {

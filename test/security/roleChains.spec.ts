@@ -8,7 +8,9 @@
  * - `MeshstackAccountAccessRole` in two managed accounts;
  * - `OrganizationAccountAccessRole` (AdministratorAccess, trusting the management account root) in both managed
  *   accounts and in the automation account;
- * - the AVM's execution roles (automation account) and the vending role (management account).
+ * - the AVM's execution roles (automation account) and the vending role (management account);
+ * - the Pulumi Deployments deploy role `AVMDeploymentsRole` (management account, `deploymentsOidc`), which no AWS
+ *   principal can assume (its trust admits web identities only; deploymentsRole.spec.ts proves who gets in).
  * Without SCPs first; then with the guardrail SCPs the platform stack deploys on request (`guardrailTargets`).
  *
  * Claims:
@@ -21,6 +23,8 @@
  *    `OrganizationAccountAccessRole`) reaches no role of another account and none of the AVM's roles.
  * 4. The AVM's own roles reach no workload action (the worker and the entry point reach the vending role).
  * 5. With the guardrail SCPs, every start finds the same chains and no more workload reach.
+ * 6. A Pulumi Deployments session of `AVMDeploymentsRole` reaches exactly the bootstrap roles of the member accounts
+ *    (what the account stacks deploy through), no other role, and no workload action by itself.
  * A widened trust or a removed deny in a scratch copy makes the claims report the new path.
  */
 import { expect } from "chai";
@@ -71,6 +75,8 @@ function platformPolicies(): Map<string, PolicyDocument> {
       meshfedServicePolicy: "create",
       webhookSecret: "whsec-0123456789abcdef",
       pulumiAccessToken: "pul-0123456789abcdef",
+      pulumiOrganization: "acme",
+      deploymentsOidc: "true",
     },
   });
   if (cfg.kind !== "platform") throw new Error("expected the platform stack");
@@ -126,6 +132,7 @@ const ROLES: RoleNode[] = [
   avmRole("AVMWorkerRole"),
   avmRole("AVMWebhookRole"),
   avmRole("AVMVendingRole", MANAGEMENT),
+  avmRole("AVMDeploymentsRole", MANAGEMENT),
 ];
 const AVM_ROLE_IDS = ROLES.filter((r) => r.id.startsWith("AVM")).map((r) => r.id);
 
@@ -432,8 +439,34 @@ describe("role chains: meshStack never reaches workloads", function () {
     ]);
   });
 
-  it("has enumerated 22 chains of the product's graph in the proofs above (the README's count)", () => {
-    expect(chainCount).to.equal(22);
+  it("a Pulumi Deployments session of AVMDeploymentsRole reaches only the member accounts' bootstrap roles", async () => {
+    const start = byId("AVMDeploymentsRole@management");
+    const { chains, reaches } = await prove(
+      "AVMDeploymentsRole@management (a Pulumi Deployments session)",
+      GRAPH,
+      start,
+    );
+    expect(ids(chains)).to.deep.equal([
+      ["AVMDeploymentsRole@management"],
+      ["AVMDeploymentsRole@management", "OrganizationAccountAccessRole@member-a"],
+      ["AVMDeploymentsRole@management", "OrganizationAccountAccessRole@member-b"],
+      ["AVMDeploymentsRole@management", "OrganizationAccountAccessRole@automation"],
+    ]);
+    // By itself nothing; only through a bootstrap role (admin: what deploying an account stack needs).
+    expect(reaches.filter((r) => r.chain.length === 1)).to.deep.equal([]);
+    expect([...new Set(reaches.map((r) => r.chain[1]))].sort()).to.deep.equal([
+      "OrganizationAccountAccessRole@automation",
+      "OrganizationAccountAccessRole@member-a",
+      "OrganizationAccountAccessRole@member-b",
+    ]);
+    // No other start reaches it: its trust admits no AWS principal.
+    expect(
+      await requestDecision(GRAPH, meshfed([ADMIN_POLICY]), "sts:AssumeRole", start.roleArn, MANAGEMENT, start.trust),
+    ).to.equal("ImplicitlyDenied");
+  });
+
+  it("has enumerated 26 chains of the product's graph in the proofs above (the README's count)", () => {
+    expect(chainCount).to.equal(26);
   });
 
   it("finds the same chains, and no new workload reach, with the guardrail SCPs deployed (guardrailTargets)", async () => {
@@ -457,6 +490,7 @@ describe("role chains: meshStack never reaches workloads", function () {
       byId("AVMEntryPointRole@automation"),
       byId("AVMWorkerRole@automation"),
       byId("AVMWebhookRole@automation"),
+      byId("AVMDeploymentsRole@management"),
     ];
     for (const start of starts) {
       const plain = await chainsFrom(GRAPH, start);

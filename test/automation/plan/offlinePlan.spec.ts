@@ -14,6 +14,7 @@ import {
   planPlatformStack,
 } from "../../../automation/plan/offlinePlan";
 import { suggestedScps } from "../../../src/policies/guardrailScps";
+import { deploymentsRolePermissionsPolicy, deploymentsRoleTrustPolicy } from "../../../src/policies/deploymentsRole";
 import { meshfedServicePolicy } from "../../../src/policies/meshfedServicePolicy";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
@@ -228,5 +229,49 @@ describe("offline plan", function () {
     ]);
     // 3 roles x (trust + permissions) + the vending role's 2 + the 3 SCPs, every action in the IAM catalog.
     expect(plan.catalogCheck.policies).to.equal(11);
+  });
+
+  it("renders the Deployments OIDC provider and AVMDeploymentsRole in the management account with deploymentsOidc", async () => {
+    const plan = await planPlatformStack(
+      "dev",
+      {
+        "aws:region": "eu-central-1",
+        "meshstack-avm:managementAccountId": "111122223333",
+        "meshstack-avm:automationAccountId": "444455556666",
+        "meshstack-avm:organizationId": "o-exampleorg1",
+        "meshstack-avm:pulumiOrganization": "acme",
+        "meshstack-avm:deploymentsOidc": "true",
+      },
+      [],
+    );
+    const provider = plan.resources.find((r) => r.type === "aws:iam/openIdConnectProvider:OpenIdConnectProvider");
+    expect([provider?.name, provider?.provider, provider?.inputs]).to.deep.equal([
+      "deployments-role-provider",
+      "management",
+      { url: "https://api.pulumi.com/oidc", clientIdLists: ["acme"] },
+    ]);
+    expect(plan.policies.filter((p) => p.name.startsWith("AVMDeploymentsRole/"))).to.deep.equal([
+      {
+        name: "AVMDeploymentsRole/trust",
+        resource: "deployments-role-role",
+        document: deploymentsRoleTrustPolicy({
+          providerArn: "arn:aws:iam::111122223333:oidc-provider/api.pulumi.com/oidc",
+          pulumiOrganization: "acme",
+          project: "meshstack-avm",
+        }),
+      },
+      {
+        name: "AVMDeploymentsRole/permissions",
+        resource: "deployments-role-permissions",
+        document: deploymentsRolePermissionsPolicy({
+          partition: "aws",
+          managementAccountId: "111122223333",
+          organizationId: "o-exampleorg1",
+          bootstrapRoleName: "OrganizationAccountAccessRole",
+        }),
+      },
+    ]);
+    // 5 roles x (trust + permissions), every action in the IAM catalog.
+    expect(plan.catalogCheck.policies).to.equal(10);
   });
 });
