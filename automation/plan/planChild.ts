@@ -101,6 +101,9 @@ async function plan(request: PlanChildRequest, runProgram: () => void): Promise<
     const recorded = await installPlanMocks(request);
     runProgram();
     await settle();
+    // Node reports an unhandled rejection only after the microtasks have drained: without this turn a policy whose
+    // catalog check failed was silently missing from the plan.
+    await new Promise((resolve) => setImmediate(resolve));
     if (asyncError !== undefined) throw asyncError;
     const policies = policiesOf(recorded);
     let actions = 0;

@@ -3,7 +3,7 @@
  * plain unit spec never installs mocks in the shared mocha process.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { AutomationConfigError } from "../../../automation/errors";
@@ -135,6 +135,43 @@ describe("offline plan", function () {
       "meshstack-avm:accessRoleName must not be OrganizationAccountAccessRole: AWS Organizations creates that admin " +
         "role in every new account; choose another name (default MeshstackAccountAccessRole)",
     );
+  });
+
+  it("fails, naming the policy and the action, when a component's IAM catalog check fails (never a plan without that policy)", async () => {
+    // A copy of the repository whose program declares a role with a misspelled action: the component's catalog check
+    // fails inside an apply, which the runtime reports as an unhandled rejection only after the microtasks drain.
+    const repo = path.resolve(__dirname, "..", "..", "..");
+    const copy = mkdtempSync(path.join(tmpdir(), "avm-plan-typo-"));
+    try {
+      cpSync(path.join(repo, "src"), path.join(copy, "src"), { recursive: true });
+      cpSync(path.join(repo, "automation"), path.join(copy, "automation"), { recursive: true });
+      symlinkSync(path.join(repo, "node_modules"), path.join(copy, "node_modules"));
+      writeFileSync(
+        path.join(copy, "src", "index.ts"),
+        [
+          'import { LeastPrivilegeRole } from "./components/leastPrivilegeRole";',
+          'new LeastPrivilegeRole("typo", {',
+          '  roleName: "Typo",',
+          '  description: "a role whose policy has a misspelled action",',
+          '  trustPolicy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] },',
+          '  permissionsPolicy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObjct", Resource: "*" }] },',
+          "});",
+          "",
+        ].join("\n"),
+      );
+      let error: unknown;
+      try {
+        await planAccountStack({ accountId: "222233334444" }, settings, { repoRoot: copy, timeoutMs: 120_000 });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(OfflinePlanError);
+      expect((error as Error).message).to.match(
+        /^offline plan of account-222233334444 failed: .*policy "Typo\/permissions": unknown IAM action "s3:GetObjct"$/,
+      );
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it("reports a child that cannot run the program as OfflinePlanError, without the secret", async () => {
