@@ -628,6 +628,11 @@ Example:
       .option("--product-name <name>", "also write the completion tag ProductName (with --stage)")
       .option("--stage <stage>", "also write the completion tag Stage (with --product-name)")
       .option("--concurrency <n>", "adoptions in flight (default 4)", positiveInt("--concurrency"))
+      .option(
+        "--timeout <seconds>",
+        "how long an adoption waits for another run holding its request (default 1800)",
+        positiveInt("--timeout"),
+      )
       .option("--dry-run", "print what would be adopted, skipped and refused; change nothing"),
     true,
   )
@@ -639,7 +644,9 @@ Never calls CreateAccount: each account gets a ledger record of kind adopted (ke
 its account stack is deployed (--runner) and the record ends SUCCEEDED. The account is not moved; completion tags
 are written only with --product-name and --stage. Running it again skips adopted accounts and resumes unfinished
 ones. Refused: the management account, accounts outside the organization or not ACTIVE, and accounts the AVM
-manages already; with --accounts any refusal refuses the whole call before anything is written.
+manages already; with --accounts any refusal refuses the whole call before anything is written. Each adoption runs
+under its request's lease: a concurrent vend, retry or adopt of the account waits for it (up to --timeout) and takes
+over only when its lease expires, so no two runs act on one account.
 Exit codes: 0 nothing failed, 1 an adoption failed (or, with --accounts, was refused), 2 usage error.
 
 Example:

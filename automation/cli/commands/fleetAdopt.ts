@@ -4,7 +4,9 @@
  * from there (no move, the account stack, completion tags only with `--product-name` and `--stage`). Idempotent:
  * adopted accounts are skipped, unfinished adoptions resume. Refuses the management account, accounts outside the
  * organization and accounts the AVM manages already (see `automation/fleet/adoptionPlan.ts`); with `--accounts`,
- * one refusal refuses the whole call before anything is written.
+ * one refusal refuses the whole call before anything is written. Each adoption runs under its request's lease, like
+ * `avm vend` and `avm retry`: a concurrent vend, retry or adopt of the same account waits for the holder's outcome
+ * (or takes over an expired lease) instead of acting too.
  */
 import { mapWithLimit } from "../../concurrency";
 import { accountsOfOus } from "../../fleet/fleetInventory";
@@ -17,6 +19,7 @@ import { withLedger, type CommandContext } from "../context";
 import { CliRefusedError, CliUsageError, EXIT } from "../errors";
 import { table } from "../output";
 import { openLocalWorkflow, type StackFlags } from "../workflowSetup";
+import { processUnderLease } from "./vend";
 
 /** Options of `avm fleet adopt`. */
 export interface FleetAdoptOptions extends StackFlags {
@@ -27,6 +30,8 @@ export interface FleetAdoptOptions extends StackFlags {
   readonly stage?: string;
   readonly concurrency?: number;
   readonly dryRun?: boolean;
+  /** Seconds an adoption waits for another run holding its request (default 1800). */
+  readonly timeout?: number;
 }
 
 /** One account in `--json`. */
@@ -69,6 +74,7 @@ export async function fleetAdoptCommand(ctx: CommandContext, options: FleetAdopt
     throw new CliUsageError("--product-name and --stage go together (the completion tags meshStack waits for)");
   }
   const explicit = options.accounts !== undefined ? parseIds(options.accounts) : undefined;
+  const timeoutMs = (options.timeout ?? 1800) * 1000;
 
   const json = await withLedger(ctx, async (ledger) => {
     const local = await openLocalWorkflow(ctx, ledger, options);
@@ -127,24 +133,34 @@ export async function fleetAdoptCommand(ctx: CommandContext, options: FleetAdopt
               },
               ctx.deps.timing.now(),
             );
-            if (claimed.record.accountId !== decision.accountId) {
+            const held = claimed.record;
+            if (held.accountId !== decision.accountId) {
               throw new CliRefusedError(`the ledger holds ${account.email} for another account`);
             }
-            email = claimed.record.email;
+            if (held.kind !== "adopted") {
+              // A vend or meshStack request recorded this account since the plan was made: it is managed already.
+              throw new CliRefusedError(
+                `already managed by the AVM (${held.kind} request ${held.requestId}, ${held.state})`,
+              );
+            }
+            email = held.email;
           }
-          const outcome = await local.workflow.processRequest(email as string);
-          const record = "record" in outcome ? outcome.record : undefined;
-          const state = record?.state ?? outcome.status;
+          const record = (await ledger.get(email as string)) ?? decision.record;
+          if (record === undefined) throw new CliRefusedError(`the ledger lost the record of ${email}`);
+          const deadline = ctx.deps.timing.now().getTime() + timeoutMs;
+          const outcome = await processUnderLease(ctx, ledger, local, record, deadline);
+          const final = "record" in outcome ? outcome.record : undefined;
+          const state = final?.state ?? outcome.status;
           results.set(decision.accountId, {
-            requestId: record?.requestId ?? `adopt-${decision.accountId}`,
+            requestId: final?.requestId ?? `adopt-${decision.accountId}`,
             state,
-            failureReason: record?.failureReason ?? ("reason" in outcome ? outcome.reason : null),
+            failureReason: final?.failureReason ?? ("reason" in outcome ? outcome.reason : null),
           });
           if (state === "SUCCEEDED") progress.succeed(stackName, "adopted");
           else
             progress.fail(
               stackName,
-              `${state}: ${record?.failureReason ?? ("reason" in outcome ? outcome.reason : "")}`,
+              `${state}: ${final?.failureReason ?? ("reason" in outcome ? outcome.reason : "")}`,
             );
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);

@@ -249,6 +249,43 @@ export interface DriveResult {
 }
 
 /**
+ * Runs the workflow on `record` under its request lease (taken by `processRequest` with a compare-and-set and
+ * released when it stops). When another run holds the lease (or just changed the record), waits for that run's
+ * outcome and takes over when its lease ends without one (a crashed holder): so two runs on one request never both
+ * act. Polls the ledger only, every {@link LEASE_POLL_MS}; bounded by `deadline` (epoch ms). Shared by `avm vend`,
+ * `avm retry` and `avm fleet adopt`.
+ * @param onWait called once per lease holder the run waits for, with the reason (who holds it, until when)
+ */
+export async function processUnderLease(
+  ctx: CommandContext,
+  ledger: Ledger,
+  local: LocalWorkflow,
+  record: LedgerRecord,
+  deadline: number,
+  onWait: (reason: string) => void = () => undefined,
+): Promise<ProcessOutcome> {
+  const timing = ctx.deps.timing;
+  const process = () =>
+    processOrExplain(ledger, record, () =>
+      local.workflow.processRequest(record.email, { deadline: new Date(deadline) }),
+    );
+  let outcome = await process();
+  let reported = "";
+  while (
+    (outcome.status === "busy" || (outcome.status === "skipped" && outcome.reason === SUPERSEDED_REASON)) &&
+    timing.now().getTime() < deadline
+  ) {
+    if (outcome.status === "busy" && outcome.lease.owner !== reported) {
+      reported = outcome.lease.owner;
+      onWait(outcome.reason);
+    }
+    await timing.sleep(Math.min(LEASE_POLL_MS, Math.max(0, deadline - timing.now().getTime())));
+    outcome = await process();
+  }
+  return outcome;
+}
+
+/**
  * Drives a recorded request through the local workflow to a terminal state (or the timeout), with progress.
  * Shared by `avm vend` and `avm retry`.
  */
@@ -260,27 +297,10 @@ export async function driveRequest(
   how: { readonly created: boolean; readonly verb: string; readonly timeoutMs: number },
 ): Promise<DriveResult> {
   ctx.out.progress(`${record.email}: ${how.verb} request ${record.requestId} (account stacks: ${local.runnerKind})`);
-  const timing = ctx.deps.timing;
-  const deadline = timing.now().getTime() + how.timeoutMs;
-  let outcome = await processOrExplain(ledger, record, () =>
-    local.workflow.processRequest(record.email, { deadline: new Date(deadline) }),
+  const deadline = ctx.deps.timing.now().getTime() + how.timeoutMs;
+  const outcome = await processUnderLease(ctx, ledger, local, record, deadline, (reason) =>
+    ctx.out.progress(`${record.email}: ${reason}; waiting for its outcome`),
   );
-  // Another run holds the request's lease (or just changed it): wait for its outcome, and take over when its
-  // lease ends without one (a crashed holder). Polls the ledger only; bounded by --timeout.
-  let reported = "";
-  while (
-    (outcome.status === "busy" || (outcome.status === "skipped" && outcome.reason === SUPERSEDED_REASON)) &&
-    timing.now().getTime() < deadline
-  ) {
-    if (outcome.status === "busy" && outcome.lease.owner !== reported) {
-      reported = outcome.lease.owner;
-      ctx.out.progress(`${record.email}: ${outcome.reason}; waiting for its outcome`);
-    }
-    await timing.sleep(Math.min(LEASE_POLL_MS, Math.max(0, deadline - timing.now().getTime())));
-    outcome = await processOrExplain(ledger, record, () =>
-      local.workflow.processRequest(record.email, { deadline: new Date(deadline) }),
-    );
-  }
   const final = "record" in outcome ? outcome.record : ((await ledger.get(record.email)) ?? record);
   local.progress.done(final);
   const json: VendJson = {
