@@ -1,18 +1,18 @@
 /**
- * The logging surface the automation layer writes to. Structurally compatible with
- * `@aws-lambda-powertools/logger`'s `Logger` and with `console`, so either can be passed in.
+ * The logging surface of the automation layer: the core's {@link Logger} plus `debug` (engine output lines).
+ * Structurally compatible with `@aws-lambda-powertools/logger`'s `Logger` and with `console`.
  */
-export interface AutomationLogger {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+import type { Logger } from "../src/core/ports";
+
+/** {@link Logger} with a `debug` level. */
+export interface AutomationLogger extends Logger {
+  debug(message: string, ...attributes: Record<string, unknown>[]): void;
 }
 
 /** Discards everything (the default where no logger is given). */
-export const silentLogger: AutomationLogger = {
+export const silentLogger: AutomationLogger = Object.freeze({
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
-};
+});

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { WebhookReceiver, WebhookResponse } from "../src/webhooks/receiver";
+import type { WebhookReceiver, WebhookResponse } from "../src/core/webhooks/receiver";
 
 /** Options of {@link startWebhookServer}. */
 export interface WebhookServerOptions {

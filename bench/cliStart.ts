@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureCliBundle } from "../scripts/cliBundle.cjs";
-import { SqliteLedger } from "../src/vending/sqliteLedger";
-import { acceptRequest } from "../src/vending/intake";
-import { InProcessWorkQueue } from "../src/vending/inProcessWorkQueue";
+import { SqliteLedger } from "../src/adapters/local/sqliteLedger";
+import { acceptRequest } from "../src/core/vending/intake";
+import { InProcessWorkQueue } from "../src/adapters/local/inProcessWorkQueue";
 import { parseRunsArg, quantile, sampleAlternating, type ProcessVariant } from "./support/processSamples";
 
 async function main(): Promise<void> {

@@ -16,7 +16,7 @@ import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organ
 import { createOrganizationWithOu, localClientConfig, startMoto } from "../automation/localAws";
 import { run } from "../automation/cli/main";
 import { AccountStacks } from "../automation/stacks/accountStacks";
-import { SqliteLedger } from "../src/vending/sqliteLedger";
+import { SqliteLedger } from "../src/adapters/local/sqliteLedger";
 import { countCalls } from "../test/support/countCalls";
 import { RecordingEngine } from "../test/support/recordingEngine";
 import { RecordingTiming } from "../test/support/recordingTiming";

@@ -12,7 +12,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createOrganizationWithOu, localClientConfig, startMoto } from "../automation/localAws";
 import { run } from "../automation/cli/main";
 import { bindLedger } from "../automation/cli/deps";
-import { DynamoLedger, createLedgerTable } from "../src/vending/dynamoLedger";
+import { DynamoLedger, createLedgerTable } from "../src/adapters/aws/dynamoLedger";
 
 interface Options {
   sizes: number[];

@@ -18,15 +18,16 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createOrganizationWithOu, localClientConfig, startMoto, type MotoServer } from "../automation/localAws";
 import { realTiming } from "../src/shared/timing";
-import type { Ledger } from "../src/vending/ledger";
-import { DynamoLedger, createLedgerTable } from "../src/vending/dynamoLedger";
-import { SqliteLedger } from "../src/vending/sqliteLedger";
-import { MemoryLedger } from "../src/vending/memoryLedger";
-import { DynamoCreateSlots } from "../src/vending/dynamoCreateSlots";
-import { InProcessCreateSlots, type CreateSlots } from "../src/vending/createSlots";
-import { OrganizationsGateway } from "../src/vending/organizations";
-import { createWorkflow } from "../src/vending/workflow";
-import type { AccountStackRunner } from "../src/vending/accountStackRunner";
+import type { Ledger } from "../src/core/ports";
+import { DynamoLedger, createLedgerTable } from "../src/adapters/aws/dynamoLedger";
+import { SqliteLedger } from "../src/adapters/local/sqliteLedger";
+import { MemoryLedger } from "../src/adapters/local/memoryLedger";
+import { DynamoCreateSlots } from "../src/adapters/aws/dynamoCreateSlots";
+import { InProcessCreateSlots } from "../src/adapters/local/inProcessCreateSlots";
+import { type CreateSlots } from "../src/core/ports";
+import { OrganizationsGateway } from "../src/adapters/aws/organizationsGateway";
+import { createWorkflow } from "../src/core/vending/workflow";
+import type { AccountStackRunner } from "../src/core/ports";
 
 type LedgerKind = "dynamodb" | "sqlite" | "memory";
 

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import autocannon from "autocannon";
-import { computeSignature } from "../src/webhooks/signature";
+import { computeSignature } from "../src/core/webhooks/signature";
 
 interface Options {
   seconds: number;

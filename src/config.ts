@@ -17,7 +17,7 @@ import {
   PROJECT_NAME,
   accountIdFromStackName,
 } from "./shared/naming";
-import type { EntryPointAuthority } from "./vending/entryPointGate";
+import type { EntryPointAuthority } from "./core/vending/entryPointGate";
 
 /**
  * Namespace of the program's configuration keys. It is the project name because Pulumi only accepts typed,

@@ -2,7 +2,7 @@
  * What every command action receives: the run's streams, resolved global settings, output writers and
  * dependencies, plus helpers that open (and always close) the ledger.
  */
-import type { Ledger } from "../../src/vending/ledger";
+import type { Ledger } from "../../src/core/ports";
 import type { CliDeps } from "./deps";
 import type { CliIo } from "./io";
 import type { Output } from "./output";

@@ -9,9 +9,10 @@
  */
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Ledger } from "../../src/vending/ledger";
-import type { AccountStackRunner } from "../../src/vending/accountStackRunner";
-import { InProcessCreateSlots, type CreateSlots } from "../../src/vending/createSlots";
+import type { Ledger } from "../../src/core/ports";
+import type { AccountStackRunner } from "../../src/core/ports";
+import { InProcessCreateSlots } from "../../src/adapters/local/inProcessCreateSlots";
+import { type CreateSlots } from "../../src/core/ports";
 import { realTiming, type Timing } from "../../src/shared/timing";
 import type { LedgerSpec } from "./settings";
 import { pulumiOnPath } from "./settings";
@@ -19,7 +20,7 @@ import type { ProgressReporter } from "../progress";
 import type { AutomationLogger } from "../logger";
 import type { AccountStackSettings, AccountStackTarget } from "../stacks/stackConfig";
 import type { OfflinePlan, PlatformPlan } from "../plan/offlinePlan";
-import type { PulumiCloudClient } from "../deployments/pulumiCloudClient";
+import type { PulumiCloudClient } from "../../src/stacks/pulumiCloudClient";
 import type { PulumiEngine } from "../stacks/engine";
 
 /** Operator settings every account stack needs (see `automation/stacks/stackConfig.ts`). */
@@ -149,12 +150,12 @@ export function defaultDeps(): CliDeps {
     async openLedger(spec) {
       if (spec.kind === "sqlite") {
         const { SqliteLedger } =
-          require("../../src/vending/sqliteLedger") as typeof import("../../src/vending/sqliteLedger");
+          require("../../src/adapters/local/sqliteLedger") as typeof import("../../src/adapters/local/sqliteLedger");
         return new SqliteLedger({ path: spec.path });
       }
       const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
       const { DynamoLedger } =
-        require("../../src/vending/dynamoLedger") as typeof import("../../src/vending/dynamoLedger");
+        require("../../src/adapters/aws/dynamoLedger") as typeof import("../../src/adapters/aws/dynamoLedger");
       const client = new DynamoDBClient(spec.region !== undefined ? { region: spec.region } : {});
       const ledger = new DynamoLedger({ client, tableName: spec.table });
       return {
@@ -169,7 +170,7 @@ export function defaultDeps(): CliDeps {
       if (spec.kind === "sqlite") return new InProcessCreateSlots({ now });
       const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
       const { DynamoCreateSlots } =
-        require("../../src/vending/dynamoCreateSlots") as typeof import("../../src/vending/dynamoCreateSlots");
+        require("../../src/adapters/aws/dynamoCreateSlots") as typeof import("../../src/adapters/aws/dynamoCreateSlots");
       const client = new DynamoDBClient(spec.region !== undefined ? { region: spec.region } : {});
       return new DynamoCreateSlots({ client, tableName: spec.table, now });
     },
@@ -212,10 +213,10 @@ export function defaultDeps(): CliDeps {
     },
     async remoteStackRunner(settings, env, logger) {
       const { DeploymentsAccountStackRunner } =
-        require("../deployments/deploymentsRunner") as typeof import("../deployments/deploymentsRunner");
+        require("../../src/stacks/deploymentsRunner") as typeof import("../../src/stacks/deploymentsRunner");
       const { pulumiCloudClientFromEnv } =
-        require("../deployments/pulumiCloudClient") as typeof import("../deployments/pulumiCloudClient");
-      const { DeploymentsConfigError } = require("../deployments/errors") as typeof import("../deployments/errors");
+        require("../../src/stacks/pulumiCloudClient") as typeof import("../../src/stacks/pulumiCloudClient");
+      const { DeploymentsConfigError } = require("../../src/stacks/deploymentsErrors") as typeof import("../../src/stacks/deploymentsErrors");
       const need = (name: string): string => {
         const value = env[name]?.trim();
         if (!value) throw new DeploymentsConfigError(`${name} is not set: Pulumi Deployments needs it`);
@@ -240,7 +241,7 @@ export function defaultDeps(): CliDeps {
     },
     async pulumiCloudClient(env, timing, purpose) {
       const { pulumiCloudClientFromEnv } =
-        require("../deployments/pulumiCloudClient") as typeof import("../deployments/pulumiCloudClient");
+        require("../../src/stacks/pulumiCloudClient") as typeof import("../../src/stacks/pulumiCloudClient");
       return pulumiCloudClientFromEnv(env, timing, purpose);
     },
     awsClient(Client, region, credentials) {

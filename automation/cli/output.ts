@@ -2,8 +2,8 @@
  * Output of the `avm` CLI: the stable `--json` shapes (documented in the README) and the human-readable
  * renderings. Human output goes to stdout, progress to stderr (live only on a TTY), errors to stderr.
  */
-import type { LedgerRecord, RequestState } from "../../src/vending/ledger";
-import { workflowInputOf } from "../../src/vending/workflowInput";
+import type { LedgerRecord, RequestState } from "../../src/core/ledger";
+import { workflowInputOf } from "../../src/core/vending/workflowInput";
 import type { CliIo, CliOutput } from "./io";
 
 /** A ledger record in `--json` output. Absent values are `null`, so every key is always present. */

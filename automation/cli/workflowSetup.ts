@@ -3,10 +3,11 @@
  * ledger (with progress reporting), Organizations gateway, CreateAccount slots, account stack runner, and
  * the account-stack settings resolved from flags and environment.
  */
-import { OrganizationsGateway } from "../../src/vending/organizations";
-import type { Ledger, LedgerPatch, LedgerRecord } from "../../src/vending/ledger";
-import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
-import { createWorkflow, type Workflow } from "../../src/vending/workflow";
+import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
+import type { Ledger } from "../../src/core/ports";
+import type { LedgerPatch, LedgerRecord } from "../../src/core/ledger";
+import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/core/ports";
+import { createWorkflow, type Workflow } from "../../src/core/vending/workflow";
 import { createProgress, type ProgressReporter } from "../progress";
 import type { AutomationLogger } from "../logger";
 import type { CommandContext } from "./context";

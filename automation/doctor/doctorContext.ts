@@ -7,7 +7,7 @@ import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { STSClient } from "@aws-sdk/client-sts";
-import type { PulumiCloudClient } from "../deployments/pulumiCloudClient";
+import type { PulumiCloudClient } from "../../src/stacks/pulumiCloudClient";
 import type { RunnerKind } from "../cli/settings";
 
 /** Platform stack outputs the checks use (`pulumi stack output --json` of the platform stack). */

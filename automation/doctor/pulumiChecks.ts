@@ -5,9 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { PROJECT_NAME } from "../../src/shared/naming";
-import { computeSignature } from "../../src/webhooks/signature";
-import { PulumiCloudApiError } from "../deployments/errors";
-import type { PulumiCloudClient } from "../deployments/pulumiCloudClient";
+import { computeSignature } from "../../src/core/webhooks/signature";
+import { PulumiCloudApiError } from "../../src/stacks/deploymentsErrors";
+import type { PulumiCloudClient } from "../../src/stacks/pulumiCloudClient";
 import { DEFAULT_WEBHOOK_EVENTS, isOurWebhook, webhookDisplayName } from "../webhooks/ensureWebhook";
 import { PulumiWebhooks, type PulumiWebhook } from "../webhooks/pulumiWebhooks";
 import { platformOutputs } from "./awsChecks";

@@ -4,9 +4,9 @@
  * done, or refuse it (the management account, an account outside the organization or not ACTIVE, an account the
  * AVM manages through a vend or meshStack request, an email the ledger holds for another account). Pure: no calls.
  */
-import type { LedgerRecord } from "../../src/vending/ledger";
-import { normaliseEmail } from "../../src/vending/ledger";
-import type { OrganizationAccount } from "../../src/vending/organizations";
+import type { LedgerRecord } from "../../src/core/ledger";
+import { normaliseEmail } from "../../src/core/ledger";
+import type { OrganizationAccount } from "../../src/core/organizations";
 
 /** What happens to one account. */
 export type AdoptionAction = "adopt" | "resume" | "skip" | "refuse";

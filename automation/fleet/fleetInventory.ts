@@ -13,9 +13,11 @@ import {
   type DeploymentStamp,
 } from "../../src/shared/deploymentStamp";
 import { accountStackName } from "../../src/shared/naming";
-import type { Ledger, LedgerRecord, RequestState } from "../../src/vending/ledger";
-import type { OrganizationAccount, OrganizationsGateway } from "../../src/vending/organizations";
-import { workflowInputOf } from "../../src/vending/workflow";
+import type { Ledger } from "../../src/core/ports";
+import type { LedgerRecord, RequestState } from "../../src/core/ledger";
+import type { OrganizationAccount } from "../../src/core/organizations";
+import type { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
+import { workflowInputOf } from "../../src/core/vending/workflow";
 import { mapWithLimit } from "../concurrency";
 import { silentProgress, type ProgressReporter } from "../progress";
 import type { AccountStacks, AccountStackSummary } from "../stacks/accountStacks";

@@ -6,7 +6,7 @@
  */
 import type { DeploymentStamp } from "../../src/shared/deploymentStamp";
 import { accountStackName } from "../../src/shared/naming";
-import type { AccountStackRunner } from "../../src/vending/accountStackRunner";
+import type { AccountStackRunner } from "../../src/core/ports";
 import type { ProgressReporter } from "../progress";
 import type { AccountStackTarget } from "../stacks/stackConfig";
 import type { FleetUpdater } from "./rollout";

@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
+import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/core/ports";
 import { PROJECT_NAME, accountStackName } from "../../src/shared/naming";
 import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTarget } from "../stacks/stackConfig";
 import { defaultRepoRoot } from "../stacks/workspaceSettings";

@@ -4,17 +4,8 @@
  * `@pulumi/pulumi/automation`; tests use the recording fake in `test/support/recordingEngine.ts`.
  */
 
+import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 import type { ResourceDrift } from "./resourceDrift";
-
-/** One stack config value (`pulumi config set [--secret]`). */
-export interface EngineConfigValue {
-  /** A string, or a flat string map for object-typed keys (e.g. `avm:tags`). */
-  readonly value: string | Readonly<Record<string, string>>;
-  readonly secret?: boolean;
-}
-
-/** Stack config keyed by fully-qualified key (`avm:accountId`, `aws:region`). */
-export type EngineConfig = Readonly<Record<string, EngineConfigValue>>;
 
 /** One stack output. Secret outputs carry `secret: true`; callers must not print their values. */
 export interface EngineOutput {

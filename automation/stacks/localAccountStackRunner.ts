@@ -1,7 +1,7 @@
 /**
  * {@link AccountStackRunner} on the local Automation API: `pulumi up` of the account's stack, status `deployed`.
  */
-import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/vending/accountStackRunner";
+import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/core/ports";
 import { silentProgress, type ProgressReporter } from "../progress";
 import type { AccountStacks } from "./accountStacks";
 import type { EngineOutputs } from "./engine";

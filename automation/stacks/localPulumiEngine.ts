@@ -27,17 +27,8 @@ import {
 import { PROJECT_NAME } from "../../src/shared/naming";
 import { avmInlineProgram } from "./avmInlineProgram";
 import { driftedResources } from "./resourceDrift";
-import type {
-  EngineCallOptions,
-  EngineConfig,
-  EngineDriftResult,
-  EngineOutputs,
-  EnginePreviewResult,
-  EngineStackSummary,
-  EngineUpdateResult,
-  PulumiEngine,
-  ResourceChanges,
-} from "./engine";
+import type { EngineCallOptions, EngineDriftResult, EngineOutputs, EnginePreviewResult, EngineStackSummary, EngineUpdateResult, PulumiEngine, ResourceChanges } from "./engine";
+import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 import type { WorkspaceSettings } from "./workspaceSettings";
 
 /** Converts the SDK's output map to the engine's. */

@@ -17,10 +17,10 @@ import {
   toEngineConfig,
   type AccountStackSettings,
   type AccountStackTarget,
-} from "./accountStackConfig";
-import type { EngineConfig } from "./engine";
+} from "../../src/stacks/accountStackConfig";
+import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 
-export type { AccountStackSettings, AccountStackTarget } from "./accountStackConfig";
+export type { AccountStackSettings, AccountStackTarget } from "../../src/stacks/accountStackConfig";
 
 // toEngineConfig writes `${PROJECT_NAME}:<key>`; the program reads CONFIG_NAMESPACE. They must agree.
 if (CONFIG_NAMESPACE !== PROJECT_NAME) throw new Error("config namespace and project name diverged");

@@ -15,7 +15,7 @@
  * catches that with Pulumi Cloud's own ping (the receiver answers 401 to a wrongly signed delivery).
  */
 import { createHmac } from "node:crypto";
-import { PulumiCloudApiError, PulumiCloudAuthError } from "../deployments/errors";
+import { PulumiCloudApiError, PulumiCloudAuthError } from "../../src/stacks/deploymentsErrors";
 import { PulumiWebhooks, scopeFields, type PulumiWebhook, type WebhookBody, type WebhookScope } from "./pulumiWebhooks";
 
 /** Display names of the webhooks this product manages start with this. */

@@ -13,7 +13,7 @@
  * The secret is sent only in create and update bodies and never appears in errors (the client redacts the token;
  * bodies are never echoed).
  */
-import type { PulumiCloudClient } from "../deployments/pulumiCloudClient";
+import type { PulumiCloudClient } from "../../src/stacks/pulumiCloudClient";
 
 /** Where a webhook lives: the organization, or one stack of it. */
 export type WebhookScope =

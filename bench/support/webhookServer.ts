@@ -11,11 +11,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startWebhookServer } from "../../automation/serve";
 import { realTiming } from "../../src/shared/timing";
-import { InProcessWorkQueue } from "../../src/vending/inProcessWorkQueue";
-import { MemoryLedger } from "../../src/vending/memoryLedger";
-import { MemoryDeliveryStore } from "../../src/webhooks/deliveryStore";
-import { WebhookReceiver } from "../../src/webhooks/receiver";
-import { LedgerStackOutcomeRecorder } from "../../src/webhooks/stackOutcomeRecorder";
+import { InProcessWorkQueue } from "../../src/adapters/local/inProcessWorkQueue";
+import { MemoryLedger } from "../../src/adapters/local/memoryLedger";
+import { MemoryDeliveryStore } from "../../src/adapters/local/memoryDeliveryStore";
+import { WebhookReceiver } from "../../src/core/webhooks/receiver";
+import { LedgerStackOutcomeRecorder } from "../../src/core/webhooks/stackOutcomeRecorder";
 
 async function main(): Promise<void> {
   const [mode, secret] = process.argv.slice(2);

@@ -6,9 +6,9 @@ import { DEPLOYMENTS_ROLE_NAME } from "../policies/deploymentsRole";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "../policies/avmRoles";
 import { AVM_RESOURCE_NAMES, lambdaLogGroupName } from "../policies/platformNames";
 import { roleArn } from "../policies/stackPolicies";
-import { LEDGER_TABLE } from "../vending/ledgerTable";
+import { LEDGER_TABLE } from "../adapters/aws/ledgerTable";
 import { LeastPrivilegeRole } from "./leastPrivilegeRole";
-import { HOOK_ONLY_AUTHORITY, type EntryPointAuthority } from "../vending/entryPointGate";
+import { HOOK_ONLY_AUTHORITY, type EntryPointAuthority } from "../core/vending/entryPointGate";
 
 /** Lambda runtime of every AVM function. */
 export const LAMBDA_RUNTIME = "nodejs22.x";

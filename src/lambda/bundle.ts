@@ -7,9 +7,9 @@ import { buildSync } from "esbuild";
 
 /** The Lambda handler entry files, relative to this folder. */
 export const HANDLER_ENTRIES = {
-  entryPoint: "entryPoint.ts",
-  worker: "worker.ts",
-  webhook: "webhook.ts",
+  entryPoint: "entryPoint/index.ts",
+  worker: "worker/index.ts",
+  webhook: "webhook/index.ts",
 } as const;
 
 /** Options of {@link bundleHandler}. */

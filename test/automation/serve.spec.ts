@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { request } from "node:http";
 import { startWebhookServer, type WebhookServer } from "../../automation/serve";
-import { MemoryDeliveryStore } from "../../src/webhooks/deliveryStore";
-import { WebhookReceiver } from "../../src/webhooks/receiver";
-import { computeSignature } from "../../src/webhooks/signature";
+import { MemoryDeliveryStore } from "../../src/adapters/local/memoryDeliveryStore";
+import { WebhookReceiver } from "../../src/core/webhooks/receiver";
+import { computeSignature } from "../../src/core/webhooks/signature";
 import { RecordingTiming } from "../support/recordingTiming";
 
 const SECRET = "serve-secret-0123456789abcdef";

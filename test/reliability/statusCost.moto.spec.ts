@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { run } from "../../automation/cli/main";
-import { DynamoLedger, createLedgerTable } from "../../src/vending/dynamoLedger";
+import { DynamoLedger, createLedgerTable } from "../../src/adapters/aws/dynamoLedger";
 import { countCalls as counted } from "../support/countCalls";
 import { useMoto } from "../support/moto";
 import { HANG_GUARD_MS } from "../support/hangGuard";

@@ -11,12 +11,12 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { useMoto } from "../support/moto";
 import { HANG_GUARD_MS } from "../support/hangGuard";
 import { realTiming } from "../../src/shared/timing";
-import { DynamoLedger, createLedgerTable } from "../../src/vending/dynamoLedger";
-import { DynamoCreateSlots } from "../../src/vending/dynamoCreateSlots";
-import { acceptRequest } from "../../src/vending/intake";
-import { InProcessWorkQueue } from "../../src/vending/inProcessWorkQueue";
-import { OrganizationsGateway } from "../../src/vending/organizations";
-import { createWorkflow } from "../../src/vending/workflow";
+import { DynamoLedger, createLedgerTable } from "../../src/adapters/aws/dynamoLedger";
+import { DynamoCreateSlots } from "../../src/adapters/aws/dynamoCreateSlots";
+import { acceptRequest } from "../../src/core/vending/intake";
+import { InProcessWorkQueue } from "../../src/adapters/local/inProcessWorkQueue";
+import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
+import { createWorkflow } from "../../src/core/vending/workflow";
 import { RecordingStackRunner } from "../src/vending/workflowFixtures";
 
 /** Counts every command a client sends, by name. */

@@ -12,18 +12,18 @@ import fc from "fast-check";
 import { mockClient } from "aws-sdk-client-mock";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createEntryPointHandler, type EntryPointResponse } from "../../src/lambda/entryPoint";
-import { MemoryLedger } from "../../src/vending/memoryLedger";
-import { InProcessCreateSlots } from "../../src/vending/createSlots";
-import { OrganizationsGateway } from "../../src/vending/organizations";
-import { createWorkflow } from "../../src/vending/workflow";
+import { createEntryPointHandler, type EntryPointResponse } from "../../src/lambda/entryPoint/handler";
+import { MemoryLedger } from "../../src/adapters/local/memoryLedger";
+import { InProcessCreateSlots } from "../../src/adapters/local/inProcessCreateSlots";
+import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
+import { createWorkflow } from "../../src/core/vending/workflow";
 import {
   authorityProblems,
   createEntryPointGate,
   HOOK_ONLY_AUTHORITY,
   RequestRefusedError,
   type EntryPointAuthority,
-} from "../../src/vending/entryPointGate";
+} from "../../src/core/vending/entryPointGate";
 import { RecordingQueue } from "../support/recordingQueue";
 import { directoryOf } from "../support/entryPointGates";
 import {

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { run } from "../../automation/cli/main";
-import { computeSignature } from "../../src/webhooks/signature";
+import { computeSignature } from "../../src/core/webhooks/signature";
 import { CliHarness } from "../automation/cli/harness";
 import { HANG_GUARD_MS, waitUntil } from "../support/hangGuard";
 

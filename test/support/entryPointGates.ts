@@ -3,8 +3,8 @@
  * recording and queueing, where authorization is not the subject); {@link directoryOf} is an account
  * directory over a fixed set of accounts, for specs of the gate itself.
  */
-import { OrganizationsRequestError, type OrganizationAccount } from "../../src/vending/organizations";
-import type { AccountDirectory, EntryPointGate } from "../../src/vending/entryPointGate";
+import { OrganizationsRequestError, type OrganizationAccount } from "../../src/core/organizations";
+import type { AccountDirectory, EntryPointGate } from "../../src/core/vending/entryPointGate";
 
 /** A gate that allows everything, as if an operator made every request (the CLI records vends without a gate). */
 export const OPERATOR_GATE: EntryPointGate = Object.freeze({ adoptExisting: true, check: async () => undefined });

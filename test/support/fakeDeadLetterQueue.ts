@@ -1,5 +1,5 @@
 /** A {@link DeadLetterQueue} for tests: messages in memory with SQS-like visibility and receive counts. */
-import type { DeadLetterMessage, DeadLetterQueue } from "../../src/vending/reconcile";
+import type { DeadLetterMessage, DeadLetterQueue } from "../../src/core/vending/reconcile";
 
 interface Stored {
   readonly messageId: string;

@@ -8,15 +8,8 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
-import type {
-  EngineConfig,
-  EngineDriftResult,
-  EngineOutputs,
-  EnginePreviewResult,
-  EngineStackSummary,
-  EngineUpdateResult,
-  PulumiEngine,
-} from "../../automation/stacks/engine";
+import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
+import type { EngineDriftResult, EngineOutputs, EnginePreviewResult, EngineStackSummary, EngineUpdateResult, PulumiEngine } from "../../automation/stacks/engine";
 import { stackNotFound } from "./pulumiCommandErrors";
 
 type Line =

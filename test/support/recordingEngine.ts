@@ -2,17 +2,8 @@
  * A recording fake of the automation layer's `PulumiEngine` seam: keeps stacks, config and outputs in
  * memory, records every call, tracks how many operations run at once, and lets tests script failures.
  */
-import type {
-  EngineCallOptions,
-  EngineConfig,
-  EngineDriftResult,
-  EngineOutputs,
-  EnginePreviewResult,
-  EngineStackSummary,
-  EngineUpdateResult,
-  PulumiEngine,
-  ResourceChanges,
-} from "../../automation/stacks/engine";
+import type { EngineCallOptions, EngineDriftResult, EngineOutputs, EnginePreviewResult, EngineStackSummary, EngineUpdateResult, PulumiEngine, ResourceChanges } from "../../automation/stacks/engine";
+import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 import type { ResourceDrift } from "../../automation/stacks/resourceDrift";
 import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";

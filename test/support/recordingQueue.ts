@@ -1,5 +1,5 @@
 /** A {@link WorkQueue} for tests: records every item and can be told to fail. */
-import type { WorkItem, WorkQueue } from "../../src/vending/workQueue";
+import type { WorkItem, WorkQueue } from "../../src/core/ports";
 
 /** Records enqueued items in order; throws `failWith` instead when it is set. */
 export class RecordingQueue implements WorkQueue {

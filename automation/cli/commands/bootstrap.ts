@@ -4,7 +4,7 @@
  * Tags come from the account's ledger record when there is one.
  */
 import { isAccountId } from "../../../src/shared/naming";
-import { workflowInputOf } from "../../../src/vending/workflow";
+import { workflowInputOf } from "../../../src/core/vending/workflow";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
 import { createProgress } from "../../progress";

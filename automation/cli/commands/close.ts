@@ -4,7 +4,7 @@
  * as a side effect of anything else, and never removes an account from the organization.
  */
 import { isAccountId } from "../../../src/shared/naming";
-import { CloseRefusedError, type CloseQuota } from "../../../src/vending/workflow";
+import { CloseRefusedError, type CloseQuota } from "../../../src/core/vending/workflow";
 import { withLedger, type CommandContext } from "../context";
 import { CliRefusedError, CliUsageError } from "../errors";
 import { recordJson, type RecordJson } from "../output";

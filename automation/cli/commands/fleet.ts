@@ -3,8 +3,8 @@
  * class per account (see `automation/fleet/fleetInventory.ts`), as a table with totals or `--json`. Also the
  * session every fleet verb opens: Organizations gateway, ledger, account stacks on the Pulumi engine, settings.
  */
-import type { Ledger } from "../../../src/vending/ledger";
-import { OrganizationsGateway } from "../../../src/vending/organizations";
+import type { Ledger } from "../../../src/core/ports";
+import { OrganizationsGateway } from "../../../src/adapters/aws/organizationsGateway";
 import { FLEET_CLASSES, collectFleet, type FleetAccount, type FleetInventory } from "../../fleet/fleetInventory";
 import { FleetProgress } from "../../fleet/fleetProgress";
 import { AccountStacks } from "../../stacks/accountStacks";

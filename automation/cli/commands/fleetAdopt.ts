@@ -14,7 +14,7 @@ import { FleetProgress } from "../../fleet/fleetProgress";
 import { planAdoption, type AdoptionAction, type AdoptionDecision } from "../../fleet/adoptionPlan";
 import { silentProgress } from "../../progress";
 import { isAccountId } from "../../../src/shared/naming";
-import type { OrganizationAccount } from "../../../src/vending/organizations";
+import type { OrganizationAccount } from "../../../src/core/organizations";
 import { withLedger, type CommandContext } from "../context";
 import { CliRefusedError, CliUsageError, EXIT } from "../errors";
 import { table } from "../output";

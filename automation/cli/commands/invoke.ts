@@ -12,11 +12,11 @@
  */
 import path from "node:path";
 import { readFile } from "node:fs/promises";
-import type { EntryPointLogger, EntryPointResponse } from "../../../src/lambda/entryPoint";
-import { TERMINAL_STATES } from "../../../src/vending/ledger";
-import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
-import { authorityFromEnv, authorityProblems, createEntryPointGate } from "../../../src/vending/entryPointGate";
-import { OrganizationsGateway } from "../../../src/vending/organizations";
+import type { EntryPointLogger, EntryPointResponse } from "../../../src/lambda/entryPoint/handler";
+import { TERMINAL_STATES } from "../../../src/core/ledger";
+import { InProcessWorkQueue } from "../../../src/adapters/local/inProcessWorkQueue";
+import { authorityFromEnv, authorityProblems, createEntryPointGate } from "../../../src/core/vending/entryPointGate";
+import { OrganizationsGateway } from "../../../src/adapters/aws/organizationsGateway";
 import { ENV } from "../../../src/lambda/env";
 import { CLI_ENV } from "../settings";
 import { withLedger, type CommandContext } from "../context";
@@ -93,7 +93,7 @@ export async function invokeCommand(ctx: CommandContext, options: InvokeOptions)
   // Loaded on use: the handler module brings the Lambda's logger and SQS/DynamoDB clients.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createEntryPointHandler } =
-    require("../../../src/lambda/entryPoint") as typeof import("../../../src/lambda/entryPoint");
+    require("../../../src/lambda/entryPoint/handler") as typeof import("../../../src/lambda/entryPoint/handler");
   const env = ctx.io.env;
   let authority;
   try {

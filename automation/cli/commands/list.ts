@@ -1,5 +1,5 @@
 /** `avm list`: ledger records, oldest first, optionally filtered by state. Reads the ledger only. */
-import { REQUEST_STATES, type RequestState } from "../../../src/vending/ledger";
+import { REQUEST_STATES, type RequestState } from "../../../src/core/ledger";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
 import { recordJson, table, type RecordJson } from "../output";

@@ -4,7 +4,7 @@
  * the IAM catalog check on every policy. Nothing is deployed.
  */
 import { isAccountId } from "../../../src/shared/naming";
-import { workflowInputOf } from "../../../src/vending/workflow";
+import { workflowInputOf } from "../../../src/core/vending/workflow";
 import type { OfflinePlan, PlannedPolicy, PlannedResource } from "../../plan/offlinePlan";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";

@@ -11,9 +11,9 @@ import {
   DEFAULT_RECONCILE_MAX_MESSAGES,
   reconcileDeadLetters,
   type ReconcileResult,
-} from "../../../src/vending/reconcile";
-import { SqsDeadLetterQueue } from "../../../src/vending/sqsDeadLetterQueue";
-import { SqsWorkQueue } from "../../../src/vending/sqsWorkQueue";
+} from "../../../src/core/vending/reconcile";
+import { SqsDeadLetterQueue } from "../../../src/adapters/aws/sqsDeadLetterQueue";
+import { SqsWorkQueue } from "../../../src/adapters/aws/sqsWorkQueue";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
 import { table } from "../output";

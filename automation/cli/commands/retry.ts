@@ -3,8 +3,8 @@
  * `src/vending/retryRequest.ts`) and resumes from where its account stands, never creating a second account;
  * an unfinished one is resumed; a SUCCEEDED one is reported (exit 0).
  */
-import { TERMINAL_STATES, type LedgerRecord } from "../../../src/vending/ledger";
-import { reopenFailedRequest } from "../../../src/vending/retryRequest";
+import { TERMINAL_STATES, type LedgerRecord } from "../../../src/core/ledger";
+import { reopenFailedRequest } from "../../../src/core/vending/retryRequest";
 import { withLedger, type CommandContext } from "../context";
 import { CliNotFoundError, CliRefusedError } from "../errors";
 import { recordJson } from "../output";

@@ -4,10 +4,11 @@
  * comes from `AVM_WEBHOOK_SECRET` only (never a flag, so it stays out of shell history and `ps`), and is
  * never printed. Runs until SIGINT/SIGTERM, then stops gracefully.
  */
-import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
-import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
-import { WebhookReceiver, type WebhookLogger } from "../../../src/webhooks/receiver";
-import { LedgerStackOutcomeRecorder } from "../../../src/webhooks/stackOutcomeRecorder";
+import { InProcessWorkQueue } from "../../../src/adapters/local/inProcessWorkQueue";
+import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
+import { WebhookReceiver } from "../../../src/core/webhooks/receiver";
+import type { Logger } from "../../../src/core/ports";
+import { LedgerStackOutcomeRecorder } from "../../../src/core/webhooks/stackOutcomeRecorder";
 import { startWebhookServer } from "../../serve";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
@@ -31,7 +32,7 @@ export interface ServeJson {
 }
 
 /** Log lines of the receiver as single lines on stderr (`webhook <level>: message {json}`). */
-function stderrLogger(ctx: CommandContext): WebhookLogger {
+function stderrLogger(ctx: CommandContext): Logger {
   const line = (level: string) => (message: string, extra?: Record<string, unknown>) =>
     ctx.io.stderr.write(
       `webhook ${level}: ${message}${extra && Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : ""}\n`,

@@ -3,7 +3,7 @@
  * (one indexed lookup): it never calls AWS Organizations, so its cost does not grow with the organization.
  */
 import { isAccountId } from "../../../src/shared/naming";
-import type { LedgerRecord } from "../../../src/vending/ledger";
+import type { LedgerRecord } from "../../../src/core/ledger";
 import { withLedger, type CommandContext } from "../context";
 import { CliNotFoundError, CliUsageError } from "../errors";
 import { recordJson, recordText, type RecordJson } from "../output";

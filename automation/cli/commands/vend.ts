@@ -6,12 +6,13 @@
  */
 import path from "node:path";
 import { readFile } from "node:fs/promises";
-import { normaliseEmail, TERMINAL_STATES, type Ledger, type LedgerRecord } from "../../../src/vending/ledger";
-import { acceptRequest } from "../../../src/vending/intake";
-import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
-import { parseVendRequest, RequestValidationError, type VendRequest } from "../../../src/vending/requests";
-import { SUPERSEDED_REASON, type ProcessOutcome } from "../../../src/vending/workflow";
-import type { AccountStackResult } from "../../../src/vending/accountStackRunner";
+import { normaliseEmail, TERMINAL_STATES, type LedgerRecord } from "../../../src/core/ledger";
+import { type Ledger } from "../../../src/core/ports";
+import { acceptRequest } from "../../../src/core/vending/intake";
+import { InProcessWorkQueue } from "../../../src/adapters/local/inProcessWorkQueue";
+import { parseVendRequest, RequestValidationError, type VendRequest } from "../../../src/core/vending/requests";
+import { SUPERSEDED_REASON, type ProcessOutcome } from "../../../src/core/vending/workflow";
+import type { AccountStackResult } from "../../../src/core/ports";
 import { withLedger, type CommandContext } from "../context";
 import { CliFailedError, CliUsageError, CliValidationError, CliError, toCliError } from "../errors";
 import { readAll } from "../io";

@@ -6,9 +6,10 @@
  * AWS calls, so running the same file again finishes only what is unfinished. Offline account stacks are
  * planned by long-lived planners (`@pulumi/aws` loads once per planner, not once per account).
  */
-import { normaliseEmail, TERMINAL_STATES, type Ledger, type LedgerRecord } from "../../../src/vending/ledger";
-import { parseVendRequest, RequestValidationError, type RequestIssue } from "../../../src/vending/requests";
-import type { ProcessOutcome } from "../../../src/vending/workflow";
+import { normaliseEmail, TERMINAL_STATES, type LedgerRecord } from "../../../src/core/ledger";
+import { type Ledger } from "../../../src/core/ports";
+import { parseVendRequest, RequestValidationError, type RequestIssue } from "../../../src/core/vending/requests";
+import type { ProcessOutcome } from "../../../src/core/vending/workflow";
 import { mapWithLimit } from "../../concurrency";
 import { createProgress } from "../../progress";
 import { withLedger, type CommandContext } from "../context";

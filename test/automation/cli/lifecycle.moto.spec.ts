@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
-import { SqliteLedger } from "../../../src/vending/sqliteLedger";
+import { SqliteLedger } from "../../../src/adapters/local/sqliteLedger";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { useMoto } from "../../support/moto";
 import { avm, cliEnv } from "./subprocess";

@@ -10,8 +10,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { CliHarness } from "./harness";
-import type { LedgerPatch, LedgerRecord } from "../../../src/vending/ledger";
-import { serializeWorkItem } from "../../../src/vending/sqsWorkQueue";
+import type { LedgerPatch, LedgerRecord } from "../../../src/core/ledger";
+import { serializeWorkItem } from "../../../src/core/workItem";
 
 const DLQ = "https://sqs.eu-central-1.amazonaws.com/111122223333/avm-dlq";
 const WORK = "https://sqs.eu-central-1.amazonaws.com/111122223333/avm-work";

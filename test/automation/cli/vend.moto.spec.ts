@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ListParentsCommand, ListTagsForResourceCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createLedgerTable } from "../../../src/vending/dynamoLedger";
+import { createLedgerTable } from "../../../src/adapters/aws/dynamoLedger";
 import { useMoto } from "../../support/moto";
 import { avm, cliEnv } from "./subprocess";
 import { HANG_GUARD_MS } from "../../support/hangGuard";

@@ -1,13 +1,13 @@
 import { expect } from "chai";
-import { DeploymentsAccountStackRunner, shellQuote } from "../../../automation/deployments/deploymentsRunner";
+import { DeploymentsAccountStackRunner, shellQuote } from "../../../src/stacks/deploymentsRunner";
 import {
   DeploymentFailedError,
   DeploymentSkippedError,
   DeploymentsConfigError,
   PulumiCloudApiError,
   PulumiCloudAuthError,
-} from "../../../automation/deployments/errors";
-import { PulumiCloudClient, tokenFromEnv } from "../../../automation/deployments/pulumiCloudClient";
+} from "../../../src/stacks/deploymentsErrors";
+import { PulumiCloudClient, tokenFromEnv } from "../../../src/stacks/pulumiCloudClient";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 import type { AutomationLogger } from "../../../automation/logger";
 import { FakePulumiCloud } from "../../support/fakePulumiCloud";

@@ -5,9 +5,9 @@ import {
   AccountStackRunnerNotConfiguredError,
   createLambdaAccountStackRunner,
   settingsFromEnv,
-} from "../../../src/lambda/lambdaStackRunner";
+} from "../../../src/lambda/worker/stackRunner";
 import { FakePulumiCloud } from "../../support/fakePulumiCloud";
-import { PulumiCloudAuthError } from "../../../automation/deployments/errors";
+import { PulumiCloudAuthError } from "../../../src/stacks/deploymentsErrors";
 import { RecordingTiming } from "../../support/recordingTiming";
 
 const TOKEN = "pul-lambda-token-0123456789";

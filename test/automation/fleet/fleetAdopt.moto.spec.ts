@@ -18,7 +18,7 @@ import {
 import type { CliDeps } from "../../../automation/cli/main";
 import { AccountStacks } from "../../../automation/stacks/accountStacks";
 import { LocalAccountStackRunner } from "../../../automation/stacks/localAccountStackRunner";
-import { SqliteLedger } from "../../../src/vending/sqliteLedger";
+import { SqliteLedger } from "../../../src/adapters/local/sqliteLedger";
 import { countCalls, tally } from "../../support/countCalls";
 import { useMoto } from "../../support/moto";
 import { RecordingEngine } from "../../support/recordingEngine";

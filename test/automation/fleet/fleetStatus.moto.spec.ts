@@ -18,7 +18,7 @@ import { run } from "../../../automation/cli/main";
 import { AccountStacks } from "../../../automation/stacks/accountStacks";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 import { programVersion } from "../../../src/shared/deploymentStamp";
-import { SqliteLedger } from "../../../src/vending/sqliteLedger";
+import { SqliteLedger } from "../../../src/adapters/local/sqliteLedger";
 import { countCalls, tally } from "../../support/countCalls";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { useMoto } from "../../support/moto";

@@ -8,10 +8,12 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createEntryPointHandler, depsFromEnv } from "../../../src/lambda/entryPoint";
-import { createLedgerTable, DynamoLedger } from "../../../src/vending/dynamoLedger";
-import { parseWorkItem, SqsWorkQueue } from "../../../src/vending/sqsWorkQueue";
-import type { WorkItem } from "../../../src/vending/workQueue";
+import { createEntryPointHandler } from "../../../src/lambda/entryPoint/handler";
+import { entryPointDepsFromEnv } from "../../../src/lambda/entryPoint/deps";
+import { createLedgerTable, DynamoLedger } from "../../../src/adapters/aws/dynamoLedger";
+import { parseWorkItem } from "../../../src/core/workItem";
+import { SqsWorkQueue } from "../../../src/adapters/aws/sqsWorkQueue";
+import type { WorkItem } from "../../../src/core/ports";
 import { useMoto } from "../../support/moto";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { runBundledHandler } from "../../support/bundledHandler";
@@ -148,7 +150,7 @@ describe("AVMEntryPoint on moto (DynamoDB ledger + SQS queue)", function () {
         AccountId: accountId,
         AccountArn: `arn:aws:organizations::${org.managementAccountId}:account/${org.organizationId}/${accountId}`,
       };
-      const deps = depsFromEnv(
+      const deps = entryPointDepsFromEnv(
         {
           AVM_LEDGER_TABLE: "avm-ledger",
           AVM_QUEUE_URL: queueUrl,

@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import { createEntryPointHandler, handler, type EntryPointDeps } from "../../../src/lambda/entryPoint";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
+import { createEntryPointHandler, type EntryPointDeps } from "../../../src/lambda/entryPoint/handler";
+import { handler } from "../../../src/lambda/entryPoint/index";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
 import { RecordingQueue } from "../../support/recordingQueue";
 import { OPERATOR_GATE } from "../../support/entryPointGates";
 

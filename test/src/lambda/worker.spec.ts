@@ -3,18 +3,18 @@ import { mockClient } from "aws-sdk-client-mock";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import { InProcessCreateSlots } from "../../../src/vending/createSlots";
-import { OrganizationsGateway } from "../../../src/vending/organizations";
-import { createWorkflow } from "../../../src/vending/workflow";
-import type { WorkItem } from "../../../src/vending/workQueue";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import { InProcessCreateSlots } from "../../../src/adapters/local/inProcessCreateSlots";
+import { OrganizationsGateway } from "../../../src/adapters/aws/organizationsGateway";
+import { createWorkflow } from "../../../src/core/vending/workflow";
+import type { WorkItem } from "../../../src/core/ports";
 import {
   createWorkerHandler,
   DEFAULT_MAX_RECEIVE_COUNT,
   maxReceiveCountFrom,
   type WorkerDeps,
-} from "../../../src/lambda/worker";
-import { createManagementOrganizationsClient } from "../../../src/lambda/managementClients";
+} from "../../../src/lambda/worker/handler";
+import { createManagementOrganizationsClient } from "../../../src/adapters/aws/managementClients";
 import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../vending/workflowFixtures";
 
 function sqsRecord(messageId: string, body: string, receiveCount = 1): SQSRecord {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { CreateSlotsError, InProcessCreateSlots } from "../../../src/vending/createSlots";
+import { CreateSlotsError } from "../../../src/core/vending/createSlots";
+import { InProcessCreateSlots } from "../../../src/adapters/local/inProcessCreateSlots";
 import { createSlotsContract } from "./createSlotsContract";
 
 createSlotsContract("InProcessCreateSlots", async (options) => new InProcessCreateSlots(options));

@@ -1,6 +1,7 @@
 /** The contract every {@link CreateSlots} implementation keeps; each implementation's spec runs it. */
 import { expect } from "chai";
-import { CreateSlotsError, type CreateSlots } from "../../../src/vending/createSlots";
+import { CreateSlotsError } from "../../../src/core/vending/createSlots";
+import { type CreateSlots } from "../../../src/core/ports";
 
 /** Makes fresh slots: `slots` of them, leases of `leaseMs`, reading the time from `now`. */
 export type CreateSlotsFactory = (options: { slots: number; leaseMs: number; now: () => Date }) => Promise<CreateSlots>;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { DynamoCreateSlots } from "../../../src/vending/dynamoCreateSlots";
-import { createLedgerTable, DynamoLedger } from "../../../src/vending/dynamoLedger";
+import { DynamoCreateSlots } from "../../../src/adapters/aws/dynamoCreateSlots";
+import { createLedgerTable, DynamoLedger } from "../../../src/adapters/aws/dynamoLedger";
 import { useMoto } from "../../support/moto";
 import { createSlotsContract } from "./createSlotsContract";
 import { HANG_GUARD_MS } from "../../support/hangGuard";

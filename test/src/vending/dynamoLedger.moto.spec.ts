@@ -7,8 +7,8 @@ import {
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { LedgerConflictError } from "../../../src/vending/ledger";
-import { createLedgerTable, DynamoLedger, DynamoLedgerError } from "../../../src/vending/dynamoLedger";
+import { LedgerConflictError } from "../../../src/core/ledger";
+import { createLedgerTable, DynamoLedger, DynamoLedgerError } from "../../../src/adapters/aws/dynamoLedger";
 import { useMoto } from "../../support/moto";
 import { ledgerContract } from "./ledgerContract";
 import { HANG_GUARD_MS } from "../../support/hangGuard";

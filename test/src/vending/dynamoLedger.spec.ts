@@ -7,8 +7,8 @@ import {
   ProvisionedThroughputExceededException,
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { LedgerConflictError } from "../../../src/vending/ledger";
-import { classifyDynamoError, DynamoLedger, DynamoLedgerError } from "../../../src/vending/dynamoLedger";
+import { LedgerConflictError } from "../../../src/core/ledger";
+import { classifyDynamoError, DynamoLedger, DynamoLedgerError } from "../../../src/adapters/aws/dynamoLedger";
 
 const RECORD = {
   email: "a@example.com",

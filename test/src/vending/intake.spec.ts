@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { acceptRequest, IntakeEnqueueError, type IntakeDeps } from "../../../src/vending/intake";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import { RequestValidationError } from "../../../src/vending/requests";
-import type { Ledger } from "../../../src/vending/ledger";
+import { acceptRequest, IntakeEnqueueError, type IntakeDeps } from "../../../src/core/vending/intake";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import { RequestValidationError } from "../../../src/core/vending/requests";
+import type { Ledger } from "../../../src/core/ports";
 import { RecordingQueue } from "../../support/recordingQueue";
 
 const HOOK = {

@@ -9,11 +9,11 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { useMoto } from "../../support/moto";
 import type { Timing } from "../../../src/shared/timing";
-import { DynamoLedger, createLedgerTable } from "../../../src/vending/dynamoLedger";
-import { DynamoCreateSlots } from "../../../src/vending/dynamoCreateSlots";
-import { OrganizationsGateway } from "../../../src/vending/organizations";
-import { createWorkflow, DEFAULT_LEASE_TTL_MS, type Workflow } from "../../../src/vending/workflow";
-import type { AccountStackRunner } from "../../../src/vending/accountStackRunner";
+import { DynamoLedger, createLedgerTable } from "../../../src/adapters/aws/dynamoLedger";
+import { DynamoCreateSlots } from "../../../src/adapters/aws/dynamoCreateSlots";
+import { OrganizationsGateway } from "../../../src/adapters/aws/organizationsGateway";
+import { createWorkflow, DEFAULT_LEASE_TTL_MS, type Workflow } from "../../../src/core/vending/workflow";
+import type { AccountStackRunner } from "../../../src/core/ports";
 import { CrashingLedger, SimulatedCrash } from "./workflowFixtures";
 
 const TABLE = "avm-ledger";

@@ -5,9 +5,10 @@
  */
 import { expect } from "chai";
 import * as fc from "fast-check";
-import { LedgerConflictError, LedgerNotFoundError, type Ledger, type RequestState } from "../../../src/vending/ledger";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import { SqliteLedger } from "../../../src/vending/sqliteLedger";
+import { LedgerConflictError, LedgerNotFoundError, type RequestState } from "../../../src/core/ledger";
+import { type Ledger } from "../../../src/core/ports";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import { SqliteLedger } from "../../../src/adapters/local/sqliteLedger";
 
 interface ModelRecord {
   requestId: string;

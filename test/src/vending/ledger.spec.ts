@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import { SqliteLedger, SqliteLedgerError } from "../../../src/vending/sqliteLedger";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import { SqliteLedger, SqliteLedgerError } from "../../../src/adapters/local/sqliteLedger";
 import { ledgerContract } from "./ledgerContract";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 
@@ -62,7 +62,7 @@ describe("SqliteLedger (file)", () => {
     const file = path.join(dir, "shared.sqlite");
     new SqliteLedger({ path: file }).close(); // create the schema once
     const script = `
-      const { SqliteLedger } = require(${JSON.stringify(path.resolve(__dirname, "../../../src/vending/sqliteLedger.ts"))});
+      const { SqliteLedger } = require(${JSON.stringify(path.resolve(__dirname, "../../../src/adapters/local/sqliteLedger.ts"))});
       (async () => {
         const ledger = new SqliteLedger({ path: ${JSON.stringify(file)} });
         let created = 0;

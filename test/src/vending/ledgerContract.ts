@@ -3,14 +3,9 @@
  * {@link ledgerContract} with a factory that returns a fresh, empty ledger.
  */
 import { expect } from "chai";
-import {
-  LedgerConflictError,
-  LedgerNotFoundError,
-  type Ledger,
-  type LedgerRecord,
-  type NewLedgerRecord,
-} from "../../../src/vending/ledger";
-import { LedgerClosedError, LedgerInputError, MAX_HISTORY_ENTRIES } from "../../../src/vending/ledgerRecords";
+import { LedgerConflictError, LedgerNotFoundError, type LedgerRecord, type NewLedgerRecord } from "../../../src/core/ledger";
+import { type Ledger } from "../../../src/core/ports";
+import { LedgerClosedError, LedgerInputError, MAX_HISTORY_ENTRIES } from "../../../src/core/ledgerRecords";
 
 /** Creates a fresh, empty ledger for one test. */
 export type LedgerFactory = () => Promise<Ledger>;

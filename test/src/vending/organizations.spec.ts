@@ -21,15 +21,9 @@ import {
   TagResourceCommand,
   TooManyRequestsException,
 } from "@aws-sdk/client-organizations";
-import {
-  OrganizationalUnitPathError,
-  OrganizationsGateway,
-  OrganizationsRequestError,
-  OrganizationsRetriesExhaustedError,
-  backoffDelay,
-  classifyOrganizationsError,
-  type RetryEvent,
-} from "../../../src/vending/organizations";
+import { OrganizationalUnitPathError, OrganizationsRequestError, OrganizationsRetriesExhaustedError } from "../../../src/core/organizations";
+import { OrganizationsGateway, classifyOrganizationsError } from "../../../src/adapters/aws/organizationsGateway";
+import { backoffDelay, type RetryEvent } from "../../../src/core/retry";
 import { InstantTiming } from "./workflowFixtures";
 
 const meta = { $metadata: {} };

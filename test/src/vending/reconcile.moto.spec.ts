@@ -6,11 +6,12 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { reconcileDeadLetters } from "../../../src/vending/reconcile";
-import { SqsDeadLetterQueue } from "../../../src/vending/sqsDeadLetterQueue";
-import { parseWorkItem, SqsWorkQueue } from "../../../src/vending/sqsWorkQueue";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import type { LedgerPatch, LedgerRecord } from "../../../src/vending/ledger";
+import { reconcileDeadLetters } from "../../../src/core/vending/reconcile";
+import { SqsDeadLetterQueue } from "../../../src/adapters/aws/sqsDeadLetterQueue";
+import { parseWorkItem } from "../../../src/core/workItem";
+import { SqsWorkQueue } from "../../../src/adapters/aws/sqsWorkQueue";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import type { LedgerPatch, LedgerRecord } from "../../../src/core/ledger";
 import { RecordingTiming } from "../../support/recordingTiming";
 import { useMoto } from "../../support/moto";
 import { HANG_GUARD_MS } from "../../support/hangGuard";

@@ -5,10 +5,11 @@ import {
   ReconcileError,
   redriveCount,
   type ReconcileOptions,
-} from "../../../src/vending/reconcile";
-import { LedgerConflictError, type Ledger, type LedgerPatch, type LedgerRecord } from "../../../src/vending/ledger";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import { serializeWorkItem } from "../../../src/vending/sqsWorkQueue";
+} from "../../../src/core/vending/reconcile";
+import { LedgerConflictError, type LedgerPatch, type LedgerRecord } from "../../../src/core/ledger";
+import { type Ledger } from "../../../src/core/ports";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import { serializeWorkItem } from "../../../src/core/workItem";
 import { FakeDeadLetterQueue } from "../../support/fakeDeadLetterQueue";
 import { RecordingQueue } from "../../support/recordingQueue";
 import { RecordingTiming } from "../../support/recordingTiming";

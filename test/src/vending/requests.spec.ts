@@ -9,7 +9,7 @@ import {
   RequestValidationError,
   targetOuProblem,
   type RequestIssue,
-} from "../../../src/vending/requests";
+} from "../../../src/core/vending/requests";
 
 const HOOK = {
   AccountName: "meshcloud.test-aws-integration",

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { parseWorkItem, SqsWorkQueue, WorkQueueError } from "../../../src/vending/sqsWorkQueue";
+import { parseWorkItem, WorkQueueError } from "../../../src/core/workItem";
+import { SqsWorkQueue } from "../../../src/adapters/aws/sqsWorkQueue";
 import { useMoto } from "../../support/moto";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { InProcessWorkQueue } from "../../../src/vending/inProcessWorkQueue";
-import { parseWorkItem, serializeWorkItem, WorkItemFormatError } from "../../../src/vending/sqsWorkQueue";
-import type { WorkItem } from "../../../src/vending/workQueue";
+import { InProcessWorkQueue } from "../../../src/adapters/local/inProcessWorkQueue";
+import { parseWorkItem, serializeWorkItem, WorkItemFormatError } from "../../../src/core/workItem";
+import type { WorkItem } from "../../../src/core/ports";
 
 const item = (n: number): WorkItem => ({ email: `u${n}@example.com`, requestId: `req-${n}` });
 

@@ -19,12 +19,12 @@ import {
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { useMoto, type LocalOrganization } from "../../support/moto";
 import { realTiming } from "../../../src/shared/timing";
-import { DynamoLedger, createLedgerTable } from "../../../src/vending/dynamoLedger";
-import { DynamoCreateSlots } from "../../../src/vending/dynamoCreateSlots";
-import { OrganizationsGateway } from "../../../src/vending/organizations";
-import { createWorkflow, type Workflow } from "../../../src/vending/workflow";
-import { parseMeshstackHook, parseVendRequest, type AccountRequest } from "../../../src/vending/requests";
-import { createManagementOrganizationsClient } from "../../../src/lambda/managementClients";
+import { DynamoLedger, createLedgerTable } from "../../../src/adapters/aws/dynamoLedger";
+import { DynamoCreateSlots } from "../../../src/adapters/aws/dynamoCreateSlots";
+import { OrganizationsGateway } from "../../../src/adapters/aws/organizationsGateway";
+import { createWorkflow, type Workflow } from "../../../src/core/vending/workflow";
+import { parseMeshstackHook, parseVendRequest, type AccountRequest } from "../../../src/core/vending/requests";
+import { createManagementOrganizationsClient } from "../../../src/adapters/aws/managementClients";
 import { CrashingLedger, RecordingStackRunner, SimulatedCrash } from "./workflowFixtures";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 

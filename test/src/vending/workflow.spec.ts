@@ -1,13 +1,10 @@
 import { expect } from "chai";
 import { mockClient } from "aws-sdk-client-mock";
 import { ConstraintViolationException, OrganizationsClient } from "@aws-sdk/client-organizations";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import { InProcessCreateSlots } from "../../../src/vending/createSlots";
-import {
-  OrganizationsGateway,
-  OrganizationsRequestError,
-  OrganizationsRetriesExhaustedError,
-} from "../../../src/vending/organizations";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import { InProcessCreateSlots } from "../../../src/adapters/local/inProcessCreateSlots";
+import { OrganizationsGateway } from "../../../src/adapters/aws/organizationsGateway";
+import { OrganizationsRequestError, OrganizationsRetriesExhaustedError } from "../../../src/core/organizations";
 import {
   CloseQuotaExceededError,
   CloseRefusedError,
@@ -16,9 +13,9 @@ import {
   DEFAULT_LEASE_TTL_MS,
   type Workflow,
   type WorkflowOptions,
-} from "../../../src/vending/workflow";
-import type { LedgerRecord, RequestKind } from "../../../src/vending/ledger";
-import { accountMayExist, reopenFailedRequest, RetryRefusedError } from "../../../src/vending/retryRequest";
+} from "../../../src/core/vending/workflow";
+import type { LedgerRecord, RequestKind } from "../../../src/core/ledger";
+import { accountMayExist, reopenFailedRequest, RetryRefusedError } from "../../../src/core/vending/retryRequest";
 import {
   CrashingLedger,
   FakeOrganizations,

@@ -26,19 +26,9 @@ import {
   DescribeOrganizationalUnitCommand,
   OrganizationalUnitNotFoundException,
 } from "@aws-sdk/client-organizations";
-import type {
-  ClaimResult,
-  Ledger,
-  LedgerPatch,
-  LedgerRecord,
-  ListOptions,
-  NewLedgerRecord,
-} from "../../../src/vending/ledger";
-import type {
-  AccountStackRequest,
-  AccountStackResult,
-  AccountStackRunner,
-} from "../../../src/vending/accountStackRunner";
+import type { ClaimResult, Ledger, ListOptions } from "../../../src/core/ports";
+import type { LedgerPatch, LedgerRecord, NewLedgerRecord } from "../../../src/core/ledger";
+import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../../src/core/ports";
 
 /** Instant timing: sleeps are recorded and advance the clock (the shared test timing). */
 export { RecordingTiming as InstantTiming } from "../../support/recordingTiming";

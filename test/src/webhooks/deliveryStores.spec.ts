@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
-import { DELIVERY_KEY_PREFIX, DynamoDeliveryStore } from "../../../src/webhooks/dynamoDeliveryStore";
-import { computeSignature, verifySignature } from "../../../src/webhooks/signature";
+import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
+import { DELIVERY_KEY_PREFIX, DynamoDeliveryStore } from "../../../src/adapters/aws/dynamoDeliveryStore";
+import { computeSignature, verifySignature } from "../../../src/core/webhooks/signature";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
 const later = (ms: number): Date => new Date(T0.getTime() + ms);

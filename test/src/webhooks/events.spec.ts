@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import fc from "fast-check";
 import { z } from "zod";
-import { bundleHandler } from "../../../src/lambda/bundle";
-import { deploymentEventSchema, stackUpdateEventSchema } from "../../../src/webhooks/events";
+import { bundleHandler, HANDLER_ENTRIES } from "../../../src/lambda/bundle";
+import { deploymentEventSchema, stackUpdateEventSchema } from "../../../src/core/webhooks/events";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 
 /** The schemas as they were written with the classic zod API: the reference for behaviour and messages. */
@@ -84,7 +84,7 @@ describe("webhook event schemas (zod/mini)", () => {
   it("give English messages in a bundle without classic zod (which would configure them as a side effect)", function () {
     this.timeout(HANG_GUARD_MS);
     // In this process classic zod is loaded (above), so check the bundled module in a fresh node process.
-    const { code } = bundleHandler(path.resolve(__dirname, "../../../src/webhooks/events.ts"));
+    const { code } = bundleHandler(path.resolve(__dirname, "../../../src/core/webhooks/events.ts"));
     const script = `const m = { exports: {} };
 (function (module, exports, require) { ${code}\n})(m, m.exports, require);
 const r = m.exports.deploymentEventSchema.safeParse({ projectName: "p", stackName: "", status: 1, version: 1.5 });
@@ -102,6 +102,6 @@ process.stdout.write(JSON.stringify(r.error.issues.map((i) => i.path.join(".") +
   it("keep the webhook Lambda bundle small (no classic zod API): under 100 KB with the AWS SDK external", function () {
     this.timeout(HANG_GUARD_MS);
     // Measured 61,706 bytes with zod/mini; the classic API added about 434,000.
-    expect(bundleHandler("webhook.ts", { externalAwsSdk: true }).bytes).to.be.below(100_000);
+    expect(bundleHandler(HANDLER_ENTRIES.webhook, { externalAwsSdk: true }).bytes).to.be.below(100_000);
   });
 });

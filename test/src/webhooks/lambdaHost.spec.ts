@@ -2,10 +2,10 @@ import { expect } from "chai";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { LambdaFunctionURLEvent } from "aws-lambda";
-import { createWebhookHandler, secretsManagerSecret } from "../../../src/lambda/webhook";
-import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
-import { computeSignature } from "../../../src/webhooks/signature";
-import type { StackOutcome } from "../../../src/webhooks/stackOutcomeRecorder";
+import { createWebhookHandler, secretsManagerSecret } from "../../../src/lambda/webhook/handler";
+import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
+import { computeSignature } from "../../../src/core/webhooks/signature";
+import type { StackOutcome } from "../../../src/core/webhooks/stackOutcomeRecorder";
 import { RecordingTiming } from "../../support/recordingTiming";
 
 const SECRET = "lambda-webhook-secret-0123456789";

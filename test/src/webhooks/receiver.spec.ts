@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
-import { DEFAULT_MAX_BODY_BYTES, WebhookReceiver, type WebhookRequest } from "../../../src/webhooks/receiver";
-import { computeSignature } from "../../../src/webhooks/signature";
-import { LedgerStackOutcomeRecorder } from "../../../src/webhooks/stackOutcomeRecorder";
-import { LedgerConflictError, type Ledger, type LedgerRecord, type RequestState } from "../../../src/vending/ledger";
-import { MemoryLedger } from "../../../src/vending/memoryLedger";
-import type { WorkItem, WorkQueue } from "../../../src/vending/workQueue";
+import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
+import { DEFAULT_MAX_BODY_BYTES, WebhookReceiver, type WebhookRequest } from "../../../src/core/webhooks/receiver";
+import { computeSignature } from "../../../src/core/webhooks/signature";
+import { LedgerStackOutcomeRecorder } from "../../../src/core/webhooks/stackOutcomeRecorder";
+import { LedgerConflictError, type LedgerRecord, type RequestState } from "../../../src/core/ledger";
+import { type Ledger } from "../../../src/core/ports";
+import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import type { WorkItem, WorkQueue } from "../../../src/core/ports";
 import { RecordingTiming } from "../../support/recordingTiming";
 
 const SECRET = "whsec-0123456789abcdef-do-not-log";

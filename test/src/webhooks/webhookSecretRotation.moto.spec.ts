@@ -11,9 +11,9 @@ import {
   GetSecretValueCommand,
 } from "@aws-sdk/client-secrets-manager";
 import type { LambdaFunctionURLEvent } from "aws-lambda";
-import { createWebhookHandler, secretsManagerSecret } from "../../../src/lambda/webhook";
-import { MemoryDeliveryStore } from "../../../src/webhooks/deliveryStore";
-import { computeSignature } from "../../../src/webhooks/signature";
+import { createWebhookHandler, secretsManagerSecret } from "../../../src/lambda/webhook/handler";
+import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
+import { computeSignature } from "../../../src/core/webhooks/signature";
 import { RecordingTiming } from "../../support/recordingTiming";
 import { useMoto } from "../../support/moto";
 import { HANG_GUARD_MS } from "../../support/hangGuard";

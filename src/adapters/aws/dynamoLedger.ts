@@ -1,0 +1,354 @@
+/**
+ * The deployed {@link Ledger}: a DynamoDB table laid out as `ledgerTable.ts` says (hash key `email`,
+ * global secondary indexes `byRequestId`, `byAccountId`, `byState`).
+ *
+ * - `claim` is a `PutItem` with `attribute_not_exists(email)`: of two concurrent claims exactly one wins.
+ * - `update` reads the item (strongly consistent), applies the patch and writes it back with
+ *   `version = :expected`: a stale writer gets {@link LedgerConflictError}.
+ * - Lookups through a GSI (`getByRequestId`, `getByAccountId`, `list` by state) are eventually consistent in
+ *   AWS; a GSI hit is re-read from the table so the returned record is current.
+ *
+ * The same table also holds internal items whose key starts with `#` (e.g. the CreateAccount slots of
+ * `dynamoCreateSlots.ts`); such a key can never be an email, and `list` skips them.
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { LedgerError, type HistoryEntry, type LedgerPatch, type LedgerRecord, type NewLedgerRecord, type RequestKind, type RequestLease, type RequestState } from "../../core/ledger";
+import { type ClaimResult, type Ledger, type ListOptions } from "../../core/ports";
+import {
+  applyPatch,
+  checkListOptions,
+  conflictError,
+  createRecord,
+  ledgerKey,
+  LedgerClosedError,
+  notFoundError,
+  selectRecords,
+} from "../../core/ledgerRecords";
+import { LEDGER_TABLE } from "./ledgerTable";
+
+/** Keys of internal (non-request) items in the ledger table start with this; emails never do. */
+export const RESERVED_KEY_PREFIX = "#";
+
+/** A DynamoDB call failed for a reason other than a lost compare-and-set. */
+export class DynamoLedgerError extends LedgerError {}
+
+/** Options of {@link DynamoLedger}. */
+export interface DynamoLedgerOptions {
+  /** A DynamoDB client (created once by the caller, e.g. at Lambda module scope). */
+  readonly client: DynamoDBClient;
+  /** Table name (the platform stack passes it in `AVM_LEDGER_TABLE`). */
+  readonly tableName: string;
+}
+
+/**
+ * The single place that maps DynamoDB errors to ledger errors: a failed condition on a write means
+ * another writer won ({@link LedgerConflictError}); anything else becomes a {@link DynamoLedgerError}
+ * keeping the SDK error as `cause`.
+ */
+export function classifyDynamoError(error: unknown, key: string, expectedVersion: number, action: string): LedgerError {
+  if (error instanceof LedgerError) return error;
+  if (isConditionFailure(error)) return conflictError(key, expectedVersion, error);
+  const name = (error as { name?: unknown } | null)?.name;
+  const message = error instanceof Error ? error.message : String(error);
+  return new DynamoLedgerError(`DynamoDB ${action} for ${key} failed: ${String(name ?? "Error")}: ${message}`, {
+    cause: error,
+  });
+}
+
+/**
+ * True when a write was rejected by its condition expression. The name check covers errors built by
+ * other copies of the SDK (e.g. bundled vs. the Lambda runtime's) where `instanceof` fails.
+ */
+export function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException"
+  );
+}
+
+const names = { "#email": "email", "#version": "version" };
+
+/** The item a failed conditional write returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), if any. */
+function itemOfConditionFailure(error: unknown): Record<string, AttributeValue> | undefined {
+  return (error as { Item?: Record<string, AttributeValue> } | null)?.Item;
+}
+
+/** Records this ledger remembers at most (the last read or written version of each, for update without a read). */
+const KNOWN_RECORDS = 1_000;
+
+/**
+ * A {@link Ledger} in a DynamoDB table.
+ *
+ * Calls per operation: `claim` one conditional PutItem (a lost race returns the stored item with the failed
+ * condition, no read); `update` one conditional PutItem when this ledger read or wrote the expected version last
+ * (versions only grow and every write is conditional on the previous one, so the remembered record IS that
+ * version), else a consistent GetItem first; a failed condition returns the current item, remembered for the
+ * caller's next read.
+ */
+export class DynamoLedger implements Ledger {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private closed = false;
+  /** The last version this ledger read or wrote, by key (bounded, oldest dropped first). */
+  private readonly known = new Map<string, LedgerRecord>();
+
+  constructor(options: DynamoLedgerOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+  }
+
+  async claim(input: NewLedgerRecord, now: Date): Promise<ClaimResult> {
+    this.checkOpen();
+    const record = createRecord(input, now);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem(record),
+          ConditionExpression: "attribute_not_exists(#email)",
+          ExpressionAttributeNames: { "#email": names["#email"] },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return { created: true, record: this.remember(record) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw classifyDynamoError(error, record.email, 0, "claim");
+      const stored = itemOfConditionFailure(error);
+      if (stored) return { created: false, record: this.remember(fromItem(stored)) };
+    }
+    const existing = await this.get(record.email);
+    if (!existing) throw new DynamoLedgerError(`claim for ${record.email} lost a race but found no record`);
+    return { created: false, record: existing };
+  }
+
+  async get(email: string): Promise<LedgerRecord | undefined> {
+    this.checkOpen();
+    const key = ledgerKey(email);
+    try {
+      const result = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { email: { S: key } }, ConsistentRead: true }),
+      );
+      if (!result.Item) {
+        this.known.delete(key);
+        return undefined;
+      }
+      return this.remember(fromItem(result.Item));
+    } catch (error) {
+      throw classifyDynamoError(error, key, 0, "GetItem");
+    }
+  }
+
+  async getByRequestId(requestId: string): Promise<LedgerRecord | undefined> {
+    return this.getByIndex(LEDGER_TABLE.byRequestIdIndex, "requestId", requestId);
+  }
+
+  async getByAccountId(accountId: string): Promise<LedgerRecord | undefined> {
+    return this.getByIndex(LEDGER_TABLE.byAccountIdIndex, "accountId", accountId);
+  }
+
+  async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
+    this.checkOpen();
+    checkListOptions(options);
+    const records: LedgerRecord[] = [];
+    try {
+      if (options.states !== undefined) {
+        for (const state of new Set(options.states)) {
+          records.push(
+            ...(await this.queryAll(LEDGER_TABLE.byStateIndex, "state", state)).filter((r) => r.state === state),
+          );
+        }
+      } else {
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const page = await this.client.send(
+            new ScanCommand({
+              TableName: this.tableName,
+              FilterExpression: "NOT begins_with(#email, :reserved)",
+              ExpressionAttributeNames: { "#email": names["#email"] },
+              ExpressionAttributeValues: { ":reserved": { S: RESERVED_KEY_PREFIX } },
+              ExclusiveStartKey: start,
+            }),
+          );
+          records.push(...(page.Items ?? []).map(fromItem));
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }
+    } catch (error) {
+      throw classifyDynamoError(error, this.tableName, 0, "list");
+    }
+    return selectRecords(records, options);
+  }
+
+  async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
+    this.checkOpen();
+    const key = ledgerKey(email);
+    const remembered = this.known.get(key);
+    const current = remembered?.version === expectedVersion ? remembered : await this.get(key);
+    if (!current) throw notFoundError(key);
+    if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
+    const next = applyPatch(current, patch, now);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem(next),
+          ConditionExpression: "#version = :expected",
+          ExpressionAttributeNames: { "#version": names["#version"] },
+          ExpressionAttributeValues: { ":expected": { N: String(expectedVersion) } },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        // Another writer won: remember what it wrote (when DynamoDB returned it) for the caller's next read.
+        const stored = itemOfConditionFailure(error);
+        if (stored) this.remember(fromItem(stored));
+        else this.known.delete(key);
+      }
+      throw classifyDynamoError(error, key, expectedVersion, "update");
+    }
+    return this.remember(next);
+  }
+
+  /** Remembers `record` as the last version seen of its key and returns it. */
+  private remember(record: LedgerRecord): LedgerRecord {
+    this.known.delete(record.email);
+    this.known.set(record.email, record);
+    if (this.known.size > KNOWN_RECORDS) this.known.delete(this.known.keys().next().value!);
+    return record;
+  }
+
+  /** Marks the ledger closed. The client belongs to the caller (shared at Lambda module scope) and stays open. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LedgerClosedError();
+  }
+
+  private async getByIndex(index: string, attribute: string, value: string): Promise<LedgerRecord | undefined> {
+    this.checkOpen();
+    let hits: LedgerRecord[];
+    try {
+      hits = await this.queryAll(index, attribute, value);
+    } catch (error) {
+      throw classifyDynamoError(error, value, 0, `Query ${index}`);
+    }
+    const first = selectRecords(hits)[0];
+    // The index is eventually consistent: re-read the item itself for its current version.
+    return first && ((await this.get(first.email)) ?? first);
+  }
+
+  private async queryAll(index: string, attribute: string, value: string): Promise<LedgerRecord[]> {
+    const records: LedgerRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: "#k = :v",
+          ExpressionAttributeNames: { "#k": attribute },
+          ExpressionAttributeValues: { ":v": { S: value } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      // Internal items never carry index attributes today; skip them anyway should one ever do.
+      records.push(
+        ...(page.Items ?? []).filter((item) => !item["email"]?.S?.startsWith(RESERVED_KEY_PREFIX)).map(fromItem),
+      );
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return records;
+  }
+}
+
+function toItem(record: LedgerRecord): Record<string, AttributeValue> {
+  return marshall(record, { removeUndefinedValues: true, convertEmptyValues: false });
+}
+
+function fromItem(item: Record<string, AttributeValue>): LedgerRecord {
+  const raw = unmarshall(item) as Record<string, unknown>;
+  const optional = (name: string): Record<string, string> =>
+    typeof raw[name] === "string" ? { [name]: raw[name] as string } : {};
+  return {
+    email: String(raw["email"]),
+    requestId: String(raw["requestId"]),
+    kind: raw["kind"] as RequestKind,
+    state: raw["state"] as RequestState,
+    request: (raw["request"] ?? {}) as Record<string, unknown>,
+    ...optional("accountId"),
+    ...optional("createAccountRequestId"),
+    ...optional("failureReason"),
+    attempts: Number(raw["attempts"] ?? 0),
+    ...leaseOf(raw["lease"]),
+    history: ((raw["history"] ?? []) as HistoryEntry[]).map((entry) => ({
+      at: entry.at,
+      state: entry.state,
+      ...(entry.note !== undefined ? { note: entry.note } : {}),
+    })),
+    createdAt: String(raw["createdAt"]),
+    updatedAt: String(raw["updatedAt"]),
+    version: Number(raw["version"]),
+  };
+}
+
+function leaseOf(value: unknown): { lease?: RequestLease } {
+  if (value === null || typeof value !== "object") return {};
+  const lease = value as Record<string, unknown>;
+  return {
+    lease: {
+      owner: String(lease["owner"]),
+      expiresAt: String(lease["expiresAt"]),
+      heartbeatAt: String(lease["heartbeatAt"]),
+    },
+  };
+}
+
+/**
+ * Creates a ledger table with exactly the layout of `ledgerTable.ts` (on-demand billing) and waits until
+ * it is ACTIVE. For tests, the demo and benchmarks; the platform stack creates the deployed table.
+ */
+export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const gsi = (indexName: string, attribute: string) => ({
+    IndexName: indexName,
+    KeySchema: [{ AttributeName: attribute, KeyType: "HASH" as const }],
+    Projection: { ProjectionType: "ALL" as const },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: LEDGER_TABLE.hashKey, AttributeType: "S" },
+        { AttributeName: "requestId", AttributeType: "S" },
+        { AttributeName: "accountId", AttributeType: "S" },
+        { AttributeName: "state", AttributeType: "S" },
+      ],
+      KeySchema: [{ AttributeName: LEDGER_TABLE.hashKey, KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [
+        gsi(LEDGER_TABLE.byRequestIdIndex, "requestId"),
+        gsi(LEDGER_TABLE.byAccountIdIndex, "accountId"),
+        gsi(LEDGER_TABLE.byStateIndex, "state"),
+      ],
+    }),
+  );
+  for (let attempt = 0; attempt < 60; attempt += 1) {
+    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (described.Table?.TableStatus === "ACTIVE") return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new DynamoLedgerError(`table ${tableName} did not become ACTIVE within 30 s`);
+}

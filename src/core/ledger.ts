@@ -1,0 +1,162 @@
+/**
+ * The request ledger: one durable record per account email. The contract shared by the DynamoDB
+ * implementation (deployed) and the SQLite implementation (embedded default).
+ *
+ * Exactly-once rests on two rules every implementation keeps:
+ * - `claim` is a conditional insert keyed by the normalised email: of two concurrent claims one wins.
+ * - `update` is a compare-and-set on `version`: a stale writer gets {@link LedgerConflictError}.
+ */
+
+/**
+ * Where a request is in the account workflow. `SUCCEEDED`, `PLANNED`, `FAILED` and `CLOSED` are terminal.
+ * `PLANNED`: the account exists, moved and tagged, but its account stack was only planned offline (nothing
+ * deployed, no completion tags); running the request again with a real runner deploys and completes it.
+ */
+export type RequestState =
+  | "RECEIVED"
+  | "CREATING"
+  | "MOVING"
+  | "TAGGING"
+  | "BOOTSTRAPPING"
+  | "COMPLETING"
+  | "PLANNED"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "CLOSING"
+  | "CLOSED";
+
+/** Every request state, in workflow order. */
+export const REQUEST_STATES: readonly RequestState[] = [
+  "RECEIVED",
+  "CREATING",
+  "MOVING",
+  "TAGGING",
+  "BOOTSTRAPPING",
+  "COMPLETING",
+  "PLANNED",
+  "SUCCEEDED",
+  "FAILED",
+  "CLOSING",
+  "CLOSED",
+];
+
+/** States after which the workflow does nothing more for a request. */
+export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(["SUCCEEDED", "PLANNED", "FAILED", "CLOSED"]);
+
+/** States the worker drives towards a terminal state (every non-terminal state except CLOSING, which `close` owns). */
+export const WORKFLOW_STATES: ReadonlySet<RequestState> = new Set(
+  REQUEST_STATES.filter((state) => !TERMINAL_STATES.has(state) && state !== "CLOSING"),
+);
+
+/**
+ * How the request reached the AVM: `vend` (operator or API), `meshstack-hook` (meshStack's AVM hook), `adopted`
+ * (`avm fleet adopt` brought an account that existed before the AVM under management; never CreateAccount).
+ */
+export type RequestKind = "vend" | "meshstack-hook" | "adopted";
+
+/** One step of a record's history. */
+export interface HistoryEntry {
+  /** ISO-8601 timestamp. */
+  readonly at: string;
+  readonly state: RequestState;
+  /** Free text: the AWS error, the deployment URL, the webhook id, ... Never a secret. */
+  readonly note?: string;
+}
+
+/**
+ * The right of one runner (a CLI process, a worker invocation) to act on a request: only the holder makes
+ * non-idempotent calls (CreateAccount, a deployment, a local `pulumi up`). Taken and renewed with the record's
+ * compare-and-set, so it holds across OS processes (SQLite) and Lambdas (DynamoDB); a crashed holder's lease
+ * simply expires.
+ */
+export interface RequestLease {
+  /** Who holds it, e.g. `avm vend on host/1234 #1` or `AVMWorker <aws request id> #3`. */
+  readonly owner: string;
+  /** ISO-8601 time after which the lease is free again unless renewed. */
+  readonly expiresAt: string;
+  /** ISO-8601 time of the holder's last renewal (its heartbeat). */
+  readonly heartbeatAt: string;
+}
+
+/** One account request and everything the workflow learned about it. */
+export interface LedgerRecord {
+  /** Normalised (trimmed, lower-case) account root email: the key. */
+  readonly email: string;
+  /** Caller-supplied or generated request id; unique. */
+  readonly requestId: string;
+  readonly kind: RequestKind;
+  readonly state: RequestState;
+  /** The validated request as received (JSON-serialisable). */
+  readonly request: Readonly<Record<string, unknown>>;
+  /** Set once known (immediately for meshStack hook requests). */
+  readonly accountId?: string;
+  /** Organizations CreateAccount request id, stored before polling starts. */
+  readonly createAccountRequestId?: string;
+  /** Failure reason verbatim (e.g. an unknown `FailureReason` from AWS). */
+  readonly failureReason?: string;
+  /** Number of times the worker has picked the record up. */
+  readonly attempts: number;
+  /** The runner working on the request, while one is (see {@link RequestLease}). */
+  readonly lease?: RequestLease;
+  readonly history: readonly HistoryEntry[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Incremented by every update; the compare-and-set token. */
+  readonly version: number;
+}
+
+/** Fields a new record is created with. */
+export interface NewLedgerRecord {
+  readonly email: string;
+  readonly requestId: string;
+  readonly kind: RequestKind;
+  readonly request: Readonly<Record<string, unknown>>;
+  readonly accountId?: string;
+  /** Initial state; defaults to `RECEIVED`. */
+  readonly state?: RequestState;
+}
+
+/** Optional record fields a {@link LedgerPatch} can remove. */
+export type ClearableField = "failureReason" | "createAccountRequestId" | "lease";
+
+/** Fields an update may change. `undefined` leaves a field as it is. */
+export interface LedgerPatch {
+  readonly state?: RequestState;
+  readonly accountId?: string;
+  readonly createAccountRequestId?: string;
+  readonly failureReason?: string;
+  readonly attempts?: number;
+  /** Takes or renews the lease (`clear: ["lease"]` releases it). */
+  readonly lease?: RequestLease;
+  /** Replaces the stored request (a corrected resubmission of a FAILED request). */
+  readonly request?: Readonly<Record<string, unknown>>;
+  /** Optional fields to remove (applied before the fields this patch sets). */
+  readonly clear?: readonly ClearableField[];
+  /** Appended to the history (with the new state when `state` is set). */
+  readonly note?: string;
+}
+
+/** Base class of ledger errors. */
+export class LedgerError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A compare-and-set update lost against a concurrent writer. */
+export class LedgerConflictError extends LedgerError {}
+
+/** No record exists for the email. */
+export class LedgerNotFoundError extends LedgerError {}
+
+/** Normalises an email the way the ledger keys it. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** The lease on `record` when one is held at `now` (not expired), else undefined. */
+export function activeLease(record: Pick<LedgerRecord, "lease">, now: Date): RequestLease | undefined {
+  const lease = record.lease;
+  return lease !== undefined && Date.parse(lease.expiresAt) > now.getTime() ? lease : undefined;
+}

@@ -1,0 +1,161 @@
+/**
+ * Record arithmetic shared by every {@link Ledger} implementation, so they cannot disagree on how a
+ * record is created, patched, bounded or ordered.
+ */
+import { LedgerConflictError, LedgerError, LedgerNotFoundError, normaliseEmail, REQUEST_STATES, type HistoryEntry, type LedgerPatch, type LedgerRecord, type NewLedgerRecord, type RequestState } from "./ledger";
+import { type ListOptions } from "./ports";
+
+/** History entries kept per record: the first one and the most recent ones (bounds the item size). */
+export const MAX_HISTORY_ENTRIES = 100;
+
+/** Longest history note kept; longer notes are cut and marked. */
+export const MAX_NOTE_LENGTH = 2_000;
+
+/** Longest failure reason kept (AWS reasons are short enums; this only bounds pathological input). */
+export const MAX_FAILURE_REASON_LENGTH = 8_000;
+
+const STATES: ReadonlySet<string> = new Set(REQUEST_STATES);
+
+/** Bad arguments to a ledger call (an empty email, an unknown state, a negative limit). */
+export class LedgerInputError extends LedgerError {}
+
+/** The ledger was used after `close()`. */
+export class LedgerClosedError extends LedgerError {
+  constructor() {
+    super("the ledger is closed");
+  }
+}
+
+/** The {@link LedgerConflictError} every implementation throws when `expectedVersion` is stale. */
+export function conflictError(key: string, expectedVersion: number, cause?: unknown): LedgerConflictError {
+  return new LedgerConflictError(
+    `ledger record for ${key} changed concurrently (expected version ${expectedVersion})`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The {@link LedgerNotFoundError} every implementation throws for an unknown email. */
+export function notFoundError(key: string): LedgerNotFoundError {
+  return new LedgerNotFoundError(`no ledger record for ${key}`);
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (truncated, ${text.length} characters)`;
+}
+
+function checkState(state: string, field: string): RequestState {
+  if (!STATES.has(state))
+    throw new LedgerInputError(`${field} must be one of ${[...STATES].join(", ")}, got "${state}"`);
+  return state as RequestState;
+}
+
+/**
+ * Normalises and checks the ledger key.
+ * @throws LedgerInputError when the email is empty or has no @ (reserved internal keys never contain one).
+ */
+export function ledgerKey(email: string): string {
+  const key = normaliseEmail(email);
+  if (!key.includes("@")) throw new LedgerInputError(`email must be an email address, got "${cut(email, 80)}"`);
+  return key;
+}
+
+/** The record {@link Ledger.claim} stores for `input` at `now` (version 1, one history entry). */
+export function createRecord(input: NewLedgerRecord, now: Date): LedgerRecord {
+  const email = ledgerKey(input.email);
+  if (input.requestId.trim() === "") throw new LedgerInputError("requestId must not be empty");
+  const state = checkState(input.state ?? "RECEIVED", "state");
+  const at = now.toISOString();
+  return {
+    email,
+    requestId: input.requestId,
+    kind: input.kind,
+    state,
+    request: input.request,
+    ...(input.accountId !== undefined ? { accountId: input.accountId } : {}),
+    attempts: 0,
+    history: [{ at, state, note: "request recorded" }],
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
+}
+
+/**
+ * `record` with `patch` applied at `now`: version + 1, `updatedAt` = now, and a history entry appended
+ * when the patch sets a state or a note. Fields the patch leaves `undefined` are kept.
+ */
+export function applyPatch(record: LedgerRecord, patch: LedgerPatch, now: Date): LedgerRecord {
+  const at = now.toISOString();
+  const state = patch.state === undefined ? record.state : checkState(patch.state, "patch.state");
+  if (patch.attempts !== undefined && (!Number.isInteger(patch.attempts) || patch.attempts < 0)) {
+    throw new LedgerInputError(`patch.attempts must be a non-negative integer, got ${patch.attempts}`);
+  }
+  let history: readonly HistoryEntry[] = record.history;
+  if (patch.state !== undefined || patch.note !== undefined) {
+    const entry: HistoryEntry = {
+      at,
+      state,
+      ...(patch.note !== undefined ? { note: cut(patch.note, MAX_NOTE_LENGTH) } : {}),
+    };
+    history = boundHistory([...record.history, entry]);
+  }
+  const cleared = new Set(patch.clear ?? []);
+  const lease = patch.lease ?? (cleared.has("lease") ? undefined : record.lease);
+  const accountId = patch.accountId ?? record.accountId;
+  const createAccountRequestId =
+    patch.createAccountRequestId ?? (cleared.has("createAccountRequestId") ? undefined : record.createAccountRequestId);
+  const failureReason =
+    patch.failureReason !== undefined
+      ? cut(patch.failureReason, MAX_FAILURE_REASON_LENGTH)
+      : cleared.has("failureReason")
+        ? undefined
+        : record.failureReason;
+  return {
+    email: record.email,
+    requestId: record.requestId,
+    kind: record.kind,
+    state,
+    request: patch.request ?? record.request,
+    ...(accountId !== undefined ? { accountId } : {}),
+    ...(createAccountRequestId !== undefined ? { createAccountRequestId } : {}),
+    ...(failureReason !== undefined ? { failureReason } : {}),
+    attempts: patch.attempts ?? record.attempts,
+    ...(lease !== undefined ? { lease: { ...lease } } : {}),
+    history,
+    createdAt: record.createdAt,
+    updatedAt: at,
+    version: record.version + 1,
+  };
+}
+
+function boundHistory(history: HistoryEntry[]): HistoryEntry[] {
+  if (history.length <= MAX_HISTORY_ENTRIES) return history;
+  return [history[0]!, ...history.slice(history.length - MAX_HISTORY_ENTRIES + 1)];
+}
+
+/** Checks list options. @throws LedgerInputError for an unknown state or a bad limit. */
+export function checkListOptions(options: ListOptions): void {
+  for (const state of options.states ?? []) checkState(state, "states");
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) {
+    throw new LedgerInputError(`limit must be a non-negative integer, got ${options.limit}`);
+  }
+}
+
+/** The order every `list` returns: oldest first (`createdAt`), then by email. */
+export function compareRecords(a: LedgerRecord, b: LedgerRecord): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.email < b.email ? -1 : a.email > b.email ? 1 : 0;
+}
+
+/** Applies `list` options to records in any order: state filter, order, limit. */
+export function selectRecords(records: Iterable<LedgerRecord>, options: ListOptions = {}): LedgerRecord[] {
+  checkListOptions(options);
+  const states = options.states ? new Set<string>(options.states) : undefined;
+  const selected = [...records].filter((record) => !states || states.has(record.state)).sort(compareRecords);
+  return options.limit === undefined ? selected : selected.slice(0, options.limit);
+}
+
+/** Deep-copies a JSON record so callers can never mutate stored state. */
+export function copyRecord(record: LedgerRecord): LedgerRecord {
+  return structuredClone(record);
+}

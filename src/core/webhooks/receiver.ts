@@ -1,0 +1,230 @@
+/**
+ * The Pulumi Cloud webhook receiver core, shared by the Lambda Function URL handler (`src/lambda/webhook.ts`)
+ * and `avm serve` (`automation/serve.ts`). Transport-free: a request is method, lower-cased headers and the raw
+ * body bytes; the answer is a status code and a small JSON body.
+ *
+ * Order of checks: method -> body size (413) -> signature when a secret is configured (401) -> headers (400)
+ * -> `ping` (200) -> de-duplication by `Pulumi-Webhook-ID` (200, `duplicate`) -> JSON (400) -> payload shape
+ * (400) -> ledger transition. Events for other projects, other stacks, unknown accounts and non-final states
+ * are acknowledged with 200 and logged, so Pulumi Cloud does not redeliver them. The secret and the signature
+ * are never logged or echoed.
+ */
+import { PROJECT_NAME, accountIdFromStackName } from "../../shared/naming";
+import type { Timing } from "../../shared/timing";
+import type { DeliveryStore, Logger } from "../ports";
+import {
+  deploymentEventSchema,
+  deploymentOutcome,
+  stackUpdateEventSchema,
+  stackUpdateOutcome,
+  type StackEventOutcome,
+} from "./events";
+import { WEBHOOK_HEADERS, verifySignature } from "./signature";
+import type { LedgerStackOutcomeRecorder, RecordAction } from "./stackOutcomeRecorder";
+
+/** Default body limit: 256 KiB (Pulumi's payloads are a few KiB). */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+/** One delivery, transport-neutral. */
+export interface WebhookRequest {
+  /** HTTP method; `POST` expected. */
+  readonly method: string;
+  /** Headers with lower-cased names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The raw body bytes, exactly as received (the signature covers them). */
+  readonly body: Uint8Array;
+}
+
+/** JSON body of every answer. */
+export interface WebhookResponseBody {
+  readonly ok: boolean;
+  readonly message: string;
+  /** What happened to the ledger (only for account-stack events). */
+  readonly action?: RecordAction | "ignored" | "duplicate" | "pong";
+  readonly requestId?: string;
+}
+
+/** The answer to one delivery. */
+export interface WebhookResponse {
+  readonly statusCode: number;
+  readonly body: WebhookResponseBody;
+}
+
+/** Options of {@link WebhookReceiver}. */
+export interface WebhookReceiverOptions {
+  /**
+   * Shared secret configured on the Pulumi Cloud webhook. When set, unsigned and forged deliveries are
+   * rejected (401). When absent every delivery is accepted (local use only; a warning is logged per delivery).
+   */
+  readonly secret?: string;
+  readonly recorder: Pick<LedgerStackOutcomeRecorder, "record">;
+  readonly deliveries: DeliveryStore;
+  readonly timing: Timing;
+  readonly logger: Logger;
+  /** Body limit in bytes; default {@link DEFAULT_MAX_BODY_BYTES}. */
+  readonly maxBodyBytes?: number;
+  /** Pulumi project of the account stacks; default `meshstack-avm`. */
+  readonly projectName?: string;
+}
+
+const reply = (statusCode: number, body: WebhookResponseBody): WebhookResponse => ({ statusCode, body });
+const DELIVERY_ID = /^[\w.:-]{1,128}$/;
+
+/** Verifies, de-duplicates and applies Pulumi Cloud webhook deliveries. */
+export class WebhookReceiver {
+  private readonly maxBodyBytes: number;
+  private readonly projectName: string;
+
+  constructor(private readonly options: WebhookReceiverOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.projectName = options.projectName ?? PROJECT_NAME;
+    if (options.secret !== undefined && options.secret === "") {
+      throw new Error("webhook secret must not be empty when given");
+    }
+  }
+
+  /** Body limit the hosts enforce while reading (so an oversized body is never buffered whole). */
+  get bodyLimit(): number {
+    return this.maxBodyBytes;
+  }
+
+  /** Handles one delivery; never throws (internal failures answer 500 and release the delivery id). */
+  async handle(request: WebhookRequest): Promise<WebhookResponse> {
+    const { logger } = this.options;
+    if (request.method.toUpperCase() !== "POST") {
+      return reply(405, { ok: false, message: `method ${request.method} not allowed; Pulumi Cloud webhooks POST` });
+    }
+    if (request.body.byteLength > this.maxBodyBytes) {
+      logger.warn("webhook rejected: body too large", { bytes: request.body.byteLength, limit: this.maxBodyBytes });
+      return reply(413, { ok: false, message: `body exceeds ${this.maxBodyBytes} bytes` });
+    }
+    const signature = request.headers[WEBHOOK_HEADERS.signature];
+    if (this.options.secret !== undefined) {
+      if (signature === undefined || signature === "") {
+        logger.warn("webhook rejected: unsigned delivery");
+        return reply(401, { ok: false, message: "missing Pulumi-Webhook-Signature header" });
+      }
+      if (!verifySignature(this.options.secret, request.body, signature)) {
+        logger.warn("webhook rejected: signature mismatch", { bytes: request.body.byteLength });
+        return reply(401, { ok: false, message: "invalid Pulumi-Webhook-Signature" });
+      }
+    } else {
+      logger.warn("webhook accepted without signature check: no webhook secret configured");
+    }
+    const kind = request.headers[WEBHOOK_HEADERS.kind];
+    if (kind === undefined || kind === "") {
+      return reply(400, { ok: false, message: "missing Pulumi-Webhook-Kind header" });
+    }
+    if (kind === "ping") {
+      logger.info("webhook ping");
+      return reply(200, { ok: true, message: "pong", action: "pong" });
+    }
+    const deliveryId = request.headers[WEBHOOK_HEADERS.id];
+    if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId)) {
+      return reply(400, { ok: false, message: "missing or malformed Pulumi-Webhook-ID header" });
+    }
+    if (!(await this.claim(deliveryId))) {
+      logger.info("webhook duplicate ignored", { deliveryId, kind });
+      return reply(200, { ok: true, message: `delivery ${deliveryId} already processed`, action: "duplicate" });
+    }
+    try {
+      const response = await this.process(deliveryId, kind, request.body);
+      if (response.statusCode >= 400) await this.options.deliveries.release(deliveryId);
+      else await this.options.deliveries.complete(deliveryId, this.options.timing.now());
+      return response;
+    } catch (error) {
+      await this.options.deliveries.release(deliveryId).catch(() => undefined);
+      logger.error("webhook processing failed", { deliveryId, kind, error: describe(error) });
+      return reply(500, { ok: false, message: "internal error; Pulumi Cloud will redeliver" });
+    }
+  }
+
+  private async claim(deliveryId: string): Promise<boolean> {
+    return this.options.deliveries.claim(deliveryId, this.options.timing.now());
+  }
+
+  private async process(deliveryId: string, kind: string, body: Uint8Array): Promise<WebhookResponse> {
+    const { logger } = this.options;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(Buffer.from(body).toString("utf8"));
+    } catch (error) {
+      logger.warn("webhook rejected: malformed JSON", { deliveryId, kind });
+      return reply(400, { ok: false, message: `body is not valid JSON: ${describe(error)}` });
+    }
+    let outcome: StackEventOutcome;
+    let stackName: string;
+    let projectName: string;
+    let deploymentVersion: number | undefined;
+    if (kind === "stack_update") {
+      const parsed = stackUpdateEventSchema.safeParse(payload);
+      if (!parsed.success) return this.badPayload(deliveryId, kind, parsed.error.issues);
+      ({ stackName, projectName } = parsed.data);
+      outcome = stackUpdateOutcome(parsed.data);
+    } else if (kind === "deployment") {
+      const parsed = deploymentEventSchema.safeParse(payload);
+      if (!parsed.success) return this.badPayload(deliveryId, kind, parsed.error.issues);
+      ({ stackName, projectName } = parsed.data);
+      deploymentVersion = parsed.data.version;
+      outcome = deploymentOutcome(parsed.data);
+    } else {
+      logger.info("webhook kind ignored", { deliveryId, kind });
+      return reply(200, { ok: true, message: `kind ${kind} ignored`, action: "ignored" });
+    }
+    const accountId = accountIdFromStackName(stackName.split("/").pop() ?? stackName);
+    if (projectName !== this.projectName || accountId === undefined) {
+      logger.info("webhook for another stack ignored", { deliveryId, kind, projectName, stackName });
+      return reply(200, {
+        ok: true,
+        message: `${projectName}/${stackName} is not an account stack`,
+        action: "ignored",
+      });
+    }
+    if (outcome.kind === "ignored") {
+      logger.info("webhook event is not a final update outcome", { deliveryId, stackName, event: outcome.summary });
+      return reply(200, { ok: true, message: `${outcome.summary}: nothing to record`, action: "ignored" });
+    }
+    const result = await this.options.recorder.record(accountId, {
+      succeeded: outcome.kind === "succeeded",
+      summary: outcome.summary,
+      deliveryId,
+      ...(outcome.url === undefined ? {} : { url: outcome.url }),
+      ...(deploymentVersion === undefined ? {} : { deploymentVersion }),
+    });
+    const fields = {
+      deliveryId,
+      stackName,
+      event: outcome.summary,
+      action: result.action,
+      requestId: result.requestId,
+    };
+    if (result.action === "unknown-account") {
+      logger.warn("webhook for an account the ledger does not know", fields);
+      return reply(200, { ok: true, message: `no ledger record for account ${accountId}`, action: result.action });
+    }
+    logger.info("webhook applied", { ...fields, state: result.state });
+    return reply(200, {
+      ok: true,
+      message: `${outcome.summary}: ${result.action}${result.state ? ` (${result.state})` : ""}`,
+      action: result.action,
+      ...(result.requestId === undefined ? {} : { requestId: result.requestId }),
+    });
+  }
+
+  private badPayload(
+    deliveryId: string,
+    kind: string,
+    issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
+  ): WebhookResponse {
+    const detail = issues
+      .slice(0, 5)
+      .map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`)
+      .join("; ");
+    this.options.logger.warn("webhook rejected: invalid payload", { deliveryId, kind, detail });
+    return reply(400, { ok: false, message: `invalid ${kind} payload: ${detail}` });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,109 @@
+/**
+ * Moves ledger records on account-stack outcomes reported by Pulumi Cloud webhooks:
+ * - success while BOOTSTRAPPING -> COMPLETING (compare-and-set), then a {@link WorkItem} is enqueued so the
+ *   worker writes the completion tags; success while already COMPLETING only re-enqueues (a redelivery after a
+ *   failed enqueue must still reach the worker; the worker is idempotent);
+ * - failure while BOOTSTRAPPING -> FAILED with the reason;
+ * - anything else (late, duplicate or out-of-order events, e.g. an old failure after a success) changes nothing.
+ * A deployment event older than the deployment the record waits for (its `#<version>` in the history) is stale.
+ */
+import { LedgerConflictError, type LedgerRecord, type RequestState } from "../ledger";
+import { type Ledger } from "../ports";
+import type { WorkQueue } from "../ports";
+import type { Timing } from "../../shared/timing";
+
+/** A final outcome of an account stack update. */
+export interface StackOutcome {
+  readonly succeeded: boolean;
+  /** One line, e.g. `deployment update failed (#12)`. */
+  readonly summary: string;
+  /** Console URL of the update or deployment. */
+  readonly url?: string;
+  /** Deployment version, for deployment events. */
+  readonly deploymentVersion?: number;
+  /** Webhook delivery id, for the history note. */
+  readonly deliveryId: string;
+}
+
+/** What {@link LedgerStackOutcomeRecorder.record} did. */
+export type RecordAction = "completing" | "failed" | "re-enqueued" | "stale" | "unknown-account";
+
+/** Result of recording one outcome. */
+export interface RecordResult {
+  readonly action: RecordAction;
+  readonly requestId?: string;
+  /** State after the call (absent for unknown accounts). */
+  readonly state?: RequestState;
+}
+
+/** Options of {@link LedgerStackOutcomeRecorder}. */
+export interface LedgerStackOutcomeRecorderOptions {
+  readonly ledger: Ledger;
+  readonly queue: WorkQueue;
+  readonly timing: Timing;
+  /** Re-reads after a lost compare-and-set; default 3. */
+  readonly conflictRetries?: number;
+}
+
+const WAITING_FOR_DEPLOYMENT = /deployment #(\d+)/;
+
+/** The deployment version a BOOTSTRAPPING record waits for, from its latest history note that names one. */
+export function awaitedDeploymentVersion(record: LedgerRecord): number | undefined {
+  for (let i = record.history.length - 1; i >= 0; i--) {
+    const match = WAITING_FOR_DEPLOYMENT.exec(record.history[i]?.note ?? "");
+    if (match) return Number(match[1]);
+  }
+  return undefined;
+}
+
+/** Records webhook outcomes in the ledger. */
+export class LedgerStackOutcomeRecorder {
+  private readonly conflictRetries: number;
+
+  constructor(private readonly options: LedgerStackOutcomeRecorderOptions) {
+    this.conflictRetries = options.conflictRetries ?? 3;
+  }
+
+  /**
+   * Applies `outcome` to the record of `accountId`.
+   * @throws LedgerConflictError when concurrent writers win every retry; other ledger/queue errors as raised
+   */
+  async record(accountId: string, outcome: StackOutcome): Promise<RecordResult> {
+    const { ledger, queue, timing } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      const record = await ledger.getByAccountId(accountId);
+      if (!record) return { action: "unknown-account" };
+      const stale = { action: "stale" as const, requestId: record.requestId, state: record.state };
+      const where = outcome.url ? ` ${outcome.url}` : "";
+      const note = `webhook ${outcome.deliveryId}: ${outcome.summary}${where}`;
+      try {
+        if (record.state === "BOOTSTRAPPING") {
+          const awaited = awaitedDeploymentVersion(record);
+          if (outcome.deploymentVersion !== undefined && awaited !== undefined && outcome.deploymentVersion < awaited) {
+            return stale;
+          }
+          if (outcome.succeeded) {
+            const next = await ledger.update(record.email, record.version, { state: "COMPLETING", note }, timing.now());
+            await queue.enqueue({ email: next.email, requestId: next.requestId });
+            return { action: "completing", requestId: next.requestId, state: next.state };
+          }
+          const next = await ledger.update(
+            record.email,
+            record.version,
+            { state: "FAILED", failureReason: `account stack failed: ${outcome.summary}${where}`, note },
+            timing.now(),
+          );
+          return { action: "failed", requestId: next.requestId, state: next.state };
+        }
+        if (record.state === "COMPLETING" && outcome.succeeded) {
+          await queue.enqueue({ email: record.email, requestId: record.requestId });
+          return { action: "re-enqueued", requestId: record.requestId, state: record.state };
+        }
+        return stale;
+      } catch (error) {
+        if (error instanceof LedgerConflictError && attempt < this.conflictRetries) continue;
+        throw error;
+      }
+    }
+  }
+}
