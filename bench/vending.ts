@@ -21,7 +21,7 @@ import { realTiming } from "../src/shared/timing";
 import type { Ledger } from "../src/core/ports";
 import { DynamoLedger, createLedgerTable } from "../src/adapters/aws/dynamoLedger";
 import { SqliteLedger } from "../src/adapters/local/sqliteLedger";
-import { MemoryLedger } from "../src/adapters/local/memoryLedger";
+import { MemoryLedger } from "../test/support/memoryLedger";
 import { DynamoCreateSlots } from "../src/adapters/aws/dynamoCreateSlots";
 import { InProcessCreateSlots } from "../src/adapters/local/inProcessCreateSlots";
 import { type CreateSlots } from "../src/core/ports";

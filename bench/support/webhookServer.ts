@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { startWebhookServer } from "../../automation/serve";
 import { realTiming } from "../../src/shared/timing";
 import { InProcessWorkQueue } from "../../src/adapters/local/inProcessWorkQueue";
-import { MemoryLedger } from "../../src/adapters/local/memoryLedger";
+import { MemoryLedger } from "../../test/support/memoryLedger";
 import { MemoryDeliveryStore } from "../../src/adapters/local/memoryDeliveryStore";
 import { WebhookReceiver } from "../../src/core/webhooks/receiver";
 import { LedgerStackOutcomeRecorder } from "../../src/core/webhooks/stackOutcomeRecorder";

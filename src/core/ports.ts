@@ -182,3 +182,13 @@ export interface DeliveryStore {
   /** Releases a claim so a redelivery of `id` is processed again. */
   release(id: string): Promise<void>;
 }
+
+// ---- the webhook secret (Secrets Manager deployed, an environment variable locally) ----
+
+/** Where the handler gets the secrets a delivery may be signed with (the current one first). */
+export interface WebhookSecrets {
+  /** The values to verify with; `undefined` when no secret is configured. */
+  candidates(): Promise<readonly string[] | undefined>;
+  /** Reads again after a signature mismatch (rate-limited by the implementation). */
+  refresh(): Promise<readonly string[] | undefined>;
+}

@@ -3,7 +3,6 @@
  * security tests for offline IAM evaluation and by `avm plan`. The components build the same documents from the
  * same builders.
  */
-import type { AccountStackConfig, PlatformStackConfig } from "../config";
 import { accessRolePermissionsPolicy, accessRoleTrustPolicy } from "./accessRole";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "./avmRoles";
 import {
@@ -17,6 +16,35 @@ import { vendingRolePermissionsPolicy, vendingRoleTrustPolicy } from "./manageme
 import { MESHFED_SERVICE_POLICY_NAME, meshfedServicePolicy } from "./meshfedServicePolicy";
 import { AVM_RESOURCE_NAMES } from "./platformNames";
 import { PROJECT_NAME } from "../shared/naming";
+
+/**
+ * What an account stack's policies depend on: the matching fields of `AccountStackConfig` (`src/config.ts`),
+ * restated here so that policy modules stay pure data (no `@pulumi/pulumi` behind the config types).
+ */
+export interface AccountPolicyInputs {
+  readonly accessRoleName: string;
+  readonly managementAccountId: string;
+  readonly meshfedServicePrincipalArn: string | undefined;
+  readonly accountId: string;
+  readonly region: string;
+  readonly automationAccountId: string;
+  readonly samlProviderName: string;
+}
+
+/** What the platform stack's policies depend on: the matching fields of `PlatformStackConfig`; secrets count only by presence. */
+export interface PlatformPolicyInputs {
+  readonly region: string;
+  readonly automationAccountId: string;
+  readonly managementAccountId: string;
+  readonly organizationId: string;
+  readonly vendingRoleName: string;
+  readonly accessRoleName: string;
+  readonly bootstrapRoleName: string;
+  readonly meshfedServicePolicy: string;
+  readonly pulumiAccessToken: unknown;
+  readonly externalId: unknown;
+  readonly webhookSecret: unknown;
+}
 
 /** Facts that come from lookups or secrets at deploy time and must be supplied for an offline build. */
 export interface PolicyEnvironment {
@@ -32,7 +60,7 @@ export function roleArn(partition: string, accountId: string, roleName: string):
 }
 
 /** The access role's trust and permission policies of an account stack, named `<accessRoleName>/trust|permissions`. */
-export function buildAccountStackPolicies(cfg: AccountStackConfig, env: PolicyEnvironment): NamedPolicy[] {
+export function buildAccountStackPolicies(cfg: AccountPolicyInputs, env: PolicyEnvironment): NamedPolicy[] {
   return [
     {
       name: `${cfg.accessRoleName}/trust`,
@@ -61,7 +89,7 @@ export function buildAccountStackPolicies(cfg: AccountStackConfig, env: PolicyEn
  * `meshfedServicePolicy` create or attach meshStack's principal policy (named `MeshfedServicePolicy`), and with
  * `deploymentsOidc` the deploy role `AVMDeploymentsRole`.
  */
-export function buildPlatformPolicies(cfg: PlatformStackConfig, env: PolicyEnvironment): NamedPolicy[] {
+export function buildPlatformPolicies(cfg: PlatformPolicyInputs, env: PolicyEnvironment): NamedPolicy[] {
   const location = { partition: env.partition, region: cfg.region, accountId: cfg.automationAccountId };
   const names = AVM_RESOURCE_NAMES;
   const vendingRoleArn = roleArn(env.partition, cfg.managementAccountId, cfg.vendingRoleName);

@@ -17,7 +17,7 @@ import { acceptRequest } from "../../src/core/vending/intake";
 import { InProcessWorkQueue } from "../../src/adapters/local/inProcessWorkQueue";
 import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
 import { createWorkflow } from "../../src/core/vending/workflow";
-import { RecordingStackRunner } from "../src/vending/workflowFixtures";
+import { RecordingStackRunner } from "../src/core/vending/workflowFixtures";
 
 /** Counts every command a client sends, by name. */
 function countCalls(client: OrganizationsClient | DynamoDBClient, calls: Map<string, number>): void {

@@ -9,7 +9,8 @@ import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secre
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { LambdaFunctionURLEvent } from "aws-lambda";
 import { MOTO_DEFAULT_ACCOUNT_ID } from "../../automation/localAws";
-import { createWebhookHandler, secretsManagerSecret } from "../../src/lambda/webhook/handler";
+import { createWebhookHandler } from "../../src/lambda/webhook/handler";
+import { secretsManagerSecret } from "../../src/adapters/aws/secretsManagerSecret";
 import { webhookPolicy } from "../../src/policies/avmRoles";
 import { AVM_RESOURCE_NAMES } from "../../src/policies/platformNames";
 import { realTiming } from "../../src/shared/timing";

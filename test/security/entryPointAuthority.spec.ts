@@ -13,7 +13,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createEntryPointHandler, type EntryPointResponse } from "../../src/lambda/entryPoint/handler";
-import { MemoryLedger } from "../../src/adapters/local/memoryLedger";
+import { MemoryLedger } from "../support/memoryLedger";
 import { InProcessCreateSlots } from "../../src/adapters/local/inProcessCreateSlots";
 import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
 import { createWorkflow } from "../../src/core/vending/workflow";
@@ -31,7 +31,7 @@ import {
   InstantTiming,
   RecordingStackRunner,
   type FakeAccount,
-} from "../src/vending/workflowFixtures";
+} from "../src/core/vending/workflowFixtures";
 
 const ORG_ID = "o-exampleorg1";
 

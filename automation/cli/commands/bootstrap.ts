@@ -9,7 +9,7 @@ import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
 import { createProgress } from "../../progress";
 import { createStackRunner, resolveStackSettings, type StackFlags } from "../workflowSetup";
-import { stackJson, type StackJson } from "./vend";
+import { stackJson, type StackJson } from "./vendIntake";
 
 /** Options of `avm bootstrap`. */
 export interface BootstrapOptions extends StackFlags {

@@ -24,7 +24,8 @@ import { CliUsageError, CliValidationError, type CliError } from "../errors";
 import { readAll } from "../io";
 import { recordJson, recordText } from "../output";
 import { openLocalWorkflow, type LocalWorkflowOptions } from "../workflowSetup";
-import { outcomeError, processOrExplain, stackJson, type VendJson } from "./vend";
+import { outcomeError, processOrExplain, type VendJson } from "./vend";
+import { stackJson } from "./vendIntake";
 
 /** Options of `avm invoke`. */
 export interface InvokeOptions extends LocalWorkflowOptions {

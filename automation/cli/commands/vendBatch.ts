@@ -16,7 +16,7 @@ import { withLedger, type CommandContext } from "../context";
 import { EXIT, toCliError } from "../errors";
 import { recordJson, table, type RecordJson } from "../output";
 import { openLocalWorkflow, type LocalWorkflow } from "../workflowSetup";
-import { acceptVend, stackJson, type StackJson, type VendOptions } from "./vend";
+import { acceptVend, stackJson, type StackJson, type VendOptions } from "./vendIntake";
 
 /** Requests driven at once unless `--concurrency` says otherwise. */
 export const DEFAULT_BATCH_CONCURRENCY = 5;

@@ -25,13 +25,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { hostname } from "node:os";
 import { activeLease, LedgerConflictError, TERMINAL_STATES, type LedgerPatch, type LedgerRecord, type RequestLease, type RequestState } from "../ledger";
-import { silentLogger, type Ledger, type Logger } from "../ports";
+import { silentLogger, type Ledger, type Logger, type Organizations } from "../ports";
 import type { AccountStackRunner } from "../ports";
 import type { CreateSlots } from "../ports";
 import type { Timing } from "../../shared/timing";
 import { OrganizationalUnitPathError, OrganizationsError, OrganizationsRequestError, OrganizationsUnknownOutcomeError, describeError, type CreateAccountStatusView, type OrganizationAccount } from "../organizations";
 import { backoffDelay } from "../retry";
-import { type OrganizationsGateway } from "../../adapters/aws/organizationsGateway";
 import { DEFAULT_BOOTSTRAP_ROLE_NAME } from "../../shared/naming";
 import { WorkflowError, WorkflowRecordError } from "./workflowErrors";
 import { workflowInputOf, type WorkflowInput } from "./workflowInput";
@@ -103,7 +102,7 @@ export interface WorkflowOptions {
 /** Everything the workflow talks to. */
 export interface WorkflowDeps {
   readonly ledger: Ledger;
-  readonly organizations: OrganizationsGateway;
+  readonly organizations: Organizations;
   readonly stackRunner: AccountStackRunner;
   readonly createSlots: CreateSlots;
   readonly timing: Timing;

@@ -14,10 +14,8 @@ import { SqsWorkQueue } from "../../adapters/aws/sqsWorkQueue";
 import { DynamoDeliveryStore } from "../../adapters/aws/dynamoDeliveryStore";
 import { LedgerStackOutcomeRecorder } from "../../core/webhooks/stackOutcomeRecorder";
 import { ENV, requireEnv } from "../env";
-import { fromPowertools, secretsManagerSecret, type WebhookHandlerDeps } from "./handler";
-
-/** The Secrets Manager command `secretsManagerSecret` sends (loaded with this module, on first use). */
-export { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { fromPowertools, type WebhookHandlerDeps } from "./handler";
+import { secretsManagerSecret } from "../../adapters/aws/secretsManagerSecret";
 
 /**
  * Builds the production dependencies (`AVM_LEDGER_TABLE`, `AVM_QUEUE_URL`, `AVM_WEBHOOK_SECRET_ARN`) over

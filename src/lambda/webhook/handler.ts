@@ -11,23 +11,13 @@
  */
 import type { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { Logger } from "../../core/ports";
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { LambdaFunctionURLEvent } from "aws-lambda";
 import type { Timing } from "../../shared/timing";
-import type { DeliveryStore } from "../../core/ports";
+import type { DeliveryStore, WebhookSecrets } from "../../core/ports";
 import type { WebhookReceiver, WebhookResponse } from "../../core/webhooks/receiver";
 import type { LedgerStackOutcomeRecorder } from "../../core/webhooks/stackOutcomeRecorder";
 import { ENV } from "../env";
-import { RotatingSecret, type SecretVersion } from "../rotatingSecret";
 import { verifySignature, WEBHOOK_HEADERS } from "../../core/webhooks/signature";
-
-/** Where the handler gets the secrets a delivery may be signed with (the current one first). */
-export interface WebhookSecrets {
-  /** The values to verify with; `undefined` when no secret is configured. */
-  candidates(): Promise<readonly string[] | undefined>;
-  /** Reads again after a signature mismatch (rate-limited by the implementation). */
-  refresh(): Promise<readonly string[] | undefined>;
-}
 
 /** Everything the handler needs; {@link createWebhookHandler} takes it so tests can swap each part. */
 export interface WebhookHandlerDeps {
@@ -40,48 +30,6 @@ export interface WebhookHandlerDeps {
   readonly deliveries: DeliveryStore;
   readonly timing: Timing;
   readonly logger: Logger;
-}
-
-/**
- * Secrets Manager reader for `AVM_WEBHOOK_SECRET_ARN` (no candidates when the variable is unset), rotating: see
- * {@link RotatingSecret}.
- */
-export function secretsManagerSecret(
-  client: SecretsManagerClient,
-  secretArn: string | undefined,
-  options: {
-    readonly now?: () => Date;
-    readonly ttlMs?: number;
-    readonly minRefreshIntervalMs?: number;
-    readonly rotationWindowMs?: number;
-  } = {},
-): WebhookSecrets {
-  if (secretArn === undefined || secretArn === "") {
-    return { candidates: async () => undefined, refresh: async () => undefined };
-  }
-  const read = async (stage: "AWSCURRENT" | "AWSPREVIOUS"): Promise<SecretVersion | undefined> => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { GetSecretValueCommand } = require("./deps") as typeof import("./deps");
-    let result;
-    try {
-      result = await client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: stage }));
-    } catch (error) {
-      // A secret that was never rotated has no AWSPREVIOUS version.
-      if (stage === "AWSPREVIOUS" && (error as Error)?.name === "ResourceNotFoundException") return undefined;
-      throw error;
-    }
-    if (result.SecretString === undefined || result.SecretString === "") {
-      if (stage === "AWSPREVIOUS") return undefined;
-      throw new Error(`secret ${secretArn} has no string value`);
-    }
-    return { value: result.SecretString, ...(result.CreatedDate ? { createdAt: result.CreatedDate } : {}) };
-  };
-  return new RotatingSecret({ read, now: options.now ?? (() => new Date()), ...withoutNow(options) });
-}
-
-function withoutNow<T extends { now?: unknown }>(options: T): Omit<T, "now"> {
-  const { now: _now, ...rest } = options;
-  return rest;
 }
 
 function secretsOf(source: WebhookHandlerDeps["secret"]): WebhookSecrets {

@@ -11,10 +11,10 @@ import type { LedgerSpec } from "../../../automation/cli/settings";
 import type { AccountStackTarget } from "../../../automation/stacks/stackConfig";
 import type { OfflinePlan } from "../../../automation/plan/offlinePlan";
 import type { Ledger } from "../../../src/core/ports";
-import { MemoryLedger } from "../../../src/adapters/local/memoryLedger";
+import { MemoryLedger } from "../../support/memoryLedger";
 import { AccountStacks } from "../../../automation/stacks/accountStacks";
 import { RecordingEngine } from "../../support/recordingEngine";
-import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../../src/vending/workflowFixtures";
+import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../../src/core/vending/workflowFixtures";
 
 /** Output of one run. */
 export interface RunResult {

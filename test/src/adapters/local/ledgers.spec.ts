@@ -1,0 +1,92 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { MemoryLedger } from "../../../support/memoryLedger";
+import { SqliteLedger, SqliteLedgerError } from "../../../../src/adapters/local/sqliteLedger";
+import { ledgerContract } from "../../../support/contracts/ledgerContract";
+import { HANG_GUARD_MS } from "../../../support/hangGuard";
+
+ledgerContract("MemoryLedger", async () => new MemoryLedger());
+ledgerContract("SqliteLedger (in memory)", async () => new SqliteLedger({ path: ":memory:" }));
+
+describe("SqliteLedger (file)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "avm-ledger-"));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  ledgerContract(
+    "SqliteLedger (WAL file)",
+    async () => new SqliteLedger({ path: path.join(dir, `l-${Math.random()}.sqlite`) }),
+  );
+
+  it("creates its folder and keeps records across reopen", async () => {
+    const file = path.join(dir, "nested", ".avm", "ledger.sqlite");
+    const first = new SqliteLedger({ path: file });
+    await first.claim({ email: "a@example.com", requestId: "r1", kind: "vend", request: {} }, new Date(0));
+    await first.close();
+    const second = new SqliteLedger({ path: file });
+    expect((await second.get("a@example.com"))?.requestId).to.equal("r1");
+    await second.close();
+  });
+
+  it("defaults to .avm/ledger.sqlite under the working directory", async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const ledger = new SqliteLedger();
+      expect(ledger.path).to.equal(path.join(dir, ".avm", "ledger.sqlite"));
+      await ledger.close();
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("reports a file it cannot open with SqliteLedgerError naming the path", () => {
+    const file = path.join(dir, "missing-dir-is-a-file");
+    writeFileSync(file, "x");
+    const target = path.join(file, "ledger.sqlite");
+    expect(() => new SqliteLedger({ path: target }))
+      .to.throw(SqliteLedgerError)
+      .with.property("message")
+      .that.matches(new RegExp(`^cannot open the SQLite ledger at ${target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `));
+  });
+
+  it("gives exactly one winner when separate processes claim the same emails", async function () {
+    this.timeout(HANG_GUARD_MS);
+    const file = path.join(dir, "shared.sqlite");
+    new SqliteLedger({ path: file }).close(); // create the schema once
+    const script = `
+      const { SqliteLedger } = require(${JSON.stringify(path.resolve(__dirname, "../../../../src/adapters/local/sqliteLedger.ts"))});
+      (async () => {
+        const ledger = new SqliteLedger({ path: ${JSON.stringify(file)} });
+        let created = 0;
+        for (let i = 0; i < 30; i++) {
+          const r = await ledger.claim({ email: "p" + i + "@example.com", requestId: process.argv[1] + "-" + i, kind: "vend", request: {} }, new Date());
+          if (r.created) created++;
+        }
+        await ledger.close();
+        process.stdout.write(String(created));
+      })();`;
+    const run = (tag: string) =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "--no-warnings", "-e", script, tag], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let out = "";
+        child.stdout.on("data", (chunk) => (out += chunk));
+        child.on("error", reject);
+        child.on("exit", (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`exit ${code}`))));
+      });
+    const counts = await Promise.all([run("a"), run("b"), run("c"), run("d")]);
+    expect(counts.reduce((sum, n) => sum + n, 0)).to.equal(30);
+    const ledger = new SqliteLedger({ path: file });
+    expect(await ledger.list()).to.have.length(30);
+    await ledger.close();
+  });
+});

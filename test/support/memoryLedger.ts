@@ -1,0 +1,77 @@
+/**
+ * An in-memory {@link Ledger}: for unit and property tests, and any caller that needs no durability.
+ * Same semantics as the durable ledgers (they share `ledgerRecords.ts` and one contract test suite).
+ */
+import { type ClaimResult, type Ledger, type ListOptions } from "../../src/core/ports";
+import { type LedgerPatch, type LedgerRecord, type NewLedgerRecord } from "../../src/core/ledger";
+import {
+  applyPatch,
+  conflictError,
+  copyRecord,
+  createRecord,
+  ledgerKey,
+  LedgerClosedError,
+  notFoundError,
+  selectRecords,
+} from "../../src/core/ledgerRecords";
+
+/** A ledger held in a `Map`; lost when the process ends. */
+export class MemoryLedger implements Ledger {
+  private readonly records = new Map<string, LedgerRecord>();
+  private closed = false;
+
+  async claim(record: NewLedgerRecord, now: Date): Promise<ClaimResult> {
+    this.checkOpen();
+    const created = createRecord(record, now);
+    const existing = this.records.get(created.email);
+    if (existing) return { created: false, record: copyRecord(existing) };
+    this.records.set(created.email, created);
+    return { created: true, record: copyRecord(created) };
+  }
+
+  async get(email: string): Promise<LedgerRecord | undefined> {
+    this.checkOpen();
+    const record = this.records.get(ledgerKey(email));
+    return record && copyRecord(record);
+  }
+
+  async getByRequestId(requestId: string): Promise<LedgerRecord | undefined> {
+    this.checkOpen();
+    return this.find((record) => record.requestId === requestId);
+  }
+
+  async getByAccountId(accountId: string): Promise<LedgerRecord | undefined> {
+    this.checkOpen();
+    return this.find((record) => record.accountId === accountId);
+  }
+
+  async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
+    this.checkOpen();
+    return selectRecords(this.records.values(), options).map(copyRecord);
+  }
+
+  async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
+    this.checkOpen();
+    const key = ledgerKey(email);
+    const current = this.records.get(key);
+    if (!current) throw notFoundError(key);
+    if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
+    const next = applyPatch(current, patch, now);
+    this.records.set(key, next);
+    return copyRecord(next);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private find(match: (record: LedgerRecord) => boolean): LedgerRecord | undefined {
+    // Oldest first, so a lookup is deterministic if two records ever share an id.
+    const found = selectRecords(this.records.values()).find(match);
+    return found && copyRecord(found);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LedgerClosedError();
+  }
+}
