@@ -4,7 +4,7 @@
  * Starts a local AWS (moto), creates an organization with the OU `/Workloads`, and with a fresh SQLite ledger:
  * - vends three accounts through the `avm vend` CLI path (CreateAccount, OU move, tags, account stack, and
  *   completion tags once the stack is deployed: an offline plan ends PLANNED without them);
- * - sends one meshStack AVM hook (the DESIGN.md example payload with real ids) for an account created
+ * - sends one meshStack AVM hook (the meshStack example payload, real ids) for an account created
  *   beforehand, through `avm invoke --process` (the AVMEntryPoint handler, then the worker's workflow);
  * - runs every account stack step with the local Automation API when a `pulumi` binary is on PATH, else with
  *   the offline planner, and then says plainly that the stacks were planned, not deployed;
@@ -71,7 +71,7 @@ const VENDS = [
   },
 ];
 
-/** The DESIGN.md example hook payload; ids replaced by the caller. */
+/** The meshStack AVM hook example payload (meshStack's documented fields); ids replaced by the caller. */
 const HOOK_EXAMPLE = {
   AccountName: "meshcloud.test-aws-integration",
   AccountEmail: "awsexample+meshcloud.test-aws-integration@example.com",

@@ -55,6 +55,12 @@ export class StackBusyError extends StackOperationError {
 /** Any other failure of a Pulumi command (resource errors, program errors, auth failures, ...). */
 export class EngineError extends StackOperationError {}
 
+/**
+ * `pulumi up` of an account stack found an IAM role with the access role's name that the stack does not manage;
+ * the message says how to rename or import it.
+ */
+export class AccessRoleCollisionError extends EngineError {}
+
 const CLI_MISSING = /ENOENT[\s\S]*pulumi|spawn pulumi ENOENT/;
 
 /** First meaningful line of the engine's stderr, for one-line messages. */

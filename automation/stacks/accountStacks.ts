@@ -5,15 +5,16 @@
  * mapped once by `classifyEngineError`, engine output streamed to the logger, and parallel multi-account
  * runs with a concurrency limit and a progress display.
  */
-import { accountIdFromStackName, accountStackName } from "../../src/shared/naming";
-import { realTiming, type Timing } from "../../src/shared/timing";
+import { accountIdFromStackName,accountStackName,DEFAULT_ACCESS_ROLE_NAME } from "../../src/shared/naming";
+import { realTiming,type Timing } from "../../src/shared/timing";
+import { accessRoleCollisionMessage,isRoleAlreadyExistsError } from "../../src/stacks/accessRoleCollision";
 import { mapWithLimit } from "../concurrency";
-import { AutomationError, StackBusyError, classifyEngineError } from "../errors";
-import { silentLogger, type AutomationLogger } from "../logger";
-import { silentProgress, type ProgressReporter } from "../progress";
-import type { EngineOutputs, EnginePreviewResult, EngineUpdateResult, PulumiEngine, ResourceChanges } from "./engine";
+import { AccessRoleCollisionError,AutomationError,classifyEngineError,EngineError,StackBusyError } from "../errors";
+import { silentLogger,type AutomationLogger } from "../logger";
+import { silentProgress,type ProgressReporter } from "../progress";
+import type { EngineOutputs,EngineUpdateResult,PulumiEngine,ResourceChanges } from "./engine";
 import type { ResourceDrift } from "./resourceDrift";
-import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTarget } from "./stackConfig";
+import { buildAccountStackConfig,type AccountStackSettings,type AccountStackTarget } from "./stackConfig";
 
 /** Options of {@link AccountStacks}. */
 export interface AccountStacksOptions {
@@ -44,12 +45,6 @@ export interface StackUpdateResult extends EnsureResult {
   readonly resourceChanges: ResourceChanges;
   readonly outputs: EngineOutputs;
   /** One line, e.g. `up: 3 create, 1 same`. */
-  readonly summary: string;
-}
-
-/** Result of preview. */
-export interface StackPreviewResult extends EnsureResult {
-  readonly changeSummary: ResourceChanges;
   readonly summary: string;
 }
 
@@ -160,6 +155,20 @@ export class AccountStacks {
     }
   }
 
+  /** The engine error of an `up` that met an unmanaged role with the access role's name, as a clear report. */
+  private accessRoleCollision(error: unknown, accountId: string): AccessRoleCollisionError | undefined {
+    if (!(error instanceof EngineError)) return undefined;
+    const roleName = this.settings.accessRoleName ?? DEFAULT_ACCESS_ROLE_NAME;
+    if (!isRoleAlreadyExistsError(error.engineMessage, roleName)) return undefined;
+    return new AccessRoleCollisionError(
+      `${error.operation} ${error.stackName} failed: ${accessRoleCollisionMessage(roleName, accountId)}`,
+      error.stackName,
+      error.operation,
+      error.engineMessage,
+      { cause: error },
+    );
+  }
+
   private onOutput(stackName: string, operation: string, progress: ProgressReporter): (chunk: string) => void {
     return (chunk) => {
       for (const line of chunk.split(/\r?\n/)) {
@@ -197,7 +206,9 @@ export class AccountStacks {
         onOutput: this.onOutput(stackName, "up", progress),
         ...(options.refresh ? { refresh: true } : {}),
       }),
-    );
+    ).catch((error: unknown) => {
+      throw this.accessRoleCollision(error, target.accountId) ?? error;
+    });
     const summary = `up: ${formatChanges(result.resourceChanges)}`;
     this.logger.info("up succeeded", { stackName, summary });
     return {
@@ -207,17 +218,6 @@ export class AccountStacks {
       outputs: result.outputs,
       summary,
     };
-  }
-
-  /** `ensure` then `pulumi preview`. */
-  async preview(target: AccountStackTarget, progress: ProgressReporter = silentProgress): Promise<StackPreviewResult> {
-    const { stackName } = await this.ensure(target);
-    const result: EnginePreviewResult = await this.call(stackName, "preview", () =>
-      this.engine.preview(stackName, { onOutput: this.onOutput(stackName, "preview", progress) }),
-    );
-    const summary = `preview: ${formatChanges(result.changeSummary)}`;
-    this.logger.info("preview finished", { stackName, summary });
-    return { accountId: target.accountId, stackName, changeSummary: result.changeSummary, summary };
   }
 
   /** `pulumi refresh` of an existing stack. @throws AccountStackNotFoundError when it does not exist */
@@ -245,22 +245,6 @@ export class AccountStacks {
     const summary = result.resources.length === 0 ? "no drift" : `drift in ${result.resources.length} resource(s)`;
     this.logger.info("drift check finished", { stackName, summary });
     return { accountId, stackName, changeSummary: result.changeSummary, resources: result.resources, summary };
-  }
-
-  /**
-   * `pulumi destroy`, then removes the (now empty) stack from the backend.
-   * @throws AccountStackNotFoundError when it does not exist
-   */
-  async destroy(accountId: string, progress: ProgressReporter = silentProgress): Promise<StackUpdateResult> {
-    const stackName = accountStackName(accountId);
-    await this.prepare();
-    const result = await this.call(stackName, "destroy", () =>
-      this.engine.destroy(stackName, { onOutput: this.onOutput(stackName, "destroy", progress) }),
-    );
-    await this.call(stackName, "remove", () => this.engine.removeStack(stackName));
-    const summary = `destroy: ${formatChanges(result.resourceChanges)}; stack removed`;
-    this.logger.info("destroy finished", { stackName, summary });
-    return { accountId, stackName, resourceChanges: result.resourceChanges, outputs: {}, summary };
   }
 
   /** Outputs of an existing stack. @throws AccountStackNotFoundError when it does not exist */
@@ -331,35 +315,5 @@ export class AccountStacks {
       (id, progress) => this.deploy(byId.get(id) as AccountStackTarget, progress),
       options,
     );
-  }
-
-  /** {@link preview} for many accounts in parallel. */
-  previewMany(
-    targets: readonly AccountStackTarget[],
-    options: BatchOptions = {},
-  ): Promise<Array<BatchOutcome<StackPreviewResult>>> {
-    const byId = new Map(targets.map((t) => [t.accountId, t]));
-    return this.runMany(
-      "preview",
-      [...byId.keys()],
-      (id, progress) => this.preview(byId.get(id) as AccountStackTarget, progress),
-      options,
-    );
-  }
-
-  /** {@link refresh} for many accounts in parallel. */
-  refreshMany(
-    accountIds: readonly string[],
-    options: BatchOptions = {},
-  ): Promise<Array<BatchOutcome<StackUpdateResult>>> {
-    return this.runMany("refresh", accountIds, (id, progress) => this.refresh(id, progress), options);
-  }
-
-  /** {@link destroy} for many accounts in parallel. */
-  destroyMany(
-    accountIds: readonly string[],
-    options: BatchOptions = {},
-  ): Promise<Array<BatchOutcome<StackUpdateResult>>> {
-    return this.runMany("destroy", accountIds, (id, progress) => this.destroy(id, progress), options);
   }
 }

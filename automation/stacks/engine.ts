@@ -19,18 +19,13 @@ export type EngineOutputs = Readonly<Record<string, EngineOutput>>;
 /** Counts of resource operations (`create`, `update`, `delete`, `same`, ...). */
 export type ResourceChanges = Readonly<Record<string, number>>;
 
-/** Result of `up`, `refresh` or `destroy`. */
+/** Result of `up` or `refresh`. */
 export interface EngineUpdateResult {
   /** `succeeded` (the CLI throws on failure, so this is informational). */
   readonly result: string;
   readonly resourceChanges: ResourceChanges;
-  /** Outputs after the operation (empty after destroy). */
+  /** Outputs after the operation. */
   readonly outputs: EngineOutputs;
-}
-
-/** Result of `preview`. */
-export interface EnginePreviewResult {
-  readonly changeSummary: ResourceChanges;
 }
 
 /** Result of a refresh preview (`pulumi refresh --preview-only`): what the cloud no longer matches. */
@@ -70,18 +65,12 @@ export interface PulumiEngine {
   setConfig(stackName: string, config: EngineConfig): Promise<void>;
   /** `pulumi up`. */
   up(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
-  /** `pulumi preview`. */
-  preview(stackName: string, options?: EngineCallOptions): Promise<EnginePreviewResult>;
   /** `pulumi refresh --preview-only` of an existing stack: reads the cloud, changes nothing. */
   previewRefresh(stackName: string, options?: EngineCallOptions): Promise<EngineDriftResult>;
   /** `pulumi refresh`. */
   refresh(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
-  /** `pulumi destroy` on an existing stack (throws Pulumi's StackNotFoundError when missing). */
-  destroy(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
   /** Outputs of an existing stack (throws Pulumi's StackNotFoundError when missing). */
   outputs(stackName: string): Promise<EngineOutputs>;
-  /** `pulumi stack rm` (the stack must be empty). */
-  removeStack(stackName: string): Promise<void>;
   /** All stacks of the project in the backend. */
   listStacks(): Promise<EngineStackSummary[]>;
 }

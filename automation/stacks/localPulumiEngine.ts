@@ -13,22 +13,22 @@
  * up front, so parallel operations never download the same plugin concurrently. Each stack's config lives in
  * its own `Pulumi.<stack>.yaml`.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import * as path from "node:path";
 import {
-  LocalWorkspace,
-  type ConfigMap,
-  type EngineEvent,
-  type OutputMap,
-  type PulumiFn,
-  type Stack,
-  type UpdateSummary,
+LocalWorkspace,
+type ConfigMap,
+type EngineEvent,
+type OutputMap,
+type PulumiFn,
+type Stack,
+type UpdateSummary,
 } from "@pulumi/pulumi/automation";
+import { existsSync,mkdirSync,readFileSync,symlinkSync } from "node:fs";
+import * as path from "node:path";
 import { PROJECT_NAME } from "../../src/shared/naming";
-import { avmInlineProgram } from "./avmInlineProgram";
-import { driftedResources } from "./resourceDrift";
-import type { EngineCallOptions, EngineDriftResult, EngineOutputs, EnginePreviewResult, EngineStackSummary, EngineUpdateResult, PulumiEngine, ResourceChanges } from "./engine";
 import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
+import { avmInlineProgram } from "./avmInlineProgram";
+import type { EngineCallOptions,EngineDriftResult,EngineOutputs,EngineStackSummary,EngineUpdateResult,PulumiEngine,ResourceChanges } from "./engine";
+import { driftedResources } from "./resourceDrift";
 import type { WorkspaceSettings } from "./workspaceSettings";
 
 /** Converts the SDK's output map to the engine's. */
@@ -189,11 +189,6 @@ export class LocalPulumiEngine implements PulumiEngine {
     };
   }
 
-  async preview(stackName: string, options: EngineCallOptions = {}): Promise<EnginePreviewResult> {
-    const stack = await this.stack(stackName);
-    const result = await stack.preview({ color: "never", ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
-    return { changeSummary: { ...result.changeSummary } };
-  }
 
   async previewRefresh(stackName: string, options: EngineCallOptions = {}): Promise<EngineDriftResult> {
     const stack = await this.existing(stackName);
@@ -216,24 +211,12 @@ export class LocalPulumiEngine implements PulumiEngine {
     };
   }
 
-  async destroy(stackName: string, options: EngineCallOptions = {}): Promise<EngineUpdateResult> {
-    const stack = await this.existing(stackName);
-    const result = await stack.destroy({ color: "never", ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
-    return { result: result.summary.result, resourceChanges: changes(result.summary), outputs: {} };
-  }
 
   async outputs(stackName: string): Promise<EngineOutputs> {
     const stack = await this.existing(stackName);
     return toOutputs(await stack.outputs());
   }
 
-  async removeStack(stackName: string): Promise<void> {
-    const stack = await this.existing(stackName);
-    await stack.workspace.removeStack(stackName);
-    this.stacks.delete(stackName);
-    // The stack's private Pulumi home (workspace file, plugin symlink) is no longer needed.
-    rmSync(path.join(this.settings.stackHomesDir, stackName), { recursive: true, force: true });
-  }
 
   async listStacks(): Promise<EngineStackSummary[]> {
     const ws = await this.sharedWorkspace();

@@ -54,33 +54,13 @@ export function validateAccountAccessRoleArgs(args: AccountAccessRoleArgs): void
 }
 
 /**
- * True when a Pulumi engine or AWS error message says that IAM refused to create `roleName` because a role with that
- * name already exists (IAM CreateRole `EntityAlreadyExists`, HTTP 409).
- */
-export function isRoleAlreadyExistsError(message: string, roleName: string): boolean {
-  return /EntityAlreadyExists/.test(message) && message.includes(roleName);
-}
-
-/**
- * The operator-facing explanation of an access-role name collision, for the automation layer to show instead of the
- * raw engine output when {@link isRoleAlreadyExistsError} matches.
- */
-export function accessRoleCollisionMessage(roleName: string, accountId: string): string {
-  return (
-    `account ${accountId} already has an IAM role named "${roleName}" that this stack does not manage; ` +
-    `either choose another name (config key accessRoleName) or adopt the existing role with ` +
-    `\`pulumi import aws:iam/role:Role <resource name> ${roleName}\` after checking it grants nothing else`
-  );
-}
-
-/**
  * The corrected meshStack Access Stack for one managed account: a role that meshStack's service principal assumes
  * (optionally with `sts:ExternalId`) to read roles and SAML providers, update its own SAML provider and invoke
  * `AVMEntryPoint`. Nothing else: no access to workloads.
  *
  * Collision with an existing role of the same name: IAM's CreateRole is the atomic check (a pre-read would race),
- * so the deployment fails with `EntityAlreadyExists`; {@link isRoleAlreadyExistsError} and
- * {@link accessRoleCollisionMessage} turn that into a clear report. AWS Organizations' own
+ * so the deployment fails with `EntityAlreadyExists`; `AccountStacks.deploy` reports that as
+ * `AccessRoleCollisionError` (see `src/stacks/accessRoleCollision.ts`). AWS Organizations' own
  * `OrganizationAccountAccessRole` name is rejected before anything is sent.
  *
  * Children: `<name>` LeastPrivilegeRole (role `<name>-role`, inline policy `<name>-permissions`, exclusive policy

@@ -6,7 +6,7 @@ import { DEPLOYMENTS_ROLE_NAME } from "../policies/deploymentsRole";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "../policies/avmRoles";
 import { AVM_RESOURCE_NAMES, lambdaLogGroupName } from "../policies/platformNames";
 import { roleArn } from "../policies/stackPolicies";
-import { LEDGER_TABLE } from "../adapters/aws/ledgerTable";
+import { LEDGER_INDEXES, LEDGER_KEY_ATTRIBUTES, LEDGER_TABLE } from "../adapters/aws/ledgerTable";
 import { LeastPrivilegeRole } from "./leastPrivilegeRole";
 import { HOOK_ONLY_AUTHORITY, type EntryPointAuthority } from "../core/vending/entryPointGate";
 
@@ -29,9 +29,6 @@ export const LAMBDA_SETTINGS = {
   worker: { timeout: 120, memorySize: 512 },
   webhook: { timeout: 10, memorySize: 256 },
 } as const;
-
-/** TTL attribute of the ledger table (only webhook delivery-dedupe items set it). */
-export const LEDGER_TTL_ATTRIBUTE = "expiresAt";
 
 /** Messages delivered this often without success move to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -154,19 +151,10 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
         name: names.ledgerTable,
         billingMode: "PAY_PER_REQUEST",
         hashKey: LEDGER_TABLE.hashKey,
-        attributes: [
-          { name: LEDGER_TABLE.hashKey, type: "S" },
-          { name: "requestId", type: "S" },
-          { name: "accountId", type: "S" },
-          { name: "state", type: "S" },
-        ],
-        globalSecondaryIndexes: [
-          { name: LEDGER_TABLE.byRequestIdIndex, hashKey: "requestId", projectionType: "ALL" },
-          { name: LEDGER_TABLE.byAccountIdIndex, hashKey: "accountId", projectionType: "ALL" },
-          { name: LEDGER_TABLE.byStateIndex, hashKey: "state", projectionType: "ALL" },
-        ],
-        // Webhook delivery-dedupe items carry `expiresAt` (epoch seconds); see src/webhooks/dynamoDeliveryStore.ts.
-        ttl: { attributeName: LEDGER_TTL_ATTRIBUTE, enabled: true },
+        attributes: LEDGER_KEY_ATTRIBUTES.map((attribute) => ({ name: attribute, type: "S" })),
+        globalSecondaryIndexes: LEDGER_INDEXES.map((index) => ({ ...index, projectionType: "ALL" })),
+        // Webhook delivery-dedupe items carry `expiresAt` (epoch seconds); see src/adapters/aws/dynamoDeliveryStore.ts.
+        ttl: { attributeName: LEDGER_TABLE.ttlAttribute, enabled: true },
         pointInTimeRecovery: { enabled: true },
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: true,

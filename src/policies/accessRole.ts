@@ -1,6 +1,6 @@
 /**
  * The corrected meshStack Access Stack: trust and permission policies of the access role in a managed account.
- * See DESIGN.md "The seed's Access Stack, corrected".
+ * See docs/security.md ("Who can assume or invoke what") for who assumes it and why each statement is there.
  */
 import { DEFAULT_MESHFED_SERVICE_USER, ENTRY_POINT_FUNCTION_NAME } from "../shared/naming";
 import { type PolicyDocument, policyDocument } from "./document";

@@ -4,18 +4,18 @@
  * stand-in program takes its place: it reads the stack config through the product's own `loadConfig()` (so the
  * config the engine writes is validated exactly as `pulumi up` would) and registers one component resource.
  */
-import { expect } from "chai";
-import { readFileSync, readdirSync } from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { expect } from "chai";
+import { readFileSync,readdirSync } from "node:fs";
+import * as path from "node:path";
 import { AccountStackNotFoundError } from "../../automation/errors";
 import { AccountStacks } from "../../automation/stacks/accountStacks";
 import { LocalPulumiEngine } from "../../automation/stacks/localPulumiEngine";
 import { resolveWorkspaceSettings } from "../../automation/stacks/workspaceSettings";
 import { loadConfig } from "../../src/config";
-import { TEST_PASSPHRASE, requireRealPulumi, tempProject, type TempProject } from "../support/realPulumi";
 import { HANG_GUARD_MS } from "../support/hangGuard";
+import { TEST_PASSPHRASE,requireRealPulumi,tempProject,type TempProject } from "../support/realPulumi";
 
 /** Stands in for the account program: the product's config reader plus one resource and the product's outputs. */
 export const accountStandIn: PulumiFn = async () => {
@@ -128,25 +128,22 @@ describe("AccountStacks + LocalPulumiEngine against the real pulumi CLI", functi
     expect(outputs.tags).to.deep.equal({ value: { CostCenter: "changed" }, secret: false });
   });
 
-  it("previews no changes on an unchanged stack and refreshes it", async () => {
-    const preview = await stacks.preview({ accountId: ids[1] as string, tags: { CostCenter: "01", Critical: "true" } });
-    expect(preview.changeSummary).to.deep.equal({ same: 2 });
+  it("refreshes an unchanged stack: nothing changes", async () => {
     const refresh = await stacks.refresh(ids[1] as string);
     expect(refresh.summary).to.equal("refresh: 2 same");
     expect(refresh.outputs.accessRoleName).to.deep.equal({ value: "MeshstackAccountAccessRole", secret: false });
   });
 
-  it("destroys a stack, removes it from the backend, and reports it missing afterwards", async () => {
-    const result = await stacks.destroy(ids[9] as string);
-    expect(result.summary).to.equal("destroy: 2 delete; stack removed");
-    expect((await stacks.list()).map((s) => s.accountId)).to.deep.equal(ids.slice(0, 9));
+  it("reports a stack that is not in the backend as AccountStackNotFoundError", async () => {
+    const missing = "999999999999";
+    expect((await stacks.list()).map((s) => s.accountId)).not.to.include(missing);
     let error: unknown;
     try {
-      await stacks.outputs(ids[9] as string);
+      await stacks.outputs(missing);
     } catch (e) {
       error = e;
     }
     expect(error).to.be.instanceOf(AccountStackNotFoundError);
-    expect((error as Error).message).to.equal(`outputs account-${ids[9]}: stack not found in the backend`);
+    expect((error as Error).message).to.equal(`outputs account-${missing}: stack not found in the backend`);
   });
 });

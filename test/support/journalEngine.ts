@@ -5,11 +5,11 @@
  * from the stack's config. With `killAfterUps`, the process SIGKILLs itself right after recording that many ups: the
  * crash lands between the engine's success and the caller's own record of it.
  */
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
+import { appendFileSync,existsSync,readFileSync } from "node:fs";
+import type { EngineDriftResult,EngineOutputs,EngineStackSummary,EngineUpdateResult,PulumiEngine } from "../../automation/stacks/engine";
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
+import { DEPLOYMENT_STAMP_OUTPUT,programVersion } from "../../src/shared/deploymentStamp";
 import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
-import type { EngineDriftResult, EngineOutputs, EnginePreviewResult, EngineStackSummary, EngineUpdateResult, PulumiEngine } from "../../automation/stacks/engine";
 import { stackNotFound } from "./pulumiCommandErrors";
 
 type Line =
@@ -109,10 +109,6 @@ export class JournalEngine implements PulumiEngine {
     }
     return { result: "succeeded", resourceChanges: created ? { create: 3 } : { update: 1, same: 2 }, outputs };
   }
-  async preview(stackName: string): Promise<EnginePreviewResult> {
-    this.require(stackName);
-    return { changeSummary: { same: 3 } };
-  }
   async previewRefresh(stackName: string): Promise<EngineDriftResult> {
     this.require(stackName);
     return { changeSummary: { same: 3 }, resources: [] };
@@ -121,16 +117,8 @@ export class JournalEngine implements PulumiEngine {
     const stack = this.require(stackName);
     return { result: "succeeded", resourceChanges: { same: 3 }, outputs: stack.outputs ?? {} };
   }
-  async destroy(stackName: string): Promise<EngineUpdateResult> {
-    this.require(stackName);
-    throw new Error("JournalEngine does not destroy");
-  }
   async outputs(stackName: string): Promise<EngineOutputs> {
     return this.require(stackName).outputs ?? {};
-  }
-  async removeStack(stackName: string): Promise<void> {
-    this.require(stackName);
-    throw new Error("JournalEngine does not remove stacks");
   }
   async listStacks(): Promise<EngineStackSummary[]> {
     return [...this.stacks.keys()].map((name) => ({ name, updateInProgress: false }));

@@ -2,11 +2,11 @@
  * A recording fake of the automation layer's `PulumiEngine` seam: keeps stacks, config and outputs in
  * memory, records every call, tracks how many operations run at once, and lets tests script failures.
  */
-import type { EngineCallOptions, EngineDriftResult, EngineOutputs, EnginePreviewResult, EngineStackSummary, EngineUpdateResult, PulumiEngine, ResourceChanges } from "../../automation/stacks/engine";
-import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
+import type { EngineCallOptions,EngineDriftResult,EngineOutputs,EngineStackSummary,EngineUpdateResult,PulumiEngine,ResourceChanges } from "../../automation/stacks/engine";
 import type { ResourceDrift } from "../../automation/stacks/resourceDrift";
-import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
+import { DEPLOYMENT_STAMP_OUTPUT,programVersion } from "../../src/shared/deploymentStamp";
+import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 import { stackNotFound } from "./pulumiCommandErrors";
 
 /** One recorded call. */
@@ -145,14 +145,6 @@ export class RecordingEngine implements PulumiEngine {
       };
     });
   }
-  preview(stackName: string, options?: EngineCallOptions): Promise<EnginePreviewResult> {
-    return this.op("preview", stackName, () => {
-      const stack = this.require(stackName);
-      this.emit(options);
-      const changeSummary: ResourceChanges = stack.resources === 0 ? { create: 3 } : { same: 3 };
-      return { changeSummary };
-    });
-  }
   previewRefresh(stackName: string, options?: EngineCallOptions): Promise<EngineDriftResult> {
     return this.op("previewRefresh", stackName, () => {
       const stack = this.require(stackName);
@@ -172,23 +164,8 @@ export class RecordingEngine implements PulumiEngine {
       return { result: "succeeded", resourceChanges: { same: stack.resources }, outputs: this.upOutputs };
     });
   }
-  destroy(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult> {
-    return this.op("destroy", stackName, () => {
-      const stack = this.require(stackName);
-      this.emit(options);
-      const deleted = stack.resources;
-      stack.resources = 0;
-      return { result: "succeeded", resourceChanges: { delete: deleted }, outputs: {} };
-    });
-  }
   outputs(stackName: string): Promise<EngineOutputs> {
     return this.op("outputs", stackName, () => this.require(stackName).outputs ?? this.upOutputs);
-  }
-  removeStack(stackName: string): Promise<void> {
-    return this.op("removeStack", stackName, () => {
-      this.require(stackName);
-      this.stacks.delete(stackName);
-    });
   }
   listStacks(): Promise<EngineStackSummary[]> {
     return this.op("listStacks", undefined, () =>

@@ -35,7 +35,7 @@ import {
   notFoundError,
   selectRecords,
 } from "../../core/ledgerRecords";
-import { LEDGER_TABLE } from "./ledgerTable";
+import { LEDGER_INDEXES, LEDGER_KEY_ATTRIBUTES, LEDGER_TABLE } from "./ledgerTable";
 
 /** Keys of internal (non-request) items in the ledger table start with this; emails never do. */
 export const RESERVED_KEY_PREFIX = "#";
@@ -318,31 +318,21 @@ function leaseOf(value: unknown): { lease?: RequestLease } {
 }
 
 /**
- * Creates a ledger table with exactly the layout of `ledgerTable.ts` (on-demand billing) and waits until
- * it is ACTIVE. For tests, the demo and benchmarks; the platform stack creates the deployed table.
+ * Creates a ledger table with the layout of `ledgerTable.ts` (on-demand billing; the keys and indexes the ledger
+ * queries) and waits until it is ACTIVE. For tests, the demo and benchmarks; the platform stack creates the deployed table.
  */
 export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const gsi = (indexName: string, attribute: string) => ({
-    IndexName: indexName,
-    KeySchema: [{ AttributeName: attribute, KeyType: "HASH" as const }],
-    Projection: { ProjectionType: "ALL" as const },
-  });
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: LEDGER_TABLE.hashKey, AttributeType: "S" },
-        { AttributeName: "requestId", AttributeType: "S" },
-        { AttributeName: "accountId", AttributeType: "S" },
-        { AttributeName: "state", AttributeType: "S" },
-      ],
+      AttributeDefinitions: LEDGER_KEY_ATTRIBUTES.map((attribute) => ({ AttributeName: attribute, AttributeType: "S" })),
       KeySchema: [{ AttributeName: LEDGER_TABLE.hashKey, KeyType: "HASH" }],
-      GlobalSecondaryIndexes: [
-        gsi(LEDGER_TABLE.byRequestIdIndex, "requestId"),
-        gsi(LEDGER_TABLE.byAccountIdIndex, "accountId"),
-        gsi(LEDGER_TABLE.byStateIndex, "state"),
-      ],
+      GlobalSecondaryIndexes: LEDGER_INDEXES.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [{ AttributeName: index.hashKey, KeyType: "HASH" }],
+        Projection: { ProjectionType: "ALL" },
+      })),
     }),
   );
   for (let attempt = 0; attempt < 60; attempt += 1) {

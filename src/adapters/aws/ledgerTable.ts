@@ -1,7 +1,15 @@
 /**
- * Physical layout of the DynamoDB request ledger, shared by the Pulumi program (which creates the table)
- * and the DynamoDB ledger implementation (which reads and writes it).
+ * Physical layout of the DynamoDB request ledger: the one definition that the platform stack's table
+ * (`src/components/`), the DynamoDB ledger and delivery store (which read and write it) and `createLedgerTable`
+ * (tests, benchmarks) all derive from.
  */
+
+/** One global secondary index: its name and its string hash key; every index projects ALL attributes. */
+export interface LedgerIndex {
+  readonly name: string;
+  readonly hashKey: string;
+}
+
 export const LEDGER_TABLE = {
   /** Partition key: the normalised account email (string). */
   hashKey: "email",
@@ -11,4 +19,16 @@ export const LEDGER_TABLE = {
   byAccountIdIndex: "byAccountId",
   /** Global secondary index on `state` (string), projection ALL: listing by state without a scan. */
   byStateIndex: "byState",
+  /** TTL attribute (epoch seconds): webhook delivery-dedupe items expire through it. */
+  ttlAttribute: "expiresAt",
 } as const;
+
+/** Every global secondary index of the ledger table. */
+export const LEDGER_INDEXES: readonly LedgerIndex[] = [
+  { name: LEDGER_TABLE.byRequestIdIndex, hashKey: "requestId" },
+  { name: LEDGER_TABLE.byAccountIdIndex, hashKey: "accountId" },
+  { name: LEDGER_TABLE.byStateIndex, hashKey: "state" },
+];
+
+/** Every key attribute (table and index hash keys), all strings. */
+export const LEDGER_KEY_ATTRIBUTES: readonly string[] = [LEDGER_TABLE.hashKey, ...LEDGER_INDEXES.map((i) => i.hashKey)];

@@ -6,7 +6,7 @@ import path from "node:path";
 import { CliHarness } from "./harness";
 import { recordJson } from "../../../automation/cli/output";
 
-/** The DESIGN.md example payload with the ids of an account of the fake organization. */
+/** The meshStack example hook payload with the ids of an account of the fake organization. */
 function hookPayload(accountId: string, email: string): Record<string, string> {
   return {
     AccountName: "meshcloud.test-aws-integration",

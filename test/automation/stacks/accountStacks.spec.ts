@@ -1,21 +1,22 @@
 import { expect } from "chai";
 import {
-  AccountStackExistsError,
-  AccountStackNotFoundError,
-  AutomationConfigError,
-  EngineError,
-  PulumiCliNotFoundError,
-  StackBusyError,
-  classifyEngineError,
+AccessRoleCollisionError,
+AccountStackExistsError,
+AccountStackNotFoundError,
+AutomationConfigError,
+EngineError,
+PulumiCliNotFoundError,
+StackBusyError,
+classifyEngineError,
 } from "../../../automation/errors";
-import { AccountStacks, formatChanges } from "../../../automation/stacks/accountStacks";
-import { LocalAccountStackRunner } from "../../../automation/stacks/localAccountStackRunner";
-import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 import type { AutomationLogger } from "../../../automation/logger";
 import type { ProgressReporter } from "../../../automation/progress";
+import { AccountStacks,formatChanges } from "../../../automation/stacks/accountStacks";
+import { LocalAccountStackRunner } from "../../../automation/stacks/localAccountStackRunner";
+import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
+import { cliMissing,concurrentUpdate,diyLocked,pulumiCommandError } from "../../support/pulumiCommandErrors";
 import { RecordingEngine } from "../../support/recordingEngine";
 import { RecordingTiming } from "../../support/recordingTiming";
-import { cliMissing, concurrentUpdate, diyLocked, pulumiCommandError } from "../../support/pulumiCommandErrors";
 
 const settings: AccountStackSettings = {
   managementAccountId: "111122223333",
@@ -171,7 +172,7 @@ describe("AccountStacks", () => {
     it("maps other engine failures to EngineError without retrying, keeping the engine's message", async () => {
       const { engine, timing, stacks } = make();
       const stderr =
-        "Updating (account-222233334444):\n error: creating IAM Role (MeshstackAccountAccessRole): EntityAlreadyExists: Role with name MeshstackAccountAccessRole already exists.\n";
+        "Updating (account-222233334444):\n error: creating IAM Role (avm-role): operation error IAM: CreateRole, AccessDenied: not authorized\n";
       engine.failNext("up", () => pulumiCommandError(stderr));
       let error: unknown;
       try {
@@ -180,14 +181,38 @@ describe("AccountStacks", () => {
         error = e;
       }
       expect(error).to.be.instanceOf(EngineError);
+      expect(error).not.to.be.instanceOf(AccessRoleCollisionError);
       const engineError = error as EngineError;
       expect(engineError.message).to.equal(
-        `up ${STACK} failed: error: creating IAM Role (MeshstackAccountAccessRole): EntityAlreadyExists: Role with name MeshstackAccountAccessRole already exists.`,
+        `up ${STACK} failed: error: creating IAM Role (avm-role): operation error IAM: CreateRole, AccessDenied: not authorized`,
       );
       expect(engineError.stackName).to.equal(STACK);
       expect(engineError.operation).to.equal("up");
       expect(engineError.engineMessage).to.include(stderr.trim());
       expect(engineError.cause).to.be.instanceOf(Error);
+      expect(timing.sleeps).to.deep.equal([]);
+    });
+
+    it("reports an existing role with the access role's name as a collision, with rename and import as the fixes", async () => {
+      const { engine, timing, stacks } = make();
+      const stderr =
+        "Updating (account-222233334444):\n error: creating IAM Role (MeshstackAccountAccessRole): EntityAlreadyExists: Role with name MeshstackAccountAccessRole already exists.\n";
+      engine.failNext("up", () => pulumiCommandError(stderr));
+      let error: unknown;
+      try {
+        await stacks.deploy({ accountId: ACCOUNT });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(AccessRoleCollisionError);
+      const collision = error as AccessRoleCollisionError;
+      expect(collision.message).to.equal(
+        `up ${STACK} failed: account ${ACCOUNT} already has an IAM role named "MeshstackAccountAccessRole" that this ` +
+          "stack does not manage; either choose another name (config key accessRoleName) or adopt the existing role " +
+          "with `pulumi import aws:iam/role:Role <resource name> MeshstackAccountAccessRole` after checking it grants nothing else",
+      );
+      expect(collision.engineMessage).to.include(stderr.trim());
+      expect(collision.cause).to.be.instanceOf(EngineError);
       expect(timing.sleeps).to.deep.equal([]);
     });
 
@@ -204,20 +229,6 @@ describe("AccountStacks", () => {
       expect((error as Error).message).to.equal(
         "plugin install (workspace): the pulumi CLI is not on PATH (install it from https://www.pulumi.com/docs/install/, or use the offline plan)",
       );
-    });
-  });
-
-  describe("preview", () => {
-    it("ensures the stack and returns the change summary", async () => {
-      const { engine, stacks } = make();
-      const result = await stacks.preview({ accountId: ACCOUNT });
-      expect(engine.calls.map((c) => c.method)).to.deep.equal(["prepare", "ensureStack", "setConfig", "preview"]);
-      expect(result).to.deep.equal({
-        accountId: ACCOUNT,
-        stackName: STACK,
-        changeSummary: { create: 3 },
-        summary: "preview: 3 create",
-      });
     });
   });
 
@@ -240,42 +251,6 @@ describe("AccountStacks", () => {
       }
       expect(error).to.be.instanceOf(AccountStackNotFoundError);
       expect((error as Error).message).to.equal(`refresh ${STACK}: stack not found in the backend`);
-    });
-  });
-
-  describe("destroy", () => {
-    it("destroys the resources, then removes the stack", async () => {
-      const { engine, stacks } = make();
-      await stacks.deploy({ accountId: ACCOUNT });
-      const result = await stacks.destroy(ACCOUNT);
-      expect(engine.calls.slice(-2)).to.deep.equal([
-        { method: "destroy", stackName: STACK },
-        { method: "removeStack", stackName: STACK },
-      ]);
-      expect(result).to.deep.equal({
-        accountId: ACCOUNT,
-        stackName: STACK,
-        resourceChanges: { delete: 3 },
-        outputs: {},
-        summary: "destroy: 3 delete; stack removed",
-      });
-      expect(engine.stacks.has(STACK)).to.equal(false);
-    });
-
-    it("does not remove the stack when destroy fails", async () => {
-      const { engine, stacks } = make();
-      await stacks.deploy({ accountId: ACCOUNT });
-      engine.failNext("destroy", () => pulumiCommandError("error: deleting IAM Role: AccessDenied\n"));
-      let error: unknown;
-      try {
-        await stacks.destroy(ACCOUNT);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).to.be.instanceOf(EngineError);
-      expect((error as Error).message).to.equal(`destroy ${STACK} failed: error: deleting IAM Role: AccessDenied`);
-      expect(engine.calls.map((c) => c.method)).to.not.include("removeStack");
-      expect(engine.stacks.has(STACK)).to.equal(true);
     });
   });
 
@@ -369,22 +344,6 @@ describe("AccountStacks", () => {
       }
       expect((error as Error).message).to.equal('accountId must be a 12-digit AWS account id, got "nope"');
       expect(engine.calls).to.deep.equal([]);
-    });
-
-    it("runs refresh, preview and destroy for many accounts too", async () => {
-      const { engine, stacks } = make();
-      const targets = ids.slice(0, 2).map((accountId) => ({ accountId }));
-      await stacks.deployMany(targets);
-      expect((await stacks.previewMany(targets)).map((o) => o.ok && o.result.summary)).to.deep.equal([
-        "preview: 3 same",
-        "preview: 3 same",
-      ]);
-      expect((await stacks.refreshMany(ids.slice(0, 2))).map((o) => o.ok)).to.deep.equal([true, true]);
-      expect((await stacks.destroyMany(ids.slice(0, 2))).map((o) => o.ok && o.result.summary)).to.deep.equal([
-        "destroy: 3 delete; stack removed",
-        "destroy: 3 delete; stack removed",
-      ]);
-      expect(engine.stacks.size).to.equal(0);
     });
   });
 

@@ -1,10 +1,6 @@
 import { expect } from "chai";
-import {
-  AccountAccessRoleArgsError,
-  accessRoleCollisionMessage,
-  isRoleAlreadyExistsError,
-  validateAccountAccessRoleArgs,
-} from "../../../src/components/accountAccessRole";
+import { AccountAccessRoleArgsError, validateAccountAccessRoleArgs } from "../../../src/components/accountAccessRole";
+import { accessRoleCollisionMessage, isRoleAlreadyExistsError } from "../../../src/stacks/accessRoleCollision";
 import { checkedPolicyText } from "../../../src/components/leastPrivilegeRole";
 import { UnknownIamActionError } from "../../../src/policies/iamCatalog";
 

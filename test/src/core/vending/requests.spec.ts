@@ -52,7 +52,7 @@ function errorOf(input: unknown): RequestValidationError {
 
 describe("requests", () => {
   describe("meshStack hook payload", () => {
-    it("parses DESIGN.md's example into a hook request with its tags", () => {
+    it("parses meshStack's example hook payload into a hook request with its tags", () => {
       expect(parseRequest(HOOK)).to.deep.equal({
         kind: "meshstack-hook",
         accountName: "meshcloud.test-aws-integration",
