@@ -11,7 +11,10 @@ describe("architecture: the import rules of ARCHITECTURE.md", () => {
 
   it("finds every kind of broken rule in a tree that breaks them", () => {
     const broken: SourceFiles = new Map([
-      ["src/core/vending/workflow.ts", `import { OrganizationsGateway } from "../../adapters/aws/organizationsGateway";\nimport * as sdk from "@aws-sdk/client-organizations";\nimport { x } from "../../shared/naming";`],
+      [
+        "src/core/vending/workflow.ts",
+        `import { OrganizationsGateway } from "../../adapters/aws/organizationsGateway";\nimport * as sdk from "@aws-sdk/client-organizations";\nimport { x } from "../../shared/naming";`,
+      ],
       ["src/adapters/aws/organizationsGateway.ts", `import type { Organizations } from "../../core/ports";`],
       ["src/core/ports.ts", `import { createWorkflow } from "./vending/workflow";`],
       ["src/shared/naming.ts", `export const x = 1;`],
@@ -46,7 +49,8 @@ describe("architecture: the import rules of ARCHITECTURE.md", () => {
       },
       {
         rule: "no cycles",
-        detail: "src/adapters/aws/organizationsGateway -> src/core/ports -> src/core/vending/workflow -> src/adapters/aws/organizationsGateway",
+        detail:
+          "src/adapters/aws/organizationsGateway -> src/core/ports -> src/core/vending/workflow -> src/adapters/aws/organizationsGateway",
       },
     ]);
   });

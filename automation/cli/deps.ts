@@ -216,7 +216,8 @@ export function defaultDeps(): CliDeps {
         require("../../src/stacks/deploymentsRunner") as typeof import("../../src/stacks/deploymentsRunner");
       const { pulumiCloudClientFromEnv } =
         require("../../src/stacks/pulumiCloudClient") as typeof import("../../src/stacks/pulumiCloudClient");
-      const { DeploymentsConfigError } = require("../../src/stacks/deploymentsErrors") as typeof import("../../src/stacks/deploymentsErrors");
+      const { DeploymentsConfigError } =
+        require("../../src/stacks/deploymentsErrors") as typeof import("../../src/stacks/deploymentsErrors");
       const need = (name: string): string => {
         const value = env[name]?.trim();
         if (!value) throw new DeploymentsConfigError(`${name} is not set: Pulumi Deployments needs it`);

@@ -5,16 +5,16 @@
  * mapped once by `classifyEngineError`, engine output streamed to the logger, and parallel multi-account
  * runs with a concurrency limit and a progress display.
  */
-import { accountIdFromStackName,accountStackName,DEFAULT_ACCESS_ROLE_NAME } from "../../src/shared/naming";
-import { realTiming,type Timing } from "../../src/shared/timing";
-import { accessRoleCollisionMessage,isRoleAlreadyExistsError } from "../../src/stacks/accessRoleCollision";
+import { accountIdFromStackName, accountStackName, DEFAULT_ACCESS_ROLE_NAME } from "../../src/shared/naming";
+import { realTiming, type Timing } from "../../src/shared/timing";
+import { accessRoleCollisionMessage, isRoleAlreadyExistsError } from "../../src/stacks/accessRoleCollision";
 import { mapWithLimit } from "../concurrency";
-import { AccessRoleCollisionError,AutomationError,classifyEngineError,EngineError,StackBusyError } from "../errors";
-import { silentLogger,type AutomationLogger } from "../logger";
-import { silentProgress,type ProgressReporter } from "../progress";
-import type { EngineOutputs,EngineUpdateResult,PulumiEngine,ResourceChanges } from "./engine";
+import { AccessRoleCollisionError, AutomationError, classifyEngineError, EngineError, StackBusyError } from "../errors";
+import { silentLogger, type AutomationLogger } from "../logger";
+import { silentProgress, type ProgressReporter } from "../progress";
+import type { EngineOutputs, EngineUpdateResult, PulumiEngine, ResourceChanges } from "./engine";
 import type { ResourceDrift } from "./resourceDrift";
-import { buildAccountStackConfig,type AccountStackSettings,type AccountStackTarget } from "./stackConfig";
+import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTarget } from "./stackConfig";
 
 /** Options of {@link AccountStacks}. */
 export interface AccountStacksOptions {

@@ -14,20 +14,28 @@
  * its own `Pulumi.<stack>.yaml`.
  */
 import {
-LocalWorkspace,
-type ConfigMap,
-type EngineEvent,
-type OutputMap,
-type PulumiFn,
-type Stack,
-type UpdateSummary,
+  LocalWorkspace,
+  type ConfigMap,
+  type EngineEvent,
+  type OutputMap,
+  type PulumiFn,
+  type Stack,
+  type UpdateSummary,
 } from "@pulumi/pulumi/automation";
-import { existsSync,mkdirSync,readFileSync,symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
 import { PROJECT_NAME } from "../../src/shared/naming";
 import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 import { avmInlineProgram } from "./avmInlineProgram";
-import type { EngineCallOptions,EngineDriftResult,EngineOutputs,EngineStackSummary,EngineUpdateResult,PulumiEngine,ResourceChanges } from "./engine";
+import type {
+  EngineCallOptions,
+  EngineDriftResult,
+  EngineOutputs,
+  EngineStackSummary,
+  EngineUpdateResult,
+  PulumiEngine,
+  ResourceChanges,
+} from "./engine";
 import { driftedResources } from "./resourceDrift";
 import type { WorkspaceSettings } from "./workspaceSettings";
 
@@ -189,7 +197,6 @@ export class LocalPulumiEngine implements PulumiEngine {
     };
   }
 
-
   async previewRefresh(stackName: string, options: EngineCallOptions = {}): Promise<EngineDriftResult> {
     const stack = await this.existing(stackName);
     const events: EngineEvent[] = [];
@@ -211,12 +218,10 @@ export class LocalPulumiEngine implements PulumiEngine {
     };
   }
 
-
   async outputs(stackName: string): Promise<EngineOutputs> {
     const stack = await this.existing(stackName);
     return toOutputs(await stack.outputs());
   }
-
 
   async listStacks(): Promise<EngineStackSummary[]> {
     const ws = await this.sharedWorkspace();

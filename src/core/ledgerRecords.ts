@@ -2,7 +2,18 @@
  * Record arithmetic shared by every {@link Ledger} implementation, so they cannot disagree on how a
  * record is created, patched, bounded or ordered.
  */
-import { LedgerConflictError, LedgerError, LedgerNotFoundError, normaliseEmail, REQUEST_STATES, type HistoryEntry, type LedgerPatch, type LedgerRecord, type NewLedgerRecord, type RequestState } from "./ledger";
+import {
+  LedgerConflictError,
+  LedgerError,
+  LedgerNotFoundError,
+  normaliseEmail,
+  REQUEST_STATES,
+  type HistoryEntry,
+  type LedgerPatch,
+  type LedgerRecord,
+  type NewLedgerRecord,
+  type RequestState,
+} from "./ledger";
 import { type ListOptions } from "./ports";
 
 /** History entries kept per record: the first one and the most recent ones (bounds the item size). */

@@ -22,7 +22,6 @@ export type OrganizationsOperation =
   | "DescribeOrganization"
   | "CloseAccount";
 
-
 /**
  * How the gateway treats an error thrown by one call:
  * - `retryable`: AWS asked us to slow down or try again (throttling, concurrent modification, an

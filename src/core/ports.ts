@@ -101,7 +101,9 @@ export interface Organizations {
   /** Current status of a CreateAccount request. */
   describeCreateAccountStatus(createAccountRequestId: string): Promise<CreateAccountStatusView>;
   /** CreateAccount requests of the organization in the given states (names, not emails). */
-  listCreateAccountRequests(states: readonly CreateAccountStatusView["state"][]): Promise<CreateAccountRequestSummary[]>;
+  listCreateAccountRequests(
+    states: readonly CreateAccountStatusView["state"][],
+  ): Promise<CreateAccountRequestSummary[]>;
   /** Every account of the organization. */
   listAccounts(): Promise<OrganizationAccount[]>;
   /** The account with root email `email` (case-insensitive), if any. */

@@ -42,4 +42,3 @@ export function parseWorkItem(body: string): WorkItem {
   }
   return { email, requestId };
 }
-

@@ -22,7 +22,12 @@ import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from
 import { silentLogger, type Logger } from "../core/ports";
 import { accountStackConfig, type AccountStackSettings, type AccountStackTarget } from "./accountStackConfig";
 import type { EngineConfig } from "./stackConfigTypes";
-import { DeploymentFailedError, DeploymentSkippedError, DeploymentsConfigError, PulumiCloudApiError } from "./deploymentsErrors";
+import {
+  DeploymentFailedError,
+  DeploymentSkippedError,
+  DeploymentsConfigError,
+  PulumiCloudApiError,
+} from "./deploymentsErrors";
 import type { PulumiCloudClient } from "./pulumiCloudClient";
 
 /** Deployment statuses of the REST API. */

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
-import { readFileSync,readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { AccountStackNotFoundError } from "../../automation/errors";
 import { AccountStacks } from "../../automation/stacks/accountStacks";
@@ -15,7 +15,7 @@ import { LocalPulumiEngine } from "../../automation/stacks/localPulumiEngine";
 import { resolveWorkspaceSettings } from "../../automation/stacks/workspaceSettings";
 import { loadConfig } from "../../src/config";
 import { HANG_GUARD_MS } from "../support/hangGuard";
-import { TEST_PASSPHRASE,requireRealPulumi,tempProject,type TempProject } from "../support/realPulumi";
+import { TEST_PASSPHRASE, requireRealPulumi, tempProject, type TempProject } from "../support/realPulumi";
 
 /** Stands in for the account program: the product's config reader plus one resource and the product's outputs. */
 export const accountStandIn: PulumiFn = async () => {

@@ -79,7 +79,10 @@ const CORE_PACKAGES = /^(node:.*|zod)$/;
 /** Packages a policy module may use: the IAM action catalog (data). */
 const POLICY_PACKAGES = /^(@cloud-copilot\/iam-data)$/;
 
-function transitiveImports(edges: readonly ImportEdge[], start: string): { modules: Set<string>; packages: Map<string, string> } {
+function transitiveImports(
+  edges: readonly ImportEdge[],
+  start: string,
+): { modules: Set<string>; packages: Map<string, string> } {
   const byFrom = new Map<string, ImportEdge[]>();
   for (const edge of edges) {
     const list = byFrom.get(moduleId(edge.from)) ?? [];
@@ -145,14 +148,20 @@ export function checkImportRules(files: SourceFiles): RuleViolation[] {
     const from = moduleId(edge.from);
     const what = `${edge.from} imports "${edge.spec}"`;
     if (inCore(from)) {
-      const ok = edge.pkg !== undefined ? CORE_PACKAGES.test(edge.pkg) : inCore(edge.target ?? "") || inShared(edge.target ?? "");
+      const ok =
+        edge.pkg !== undefined
+          ? CORE_PACKAGES.test(edge.pkg)
+          : inCore(edge.target ?? "") || inShared(edge.target ?? "");
       if (!ok) violations.push({ rule: "core imports no adapter, AWS SDK or @pulumi", detail: what });
     }
     if (inSrc(from) && edge.target !== undefined && inAutomation(edge.target)) {
       violations.push({ rule: "src never imports automation", detail: what });
     }
     if (inPolicies(from)) {
-      const ok = edge.pkg !== undefined ? POLICY_PACKAGES.test(edge.pkg) : inPolicies(edge.target ?? "") || inShared(edge.target ?? "");
+      const ok =
+        edge.pkg !== undefined
+          ? POLICY_PACKAGES.test(edge.pkg)
+          : inPolicies(edge.target ?? "") || inShared(edge.target ?? "");
       if (!ok) violations.push({ rule: "policies are pure", detail: what });
     }
   }

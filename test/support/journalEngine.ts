@@ -5,10 +5,16 @@
  * from the stack's config. With `killAfterUps`, the process SIGKILLs itself right after recording that many ups: the
  * crash lands between the engine's success and the caller's own record of it.
  */
-import { appendFileSync,existsSync,readFileSync } from "node:fs";
-import type { EngineDriftResult,EngineOutputs,EngineStackSummary,EngineUpdateResult,PulumiEngine } from "../../automation/stacks/engine";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import type {
+  EngineDriftResult,
+  EngineOutputs,
+  EngineStackSummary,
+  EngineUpdateResult,
+  PulumiEngine,
+} from "../../automation/stacks/engine";
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
-import { DEPLOYMENT_STAMP_OUTPUT,programVersion } from "../../src/shared/deploymentStamp";
+import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
 import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 import { stackNotFound } from "./pulumiCommandErrors";
 

@@ -2,10 +2,18 @@
  * A recording fake of the automation layer's `PulumiEngine` seam: keeps stacks, config and outputs in
  * memory, records every call, tracks how many operations run at once, and lets tests script failures.
  */
-import type { EngineCallOptions,EngineDriftResult,EngineOutputs,EngineStackSummary,EngineUpdateResult,PulumiEngine,ResourceChanges } from "../../automation/stacks/engine";
+import type {
+  EngineCallOptions,
+  EngineDriftResult,
+  EngineOutputs,
+  EngineStackSummary,
+  EngineUpdateResult,
+  PulumiEngine,
+  ResourceChanges,
+} from "../../automation/stacks/engine";
 import type { ResourceDrift } from "../../automation/stacks/resourceDrift";
 import { stampOfEngineConfig } from "../../automation/stacks/stackConfig";
-import { DEPLOYMENT_STAMP_OUTPUT,programVersion } from "../../src/shared/deploymentStamp";
+import { DEPLOYMENT_STAMP_OUTPUT, programVersion } from "../../src/shared/deploymentStamp";
 import type { EngineConfig } from "../../src/stacks/stackConfigTypes";
 import { stackNotFound } from "./pulumiCommandErrors";
 

@@ -4,14 +4,21 @@
  * (CreateAccount, OU move, tags, account stack, completion tags) with progress on stderr.
  * Running the same command again resumes the same request; it never creates a second account.
  */
-import { normaliseEmail,TERMINAL_STATES,type LedgerRecord } from "../../../src/core/ledger";
+import { normaliseEmail, TERMINAL_STATES, type LedgerRecord } from "../../../src/core/ledger";
 import { type Ledger } from "../../../src/core/ports";
-import { SUPERSEDED_REASON,type ProcessOutcome } from "../../../src/core/vending/workflow";
-import { withLedger,type CommandContext } from "../context";
-import { CliError,CliFailedError,CliUsageError,toCliError } from "../errors";
-import { recordJson,recordText,type RecordJson } from "../output";
-import { openLocalWorkflow,type LocalWorkflow } from "../workflowSetup";
-import { acceptVend,rawVendRequest,stackJson,validateVendRequest,type StackJson,type VendOptions } from "./vendIntake";
+import { SUPERSEDED_REASON, type ProcessOutcome } from "../../../src/core/vending/workflow";
+import { withLedger, type CommandContext } from "../context";
+import { CliError, CliFailedError, CliUsageError, toCliError } from "../errors";
+import { recordJson, recordText, type RecordJson } from "../output";
+import { openLocalWorkflow, type LocalWorkflow } from "../workflowSetup";
+import {
+  acceptVend,
+  rawVendRequest,
+  stackJson,
+  validateVendRequest,
+  type StackJson,
+  type VendOptions,
+} from "./vendIntake";
 
 /** `--json` shape of `avm vend` (and of `avm invoke --process`'s `processed` member). */
 export interface VendJson {

@@ -10,9 +10,9 @@ import { type LedgerRecord } from "../../../src/core/ledger";
 import type { AccountStackResult } from "../../../src/core/ports";
 import { type Ledger } from "../../../src/core/ports";
 import { acceptRequest } from "../../../src/core/vending/intake";
-import { parseVendRequest,RequestValidationError,type VendRequest } from "../../../src/core/vending/requests";
+import { parseVendRequest, RequestValidationError, type VendRequest } from "../../../src/core/vending/requests";
 import { type CommandContext } from "../context";
-import { CliError,CliUsageError,CliValidationError } from "../errors";
+import { CliError, CliUsageError, CliValidationError } from "../errors";
 import { readAll } from "../io";
 import { type LocalWorkflowOptions } from "../workflowSetup";
 
@@ -161,4 +161,3 @@ export async function acceptVend(
   if (!record) throw new CliError(`request ${accepted.requestId} vanished from the ledger after intake`);
   return { created: accepted.created, retried: accepted.retried, record };
 }
-

@@ -7,9 +7,15 @@
  * Taking a slot is a conditional `PutItem`, so two workers can never hold the same slot.
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { checkSlotCount, checkSlotOwner, CreateSlotsError, DEFAULT_MAX_CONCURRENT_CREATES, DEFAULT_SLOT_LEASE_MS } from "../../core/vending/createSlots";
 import { type CreateSlots } from "../../core/ports";
-import { isConditionFailure, RESERVED_KEY_PREFIX } from "./dynamoLedger";
+import {
+  checkSlotCount,
+  checkSlotOwner,
+  CreateSlotsError,
+  DEFAULT_MAX_CONCURRENT_CREATES,
+  DEFAULT_SLOT_LEASE_MS,
+} from "../../core/vending/createSlots";
+import { isConditionFailure, RESERVED_KEY_PREFIX } from "./ledgerTable";
 
 /** Key prefix of the slot items. */
 export const SLOT_KEY_PREFIX = `${RESERVED_KEY_PREFIX}slot#`;

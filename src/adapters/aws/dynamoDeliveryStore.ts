@@ -6,10 +6,8 @@
  * ledger queries either. `expiresAt` (epoch seconds) lets a table TTL remove them.
  */
 import { PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { RESERVED_KEY_PREFIX, isConditionFailure } from "./dynamoLedger";
-import { LEDGER_TABLE } from "./ledgerTable";
-import { DEFAULT_PROCESSING_MS } from "../../core/ports";
-import { type DeliveryStore } from "../../core/ports";
+import { DEFAULT_PROCESSING_MS, type DeliveryStore } from "../../core/ports";
+import { LEDGER_TABLE, RESERVED_KEY_PREFIX, isConditionFailure } from "./ledgerTable";
 
 /** Key prefix of delivery items in the ledger table; never a valid (normalised) email. */
 export const DELIVERY_KEY_PREFIX = `${RESERVED_KEY_PREFIX}webhook-delivery#`;

@@ -12,7 +12,6 @@
  * `dynamoCreateSlots.ts`); such a key can never be an email, and `list` skips them.
  */
 import {
-  ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
@@ -23,22 +22,34 @@ import {
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { LedgerError, type HistoryEntry, type LedgerPatch, type LedgerRecord, type NewLedgerRecord, type RequestKind, type RequestLease, type RequestState } from "../../core/ledger";
-import { type ClaimResult, type Ledger, type ListOptions } from "../../core/ports";
+import {
+  LedgerError,
+  type HistoryEntry,
+  type LedgerPatch,
+  type LedgerRecord,
+  type NewLedgerRecord,
+  type RequestKind,
+  type RequestLease,
+  type RequestState,
+} from "../../core/ledger";
 import {
   applyPatch,
   checkListOptions,
   conflictError,
   createRecord,
-  ledgerKey,
   LedgerClosedError,
+  ledgerKey,
   notFoundError,
   selectRecords,
 } from "../../core/ledgerRecords";
-import { LEDGER_INDEXES, LEDGER_KEY_ATTRIBUTES, LEDGER_TABLE } from "./ledgerTable";
-
-/** Keys of internal (non-request) items in the ledger table start with this; emails never do. */
-export const RESERVED_KEY_PREFIX = "#";
+import { type ClaimResult, type Ledger, type ListOptions } from "../../core/ports";
+import {
+  isConditionFailure,
+  LEDGER_INDEXES,
+  LEDGER_KEY_ATTRIBUTES,
+  LEDGER_TABLE,
+  RESERVED_KEY_PREFIX,
+} from "./ledgerTable";
 
 /** A DynamoDB call failed for a reason other than a lost compare-and-set. */
 export class DynamoLedgerError extends LedgerError {}
@@ -64,17 +75,6 @@ export function classifyDynamoError(error: unknown, key: string, expectedVersion
   return new DynamoLedgerError(`DynamoDB ${action} for ${key} failed: ${String(name ?? "Error")}: ${message}`, {
     cause: error,
   });
-}
-
-/**
- * True when a write was rejected by its condition expression. The name check covers errors built by
- * other copies of the SDK (e.g. bundled vs. the Lambda runtime's) where `instanceof` fails.
- */
-export function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException"
-  );
 }
 
 const names = { "#email": "email", "#version": "version" };
@@ -326,7 +326,10 @@ export async function createLedgerTable(client: DynamoDBClient, tableName: strin
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: LEDGER_KEY_ATTRIBUTES.map((attribute) => ({ AttributeName: attribute, AttributeType: "S" })),
+      AttributeDefinitions: LEDGER_KEY_ATTRIBUTES.map((attribute) => ({
+        AttributeName: attribute,
+        AttributeType: "S",
+      })),
       KeySchema: [{ AttributeName: LEDGER_TABLE.hashKey, KeyType: "HASH" }],
       GlobalSecondaryIndexes: LEDGER_INDEXES.map((index) => ({
         IndexName: index.name,

@@ -1,8 +1,9 @@
 /**
  * Physical layout of the DynamoDB request ledger: the one definition that the platform stack's table
  * (`src/components/`), the DynamoDB ledger and delivery store (which read and write it) and `createLedgerTable`
- * (tests, benchmarks) all derive from.
+ * (tests, benchmarks) all derive from, and the conventions every adapter sharing the table keeps.
  */
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 
 /** One global secondary index: its name and its string hash key; every index projects ALL attributes. */
 export interface LedgerIndex {
@@ -32,3 +33,17 @@ export const LEDGER_INDEXES: readonly LedgerIndex[] = [
 
 /** Every key attribute (table and index hash keys), all strings. */
 export const LEDGER_KEY_ATTRIBUTES: readonly string[] = [LEDGER_TABLE.hashKey, ...LEDGER_INDEXES.map((i) => i.hashKey)];
+
+/** Keys of internal (non-request) items in the ledger table start with this; emails never do. */
+export const RESERVED_KEY_PREFIX = "#";
+
+/**
+ * True when a write was rejected by its condition expression. The name check covers errors built by
+ * other copies of the SDK (e.g. bundled vs. the Lambda runtime's) where `instanceof` fails.
+ */
+export function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException"
+  );
+}

@@ -45,4 +45,3 @@ function withoutNow<T extends { now?: unknown }>(options: T): Omit<T, "now"> {
   const { now: _now, ...rest } = options;
   return rest;
 }
-

@@ -2,7 +2,12 @@
  * CreateAccount slots held in this process's memory (see `CreateSlots` in `src/core/ports.ts`).
  */
 import type { CreateSlots } from "../../core/ports";
-import { checkSlotCount, checkSlotOwner, DEFAULT_MAX_CONCURRENT_CREATES, DEFAULT_SLOT_LEASE_MS } from "../../core/vending/createSlots";
+import {
+  checkSlotCount,
+  checkSlotOwner,
+  DEFAULT_MAX_CONCURRENT_CREATES,
+  DEFAULT_SLOT_LEASE_MS,
+} from "../../core/vending/createSlots";
 
 /** Options of {@link InProcessCreateSlots}. */
 export interface InProcessCreateSlotsOptions {

@@ -95,7 +95,6 @@ export class IntakeEnqueueError extends IntakeError {
   }
 }
 
-
 /**
  * Validates and records one request and enqueues its work.
  * @param input the request as JSON text or a parsed object (a meshStack hook payload or a vend request).

@@ -24,12 +24,28 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { hostname } from "node:os";
-import { activeLease, LedgerConflictError, TERMINAL_STATES, type LedgerPatch, type LedgerRecord, type RequestLease, type RequestState } from "../ledger";
+import {
+  activeLease,
+  LedgerConflictError,
+  TERMINAL_STATES,
+  type LedgerPatch,
+  type LedgerRecord,
+  type RequestLease,
+  type RequestState,
+} from "../ledger";
 import { silentLogger, type Ledger, type Logger, type Organizations } from "../ports";
 import type { AccountStackRunner } from "../ports";
 import type { CreateSlots } from "../ports";
 import type { Timing } from "../../shared/timing";
-import { OrganizationalUnitPathError, OrganizationsError, OrganizationsRequestError, OrganizationsUnknownOutcomeError, describeError, type CreateAccountStatusView, type OrganizationAccount } from "../organizations";
+import {
+  OrganizationalUnitPathError,
+  OrganizationsError,
+  OrganizationsRequestError,
+  OrganizationsUnknownOutcomeError,
+  describeError,
+  type CreateAccountStatusView,
+  type OrganizationAccount,
+} from "../organizations";
 import { backoffDelay } from "../retry";
 import { DEFAULT_BOOTSTRAP_ROLE_NAME } from "../../shared/naming";
 import { WorkflowError, WorkflowRecordError } from "./workflowErrors";

@@ -57,9 +57,12 @@ export function createEntryPointHandler(deps: EntryPointDeps | (() => EntryPoint
     resolved ??= build();
     // Loaded with the first invocation (validation with zod, the intake), not during the init phase.
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const { acceptRequest, IntakeEnqueueError } = require("../../core/vending/intake") as typeof import("../../core/vending/intake");
-    const { RequestValidationError } = require("../../core/vending/requests") as typeof import("../../core/vending/requests");
-    const { RequestRefusedError } = require("../../core/vending/entryPointGate") as typeof import("../../core/vending/entryPointGate");
+    const { acceptRequest, IntakeEnqueueError } =
+      require("../../core/vending/intake") as typeof import("../../core/vending/intake");
+    const { RequestValidationError } =
+      require("../../core/vending/requests") as typeof import("../../core/vending/requests");
+    const { RequestRefusedError } =
+      require("../../core/vending/entryPointGate") as typeof import("../../core/vending/entryPointGate");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const { logger } = resolved;
     logger.resetKeys();

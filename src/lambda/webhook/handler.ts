@@ -44,9 +44,12 @@ function secretsOf(source: WebhookHandlerDeps["secret"]): WebhookSecrets {
 /** Adapts Powertools' Logger (whose extra argument is variadic) to {@link Logger}. */
 export function fromPowertools(logger: PowertoolsLogger): Logger {
   return {
-    info: (message: string, extra?: Record<string, unknown>) => (extra ? logger.info(message, extra as never) : logger.info(message)),
-    warn: (message: string, extra?: Record<string, unknown>) => (extra ? logger.warn(message, extra as never) : logger.warn(message)),
-    error: (message: string, extra?: Record<string, unknown>) => (extra ? logger.error(message, extra as never) : logger.error(message)),
+    info: (message: string, extra?: Record<string, unknown>) =>
+      extra ? logger.info(message, extra as never) : logger.info(message),
+    warn: (message: string, extra?: Record<string, unknown>) =>
+      extra ? logger.warn(message, extra as never) : logger.warn(message),
+    error: (message: string, extra?: Record<string, unknown>) =>
+      extra ? logger.error(message, extra as never) : logger.error(message),
   };
 }
 
@@ -105,7 +108,8 @@ export function createWebhookHandler(
       if (receivers.size >= 2) receivers.clear();
       // Loaded with the first delivery (signature check, event parsing), not during the init phase.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { WebhookReceiver } = require("../../core/webhooks/receiver") as typeof import("../../core/webhooks/receiver");
+      const { WebhookReceiver } =
+        require("../../core/webhooks/receiver") as typeof import("../../core/webhooks/receiver");
       receiver = new WebhookReceiver({
         secret,
         recorder: deps.recorder,

@@ -103,7 +103,8 @@ export function createWorkerHandler(
 function messagePath() {
   /* eslint-disable @typescript-eslint/no-require-imports */
   return {
-    accountEvidence: (require("../../core/vending/reconcile") as typeof import("../../core/vending/reconcile")).accountEvidence,
+    accountEvidence: (require("../../core/vending/reconcile") as typeof import("../../core/vending/reconcile"))
+      .accountEvidence,
   };
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
@@ -114,7 +115,7 @@ async function handleMessage(
   deadline: Date,
   invocation?: string,
 ): Promise<MessageResult> {
-    const receiveCount = Number(message.attributes?.ApproximateReceiveCount ?? "1");
+  const receiveCount = Number(message.attributes?.ApproximateReceiveCount ?? "1");
   let item: WorkItem;
   try {
     item = parseWorkItem(message.body);

@@ -1,20 +1,20 @@
 import { expect } from "chai";
 import {
-AccessRoleCollisionError,
-AccountStackExistsError,
-AccountStackNotFoundError,
-AutomationConfigError,
-EngineError,
-PulumiCliNotFoundError,
-StackBusyError,
-classifyEngineError,
+  AccessRoleCollisionError,
+  AccountStackExistsError,
+  AccountStackNotFoundError,
+  AutomationConfigError,
+  EngineError,
+  PulumiCliNotFoundError,
+  StackBusyError,
+  classifyEngineError,
 } from "../../../automation/errors";
 import type { AutomationLogger } from "../../../automation/logger";
 import type { ProgressReporter } from "../../../automation/progress";
-import { AccountStacks,formatChanges } from "../../../automation/stacks/accountStacks";
+import { AccountStacks, formatChanges } from "../../../automation/stacks/accountStacks";
 import { LocalAccountStackRunner } from "../../../automation/stacks/localAccountStackRunner";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
-import { cliMissing,concurrentUpdate,diyLocked,pulumiCommandError } from "../../support/pulumiCommandErrors";
+import { cliMissing, concurrentUpdate, diyLocked, pulumiCommandError } from "../../support/pulumiCommandErrors";
 import { RecordingEngine } from "../../support/recordingEngine";
 import { RecordingTiming } from "../../support/recordingTiming";
 

@@ -3,7 +3,12 @@
  * {@link ledgerContract} with a factory that returns a fresh, empty ledger.
  */
 import { expect } from "chai";
-import { LedgerConflictError, LedgerNotFoundError, type LedgerRecord, type NewLedgerRecord } from "../../../src/core/ledger";
+import {
+  LedgerConflictError,
+  LedgerNotFoundError,
+  type LedgerRecord,
+  type NewLedgerRecord,
+} from "../../../src/core/ledger";
 import { type Ledger } from "../../../src/core/ports";
 import { LedgerClosedError, LedgerInputError, MAX_HISTORY_ENTRIES } from "../../../src/core/ledgerRecords";
 

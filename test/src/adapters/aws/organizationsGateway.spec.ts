@@ -21,7 +21,11 @@ import {
   TagResourceCommand,
   TooManyRequestsException,
 } from "@aws-sdk/client-organizations";
-import { OrganizationalUnitPathError, OrganizationsRequestError, OrganizationsRetriesExhaustedError } from "../../../../src/core/organizations";
+import {
+  OrganizationalUnitPathError,
+  OrganizationsRequestError,
+  OrganizationsRetriesExhaustedError,
+} from "../../../../src/core/organizations";
 import { OrganizationsGateway, classifyOrganizationsError } from "../../../../src/adapters/aws/organizationsGateway";
 import { backoffDelay, type RetryEvent } from "../../../../src/core/retry";
 import { InstantTiming } from "../../core/vending/workflowFixtures";
