@@ -44,6 +44,8 @@ export interface PlatformPolicyInputs {
   readonly pulumiAccessToken: unknown;
   readonly externalId: unknown;
   readonly webhookSecret: unknown;
+  readonly pulumiOrganization: string | undefined;
+  readonly deploymentsOidc: { readonly providerArn: string | undefined } | undefined;
 }
 
 /** Facts that come from lookups or secrets at deploy time and must be supplied for an offline build. */
