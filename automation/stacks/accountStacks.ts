@@ -180,7 +180,8 @@ export class AccountStacks {
   }
 
   /**
-   * Creates or selects the account's stack and writes its config.
+   * Creates or selects the account's stack and makes its config exactly the one the settings give (keys dropped from
+   * the settings are removed).
    * @throws Error when `accountId` is not 12 digits; AutomationConfigError for invalid settings
    */
   async ensure(target: AccountStackTarget): Promise<EnsureResult> {
@@ -188,7 +189,8 @@ export class AccountStacks {
     const config = buildAccountStackConfig(target, this.settings);
     await this.prepare();
     await this.call(stackName, "ensure", () => this.engine.ensureStack(stackName));
-    await this.call(stackName, "config", () => this.engine.setConfig(stackName, config));
+    // Replace, not merge: a setting removed since the last run (an external id, an alias, a tag) must leave the stack.
+    await this.call(stackName, "config", () => this.engine.replaceConfig(stackName, config));
     this.logger.info("account stack ready", { stackName });
     return { accountId: target.accountId, stackName };
   }

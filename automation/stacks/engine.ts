@@ -63,6 +63,11 @@ export interface PulumiEngine {
   ensureStack(stackName: string): Promise<void>;
   /** Sets the given config keys (`stack.setAllConfig`); other keys are left untouched. */
   setConfig(stackName: string, config: EngineConfig): Promise<void>;
+  /**
+   * Makes the stack's config exactly `config`: sets every given key (as {@link setConfig}) and then removes every
+   * other key the stack holds (`stack.removeAllConfig`), so a key dropped from the settings does not linger.
+   */
+  replaceConfig(stackName: string, config: EngineConfig): Promise<void>;
   /** `pulumi up`. */
   up(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult>;
   /** `pulumi refresh --preview-only` of an existing stack: reads the cloud, changes nothing. */

@@ -183,6 +183,14 @@ export class LocalPulumiEngine implements PulumiEngine {
     if (Object.keys(values).length > 0) await stack.setAllConfig(values);
   }
 
+  async replaceConfig(stackName: string, config: EngineConfig): Promise<void> {
+    // Set first, then remove: an interruption in between leaves a stale key, never a missing required one.
+    await this.setConfig(stackName, config);
+    const stack = await this.stack(stackName);
+    const stale = Object.keys(await stack.getAllConfig()).filter((key) => !(key in config));
+    if (stale.length > 0) await stack.removeAllConfig(stale);
+  }
+
   async up(stackName: string, options: EngineCallOptions = {}): Promise<EngineUpdateResult> {
     const stack = await this.stack(stackName);
     const result = await stack.up({

@@ -43,6 +43,7 @@ describe("AccountStacks + LocalPulumiEngine against the real pulumi CLI", functi
   this.timeout(HANG_GUARD_MS);
   let project: TempProject;
   let stacks: AccountStacks;
+  let engine: LocalPulumiEngine;
   let homes: string;
   let savedPassphrase: string | undefined;
 
@@ -60,8 +61,9 @@ describe("AccountStacks + LocalPulumiEngine against the real pulumi CLI", functi
       project.workDir,
     );
     homes = settings.stackHomesDir;
+    engine = new LocalPulumiEngine(settings, { program: accountStandIn, plugins: [] });
     stacks = new AccountStacks({
-      engine: new LocalPulumiEngine(settings, { program: accountStandIn, plugins: [] }),
+      engine,
       settings: SETTINGS,
       busyBaseDelayMs: 250,
       busyMaxDelayMs: 2000,
@@ -132,6 +134,21 @@ describe("AccountStacks + LocalPulumiEngine against the real pulumi CLI", functi
     const refresh = await stacks.refresh(ids[1] as string);
     expect(refresh.summary).to.equal("refresh: 2 same");
     expect(refresh.outputs.accessRoleName).to.deep.equal({ value: "MeshstackAccountAccessRole", secret: false });
+  });
+
+  it("removes config keys dropped from the settings: the next up reads the defaults, not stale values", async () => {
+    const target = { accountId: ids[2] as string, tags: { CostCenter: "02" } };
+    const custom = new AccountStacks({ engine, settings: { ...SETTINGS, accessRoleName: "CustomAccessRole" } });
+    await custom.deploy(target);
+    expect((await stacks.outputs(ids[2] as string)).accessRoleName?.value).to.equal("CustomAccessRole");
+    const { externalId: _dropped, ...withoutExternalId } = SETTINGS;
+    await new AccountStacks({ engine, settings: withoutExternalId }).deploy({ accountId: ids[2] as string });
+    const outputs = await stacks.outputs(ids[2] as string);
+    expect([outputs.accessRoleName, outputs.externalId, outputs.tags]).to.deep.equal([
+      { value: "MeshstackAccountAccessRole", secret: false },
+      undefined,
+      { value: {}, secret: false },
+    ]);
   });
 
   it("reports a stack that is not in the backend as AccountStackNotFoundError", async () => {

@@ -162,8 +162,8 @@ describe("avm fleet status, rollout and drift against the real pulumi CLI", func
       JSON.parse((await avm("status", "--access-role", "OldAccessRole")).stdout).totals["managed-current"],
     ).to.equal(20);
 
-    // (A setting dropped from the command line is not removed from existing stacks' config, so the new role name is
-    // given explicitly.)
+    // (The new role name is given explicitly; a setting dropped from the command line is removed from the stacks'
+    // config instead, so the program's default would apply: test/engine/accountStacks.engine.spec.ts.)
     const rollout = await avm("rollout", "--outdated-only", "--access-role", "NewAccessRole");
     expect(rollout.code, rollout.stderr).to.equal(0);
     const json = JSON.parse(rollout.stdout);

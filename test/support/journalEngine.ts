@@ -20,7 +20,7 @@ import { stackNotFound } from "./pulumiCommandErrors";
 
 type Line =
   | { op: "ensure"; stack: string }
-  | { op: "config"; stack: string; config: EngineConfig }
+  | { op: "config"; stack: string; config: EngineConfig; replace?: boolean }
   | { op: "up"; stack: string; outputs: EngineOutputs };
 
 /** Options of {@link JournalEngine}. */
@@ -73,7 +73,8 @@ export class JournalEngine implements PulumiEngine {
     if (line.op === "ensure") {
       if (!this.stacks.has(line.stack)) this.stacks.set(line.stack, { config: {} });
     } else if (line.op === "config") {
-      Object.assign(this.stacks.get(line.stack)!.config, line.config);
+      const stack = this.stacks.get(line.stack)!;
+      stack.config = line.replace === true ? { ...line.config } : Object.assign(stack.config, line.config);
     } else {
       this.stacks.get(line.stack)!.outputs = line.outputs;
     }
@@ -97,6 +98,10 @@ export class JournalEngine implements PulumiEngine {
   async setConfig(stackName: string, config: EngineConfig): Promise<void> {
     this.require(stackName);
     this.record({ op: "config", stack: stackName, config });
+  }
+  async replaceConfig(stackName: string, config: EngineConfig): Promise<void> {
+    this.require(stackName);
+    this.record({ op: "config", stack: stackName, config, replace: true });
   }
   async up(stackName: string): Promise<EngineUpdateResult> {
     const stack = this.require(stackName);

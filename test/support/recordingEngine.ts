@@ -125,6 +125,17 @@ export class RecordingEngine implements PulumiEngine {
       { config },
     );
   }
+  replaceConfig(stackName: string, config: EngineConfig): Promise<void> {
+    return this.op(
+      "replaceConfig",
+      stackName,
+      () => {
+        // Exactly the real engine's effect: the given keys, and no other.
+        this.require(stackName).config = { ...config };
+      },
+      { config },
+    );
+  }
   up(stackName: string, options?: EngineCallOptions): Promise<EngineUpdateResult> {
     return this.op("up", stackName, () => {
       const stack = this.require(stackName);

@@ -62,9 +62,9 @@ describe("AccountStacks", () => {
       expect(engine.calls.map((c) => c.method)).to.deep.equal([
         "prepare",
         "ensureStack",
-        "setConfig",
+        "replaceConfig",
         "ensureStack",
-        "setConfig",
+        "replaceConfig",
       ]);
       expect(engine.calls[2]?.config).to.deep.equal({
         "aws:region": { value: "eu-central-1" },
@@ -74,6 +74,29 @@ describe("AccountStacks", () => {
         "meshstack-avm:automationAccountId": { value: "444455556666" },
         "meshstack-avm:tags": { value: { CostCenter: "1234" } },
         "meshstack-avm:externalId": { value: "ext-secret-123", secret: true },
+      });
+    });
+
+    it("removes config keys dropped from the settings (external id, access role name), keeps the rest", async () => {
+      const engine = new RecordingEngine();
+      const before = new AccountStacks({ engine, settings: { ...settings, accessRoleName: "CustomAccessRole" } });
+      await before.ensure({ accountId: ACCOUNT, tags: { CostCenter: "1234" } });
+      expect(Object.keys(engine.stacks.get(STACK)!.config)).to.include.members([
+        "meshstack-avm:externalId",
+        "meshstack-avm:accessRoleName",
+      ]);
+      // An operator's own key on the stack is not the AVM's either: the config is exactly what the settings give.
+      engine.stacks.get(STACK)!.config["aws:profile"] = { value: "by-hand" };
+      const { externalId: _dropped, ...withoutExternalId } = settings;
+      const after = new AccountStacks({ engine, settings: withoutExternalId });
+      await after.ensure({ accountId: ACCOUNT });
+      expect(engine.stacks.get(STACK)!.config).to.deep.equal({
+        "aws:region": { value: "eu-central-1" },
+        "meshstack-avm:stackKind": { value: "account" },
+        "meshstack-avm:accountId": { value: ACCOUNT },
+        "meshstack-avm:managementAccountId": { value: "111122223333" },
+        "meshstack-avm:automationAccountId": { value: "444455556666" },
+        "meshstack-avm:tags": { value: {} },
       });
     });
 
@@ -107,7 +130,7 @@ describe("AccountStacks", () => {
     it("ensures, runs up, streams engine output to the logger and summarises the changes", async () => {
       const { engine, stacks, log } = make();
       const result = await stacks.deploy({ accountId: ACCOUNT });
-      expect(engine.calls.map((c) => c.method)).to.deep.equal(["prepare", "ensureStack", "setConfig", "up"]);
+      expect(engine.calls.map((c) => c.method)).to.deep.equal(["prepare", "ensureStack", "replaceConfig", "up"]);
       expect(result).to.deep.equal({
         accountId: ACCOUNT,
         stackName: STACK,
