@@ -291,6 +291,8 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
             defaultTargetOu: org.ouId,
             slotWait: { baseDelayMs: 20, maxDelayMs: 100 },
             leaseTtlMs: LEASE_TTL_MS,
+            // Compressed like the lease: how long an interrupted CreateAccount is looked for before a new one.
+            unknownOutcomeGraceMs: 2_000,
           },
         });
         return {

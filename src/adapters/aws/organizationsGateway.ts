@@ -50,16 +50,17 @@ import { DEFAULT_ORGANIZATIONS_RETRY, backoffDelay, type RetryEvent, type RetryP
 
 /**
  * The one classifier of Organizations SDK errors (by `instanceof` on the SDK's exception classes).
- * `ServiceException` (HTTP 500, "try again later") is retried like throttling.
+ * `ServiceException` and any other server fault (HTTP 5xx, "try again later") is retried like throttling, except on
+ * CreateAccount: there a server fault, or a connection that broke after the request went out, leaves open whether
+ * AWS accepted the call (the reply may have been lost), so it is `unknown-outcome` and never repeated blindly.
  */
 export function classifyOrganizationsError(operation: OrganizationsOperation, error: unknown): OrganizationsErrorClass {
-  // A 500 on CreateAccount may come after AWS accepted the call (the reply was lost): never repeat it blindly.
-  if (operation === "CreateAccount" && error instanceof ServiceException) return "unknown-outcome";
+  if (operation === "CreateAccount" && (isServerFault(error) || isLostReply(error))) return "unknown-outcome";
   if (
     error instanceof TooManyRequestsException ||
     error instanceof ConcurrentModificationException ||
     error instanceof FinalizingOrganizationException ||
-    error instanceof ServiceException
+    isServerFault(error)
   ) {
     return "retryable";
   }
@@ -67,6 +68,47 @@ export function classifyOrganizationsError(operation: OrganizationsOperation, er
   if (operation === "CloseAccount" && error instanceof AccountAlreadyClosedException) return "already-done";
   if (error instanceof OrganizationsServiceException) return "terminal";
   return "not-aws";
+}
+
+/** An HTTP 5xx answer: the modeled `ServiceException` or any other error the SDK marks as a server fault. */
+function isServerFault(error: unknown): boolean {
+  if (error instanceof ServiceException) return true;
+  if (!(error instanceof OrganizationsServiceException)) return false;
+  return error.$fault === "server" || (error.$metadata?.httpStatusCode ?? 0) >= 500;
+}
+
+/**
+ * Node's errors for a connection that broke or timed out after the request was written: the call may have reached
+ * AWS and only its reply was lost. (`ECONNREFUSED` and credential errors happen before anything is sent.)
+ */
+const LOST_REPLY_CODES: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
+const LOST_REPLY_NAMES: ReadonlySet<string> = new Set(["TimeoutError", "RequestTimeout"]);
+
+function isLostReply(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof OrganizationsServiceException) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    (typeof code === "string" && LOST_REPLY_CODES.has(code)) ||
+    LOST_REPLY_NAMES.has(error.name) ||
+    error.message === "socket hang up"
+  );
+}
+
+/**
+ * The SDK's retry middleware replaced, for one command, by a pass-through: the command goes out exactly once,
+ * whatever the client's `maxAttempts`. (A command's middleware overrides the client's entry of the same name when
+ * the two stacks are combined.) Used for CreateAccount, the one call that is not idempotent: a 5xx or a lost reply
+ * after AWS accepted it must reach the workflow as an unknown outcome, never be resent by the SDK.
+ */
+function sendOnce<C extends CreateAccountCommand>(command: C): C {
+  command.middlewareStack.add((next) => (args) => next(args), {
+    name: "retryMiddleware",
+    tags: ["RETRY"],
+    step: "finalizeRequest",
+    priority: "high",
+    override: true,
+  });
+  return command;
 }
 
 /** Options of {@link OrganizationsGateway}. */
@@ -101,7 +143,12 @@ export class OrganizationsGateway implements Organizations {
     }
   }
 
-  /** Starts account creation (asynchronous in AWS) and returns its first status. */
+  /**
+   * Starts account creation (asynchronous in AWS) and returns its first status. Sent exactly once: neither the
+   * SDK nor this gateway resends it after a server fault or a lost reply (that is an
+   * {@link OrganizationsUnknownOutcomeError}); only a throttling answer, which proves AWS did not take it, is
+   * retried.
+   */
   async createAccount(input: {
     email: string;
     accountName: string;
@@ -109,7 +156,9 @@ export class OrganizationsGateway implements Organizations {
   }): Promise<CreateAccountStatusView> {
     const out = await this.call("CreateAccount", () =>
       this.client.send(
-        new CreateAccountCommand({ Email: input.email, AccountName: input.accountName, RoleName: input.roleName }),
+        sendOnce(
+          new CreateAccountCommand({ Email: input.email, AccountName: input.accountName, RoleName: input.roleName }),
+        ),
       ),
     );
     return toStatusView("CreateAccount", out.CreateAccountStatus);

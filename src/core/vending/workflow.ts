@@ -96,6 +96,13 @@ export interface WorkflowOptions {
    */
   readonly interruptedCreateGraceMs?: number;
   /**
+   * After a CreateAccount whose outcome is unknown (a 5xx or a lost reply, or a worker that stopped before storing
+   * the request id), how long to keep looking for its account (ListCreateAccountStatus, ListAccounts by email) before
+   * CreateAccount may be issued again, counted from that attempt. AWS lists an accepted request within seconds.
+   * Default 2 minutes.
+   */
+  readonly unknownOutcomeGraceMs?: number;
+  /**
    * How long a queued (remote) account stack deployment may stay unreported before a later pick-up
    * deploys again. Default 2 hours.
    */
@@ -235,6 +242,9 @@ const CLOSE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 /** `reason` of a `skipped` outcome whose compare-and-set lost against another writer. */
 export const SUPERSEDED_REASON = "another worker updated the record first";
 
+/** Default {@link WorkflowOptions.unknownOutcomeGraceMs}. */
+export const DEFAULT_UNKNOWN_OUTCOME_GRACE_MS = 2 * 60_000;
+
 /** Default {@link WorkflowOptions.leaseTtlMs}. */
 export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
 
@@ -281,6 +291,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   const stackQueuedTimeoutMs = options.stackQueuedTimeoutMs ?? 2 * 60 * 60_000;
   const roleName = options.bootstrapRoleName ?? DEFAULT_BOOTSTRAP_ROLE_NAME;
   const interruptedCreateGraceMs = options.interruptedCreateGraceMs ?? 30 * 60_000;
+  const unknownOutcomeGraceMs = options.unknownOutcomeGraceMs ?? DEFAULT_UNKNOWN_OUTCOME_GRACE_MS;
 
   const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   const leaseOwner = options.leaseOwner ?? `${hostname()}/${process.pid}`;
@@ -518,6 +529,43 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   }
 
   /**
+   * After a CreateAccount whose outcome is unknown (its reply was lost, or the worker stopped before storing its
+   * id, at `since`): looks for its account on the poll schedule until it shows up (then adopts it), or until no
+   * CreateAccount for the account name is in flight and the grace period {@link WorkflowOptions.unknownOutcomeGraceMs}
+   * since that attempt is over (then `undefined`: the caller may issue CreateAccount again; AWS's email
+   * uniqueness still guards that call). ListAccounts shows an account only once it is created, so each round asks
+   * for creates in flight first and for the email second: a create that finishes in between shows up in the second
+   * answer. Returns `deferred` when the deadline comes first.
+   */
+  async function lookForEarlierCreate(
+    record: LedgerRecord,
+    input: WorkflowInput,
+    deadline: number,
+    since: string | undefined,
+  ): Promise<StepResult | undefined> {
+    const graceEnds = since === undefined ? 0 : Date.parse(since) + unknownOutcomeGraceMs;
+    let interval = poll.firstIntervalMs;
+    for (;;) {
+      const inFlight = await createsInFlight(input);
+      const existing = await organizations.findAccountByEmail(input.email);
+      if (existing) {
+        return adopt(record, input, existing, `found account ${existing.id} after an interrupted CreateAccount`);
+      }
+      if (inFlight.length === 0 && timing.now().getTime() >= graceEnds) return undefined;
+      if (timing.now().getTime() + interval > deadline) {
+        const reason =
+          inFlight.length > 0
+            ? `an interrupted CreateAccount may still be creating the account (${inFlight.join(", ")} in progress)`
+            : `an interrupted CreateAccount may still be creating the account (looking until ${new Date(graceEnds).toISOString()})`;
+        return { stop: { status: "deferred", record, reason } };
+      }
+      await timing.sleep(interval);
+      await renewIfDue();
+      interval = Math.min(poll.maxIntervalMs, interval * 2);
+    }
+  }
+
+  /**
    * Waits on the poll schedule, up to the deadline, until no CreateAccount for this account name is in flight.
    * @returns the request ids still in flight when the deadline came (empty when none are).
    */
@@ -537,7 +585,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     let current = record;
     let resumeFromStore = true;
     for (;;) {
-      const { issued, unconfirmed, interruptedAt } = createAttempts(current);
+      const { issued, unconfirmed, unconfirmedAt, interruptedAt } = createAttempts(current);
       let status: CreateAccountStatusView | undefined;
       if (current.createAccountRequestId && !unconfirmed && resumeFromStore) {
         // Resume: never a second CreateAccount for a persisted request id.
@@ -546,26 +594,14 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         status = await organizations.describeCreateAccountStatus(current.createAccountRequestId);
       } else {
         if (unconfirmed || interruptedAt !== undefined) {
-          // A worker stopped between CreateAccount and persisting its id (a crash, or another worker took the
-          // record over), so AWS may have accepted that call, now or (the attempt was superseded) before an
-          // attempt that has since failed. ListAccounts shows an account only once it is created, so first
-          // wait (within the deadline) while a CreateAccount for this account name is in flight, then look the
-          // email up: a create that finishes in between shows up in the second answer. Never issue another
-          // CreateAccount while one may still be creating this account or has created it.
+          // A CreateAccount of this request may have reached AWS without its id being stored: its reply was lost
+          // (unknown outcome), or a worker stopped between the call and the write (a crash, or another worker
+          // took the record over). Look before acting, never issue another CreateAccount while one may still be
+          // creating this account or has created it.
           void (await createSlots.acquire(current.requestId));
-          const inFlight = await waitForCreatesInFlight(input, deadline);
-          const existing = await organizations.findAccountByEmail(input.email);
-          if (existing)
-            return adopt(current, input, existing, `found account ${existing.id} after an interrupted CreateAccount`);
-          if (inFlight.length > 0) {
-            return {
-              stop: {
-                status: "deferred",
-                record: current,
-                reason: `an interrupted CreateAccount may still be creating the account (${inFlight.join(", ")} in progress)`,
-              },
-            };
-          }
+          const since = unconfirmed ? unconfirmedAt : interruptedAt;
+          const looked = await lookForEarlierCreate(current, input, deadline, since);
+          if (looked !== undefined) return looked;
         }
         if (issued >= maxCreateAttempts) {
           await createSlots.release(current.requestId);
@@ -949,6 +985,8 @@ export interface CreateAttempts {
   readonly total: number;
   /** The last attempt has no persisted request id yet (the worker stopped between the call and the write). */
   readonly unconfirmed: boolean;
+  /** Time of that unconfirmed attempt (set when `unconfirmed`). */
+  readonly unconfirmedAt?: string;
   /**
    * Time of the latest earlier attempt that was interrupted that way and then superseded by a new
    * attempt: its account may still be being created.
@@ -983,5 +1021,11 @@ export function createAttempts(record: Pick<LedgerRecord, "history">): CreateAtt
       interruptedAt = undefined;
     }
   }
-  return { issued, total: retried + issued, unconfirmed, ...(interruptedAt !== undefined ? { interruptedAt } : {}) };
+  return {
+    issued,
+    total: retried + issued,
+    unconfirmed,
+    ...(unconfirmed && lastIssuingAt !== undefined ? { unconfirmedAt: lastIssuingAt } : {}),
+    ...(interruptedAt !== undefined ? { interruptedAt } : {}),
+  };
 }

@@ -17,6 +17,7 @@ import {
   ListRootsCommand,
   MoveAccountCommand,
   OrganizationsClient,
+  OrganizationsServiceException,
   ServiceException,
   TagResourceCommand,
   TooManyRequestsException,
@@ -69,8 +70,33 @@ describe("classifyOrganizationsError", () => {
     expect(classifyOrganizationsError("CreateAccount", new AccessDeniedException({ message: "no", ...meta }))).to.equal(
       "terminal",
     );
-    expect(classifyOrganizationsError("CreateAccount", new Error("socket hang up"))).to.equal("not-aws");
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" });
+    expect(classifyOrganizationsError("CreateAccount", refused)).to.equal("not-aws");
+    expect(classifyOrganizationsError("ListAccounts", new Error("socket hang up"))).to.equal("not-aws");
     expect(classifyOrganizationsError("CreateAccount", "string")).to.equal("not-aws");
+  });
+
+  it("classifies a CreateAccount whose reply may have been lost as unknown-outcome, never as retryable", () => {
+    const unmodeled500 = new OrganizationsServiceException({
+      name: "UnknownError",
+      $fault: "server",
+      $metadata: { httpStatusCode: 500 },
+      message: "UnknownError",
+    });
+    const lost = [
+      unmodeled500,
+      Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+      Object.assign(new Error("write EPIPE"), { code: "EPIPE" }),
+      Object.assign(new Error("Connection timed out after 5000 ms"), { name: "TimeoutError" }),
+    ];
+    expect(lost.map((error) => classifyOrganizationsError("CreateAccount", error))).to.deep.equal([
+      "unknown-outcome",
+      "unknown-outcome",
+      "unknown-outcome",
+      "unknown-outcome",
+    ]);
+    // Idempotent calls retry a server fault; transport errors are the SDK's to retry.
+    expect(classifyOrganizationsError("ListAccounts", unmodeled500)).to.equal("retryable");
   });
 });
 

@@ -25,6 +25,9 @@ import {
 } from "./workflowFixtures";
 
 const meta = { $metadata: {} };
+/** A connection that was refused: the request never left, so its outcome is known (nothing happened). */
+const REFUSED = "connect ECONNREFUSED 127.0.0.1:443";
+const refused = () => Object.assign(new Error(REFUSED), { code: "ECONNREFUSED" });
 
 interface Harness {
   org: FakeOrganizations;
@@ -249,6 +252,7 @@ describe("createWorkflow", () => {
         issued: 1,
         total: 1,
         unconfirmed: true,
+        unconfirmedAt: "2026-01-01T00:00:00.000Z",
       });
 
       await h.workflow.processRequest("gap@example.com");
@@ -288,6 +292,7 @@ describe("createWorkflow", () => {
         issued: 1,
         total: 1,
         unconfirmed: true,
+        unconfirmedAt: "2026-01-01T00:00:00.000Z",
       });
       expect(await h.slots.holders()).to.deep.equal(["req-1"]);
 
@@ -304,12 +309,12 @@ describe("createWorkflow", () => {
       expect(await h.slots.holders()).to.deep.equal([]);
     });
 
-    it("issues CreateAccount again after an interrupted attempt that AWS never received", async () => {
+    it("issues CreateAccount again after an interrupted attempt that AWS never received, once the grace period is over", async () => {
       h = harness();
       await h.vend("lost@example.com");
-      h.org.createErrors.push(new Error("socket hang up"));
+      h.org.createErrors.push(refused());
       const error = await h.workflow.processRequest("lost@example.com").catch((e: unknown) => e);
-      expect((error as Error).message).to.equal("socket hang up");
+      expect((error as Error).message).to.equal(REFUSED);
 
       await h.workflow.processRequest("lost@example.com");
       const record = await h.record("lost@example.com");
@@ -325,15 +330,25 @@ describe("createWorkflow", () => {
       // the workflow looks again for 30 minutes from attempt 1 before it fails.
       h = harness();
       await h.vend("elsewhere@example.com");
-      h.org.createErrors.push(new Error("socket hang up"));
+      h.org.createErrors.push(refused());
       h.org.scriptedFailures.set("elsewhere@example.com", ["EMAIL_ALREADY_EXISTS"]);
       await h.workflow.processRequest("elsewhere@example.com").catch(() => undefined);
       const interruptedAt = Date.parse(
         (await h.record("elsewhere@example.com")).history.find((e) => e.note === "CreateAccount attempt 1 issuing")!.at,
       );
 
-      const outcome = await h.workflow.processRequest("elsewhere@example.com", {
+      // Within the unknown-outcome grace period (2 minutes) no second CreateAccount goes out.
+      const early = await h.workflow.processRequest("elsewhere@example.com", {
         deadline: new Date(h.timing.now().getTime() + 60_000),
+      });
+      expect(early).to.deep.include({
+        status: "deferred",
+        reason: `an interrupted CreateAccount may still be creating the account (looking until ${new Date(interruptedAt + 2 * 60_000).toISOString()})`,
+      });
+      expect(h.org.count("CreateAccount")).to.equal(1);
+
+      const outcome = await h.workflow.processRequest("elsewhere@example.com", {
+        deadline: new Date(h.timing.now().getTime() + 5 * 60_000),
       });
       expect(outcome).to.deep.include({
         status: "deferred",
@@ -350,9 +365,9 @@ describe("createWorkflow", () => {
     });
 
     it("fails with EMAIL_ALREADY_EXISTS at once when the grace period is 0", async () => {
-      h = harness({ interruptedCreateGraceMs: 0 });
+      h = harness({ interruptedCreateGraceMs: 0, unknownOutcomeGraceMs: 0 });
       await h.vend("gone@example.com");
-      h.org.createErrors.push(new Error("socket hang up"));
+      h.org.createErrors.push(refused());
       h.org.scriptedFailures.set("gone@example.com", ["EMAIL_ALREADY_EXISTS"]);
       await h.workflow.processRequest("gone@example.com").catch(() => undefined);
       await h.workflow.processRequest("gone@example.com");
@@ -544,19 +559,39 @@ describe("createWorkflow", () => {
 
     it("lets an error that is not an AWS answer propagate and resumes later", async () => {
       h = harness();
-      h.org.createErrors.push(new Error("socket hang up"));
+      h.org.createErrors.push(refused());
       await h.vend("net@example.com");
       const error = await h.workflow.processRequest("net@example.com").catch((e: unknown) => e);
-      expect((error as Error).message).to.equal("socket hang up");
-      expect(createAttempts(await h.record("net@example.com"))).to.deep.equal({
-        issued: 1,
-        total: 1,
-        unconfirmed: true,
-      });
+      expect((error as Error).message).to.equal(REFUSED);
+      const attempts = createAttempts(await h.record("net@example.com"));
+      expect(attempts).to.deep.equal({ issued: 1, total: 1, unconfirmed: true, unconfirmedAt: attempts.unconfirmedAt });
+      expect(attempts.unconfirmedAt).to.be.a("string");
       await h.workflow.processRequest("net@example.com");
       const record = await h.record("net@example.com");
       expect(record.state).to.equal("SUCCEEDED");
       expect(h.org.accountsWithEmail("net@example.com")).to.have.length(1);
+    });
+  });
+
+  describe("processRequest: CreateAccount reply lost", () => {
+    it("never resends CreateAccount after a lost reply: looks within the grace period and adopts the account", async () => {
+      // AWS accepted attempt 1 and creates the account; the reply was lost (socket hang up) and for a while
+      // neither ListCreateAccountStatus nor ListAccounts shows the request yet (AWS's listing lag).
+      h = harness();
+      await h.vend("hangup@example.com");
+      h.org.lostCreateReplies.push(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+      h.org.listingLag = 3;
+      const outcome = await h.workflow.processRequest("hangup@example.com");
+      expect(outcome.status).to.equal("terminal");
+      const record = await h.record("hangup@example.com");
+      expect(record.state).to.equal("SUCCEEDED");
+      expect(h.org.count("CreateAccount")).to.equal(1);
+      expect(h.org.accountsWithEmail("hangup@example.com").map((a) => a.id)).to.deep.equal([record.accountId]);
+      expect(h.timing.sleeps).to.deep.equal([1_000, 2_000, 4_000]);
+      expect(record.history.map((e) => e.note)).to.include.members([
+        "CreateAccount attempt 1 CreateAccount outcome unknown: Error: socket hang up",
+        `found account ${record.accountId} after an interrupted CreateAccount`,
+      ]);
     });
   });
 
@@ -807,7 +842,7 @@ describe("createWorkflow", () => {
             "CreateAccount attempt 2 issuing",
           ]),
         ),
-      ).to.deep.equal({ issued: 2, total: 2, unconfirmed: true });
+      ).to.deep.equal({ issued: 2, total: 2, unconfirmed: true, unconfirmedAt: "2026-01-01T00:00:00.000Z" });
       expect(
         createAttempts(history(["CreateAccount attempt 1 issuing", "CreateAccount attempt 1 rejected: throttled"])),
       ).to.deep.equal({ issued: 0, total: 0, unconfirmed: false });

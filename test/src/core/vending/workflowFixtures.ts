@@ -96,8 +96,18 @@ export class FakeOrganizations {
   throttleNext = 0;
   /** Number of upcoming MoveAccount calls that answer DuplicateAccountException (after moving). */
   duplicateOnMove = 0;
-  /** Thrown by the next CreateAccount calls (consumed one per call). */
+  /** Thrown by the next CreateAccount calls (consumed one per call), before AWS receives the call. */
   readonly createErrors: Error[] = [];
+  /**
+   * Thrown by the next CreateAccount calls (consumed one per call) AFTER AWS received and accepted the call: the
+   * reply is lost.
+   */
+  readonly lostCreateReplies: Error[] = [];
+  /**
+   * Upcoming ListAccounts calls that do not show the newest CreateAccount request yet, and while it lasts neither
+   * does ListCreateAccountStatus (AWS's listing lag after accepting a call).
+   */
+  listingLag = 0;
   /** Thrown by the next CloseAccount calls (consumed one per call). */
   readonly closeErrors: Error[] = [];
   /**
@@ -184,6 +194,11 @@ export class FakeOrganizations {
       : { Id: create.id, State: "FAILED" as const, FailureReason: create.outcome.reason as never };
   }
 
+  /** The newest CreateAccount request while {@link listingLag} hides it from the listings. */
+  private lagging(): FakeCreate | undefined {
+    return this.listingLag > 0 ? [...this.creates.values()].at(-1) : undefined;
+  }
+
   /** Lets every stalled CreateAccount call reach AWS, in the order they were sent; returns how many. */
   releaseStalledCreates(): number {
     const stalled = this.stalled.splice(0);
@@ -226,6 +241,11 @@ export class FakeOrganizations {
       const injected = this.createErrors.shift();
       if (injected) throw injected;
       if (this.hasAccountOnItsWay(input.Email)) this.secondCreates += 1;
+      const lost = this.lostCreateReplies.shift();
+      if (lost) {
+        this.receiveCreate(input);
+        throw lost;
+      }
       if (this.stallNextCreate > 0) {
         this.stallNextCreate -= 1;
         return new Promise((resolve) => {
@@ -249,8 +269,12 @@ export class FakeOrganizations {
         create.pending = 0;
         this.settle(create);
       }
+      const hidden = this.lagging();
+      if (this.listingLag > 0 && !input.NextToken) this.listingLag -= 1;
       // Two accounts per page, to exercise pagination.
-      const all = [...this.accounts.values()];
+      const all = [...this.accounts.values()].filter(
+        (account) => hidden?.outcome.state !== "SUCCEEDED" || account.id !== hidden.outcome.accountId,
+      );
       const start = input.NextToken ? Number(input.NextToken) : 0;
       const page = all.slice(start, start + 2);
       return {
@@ -265,7 +289,9 @@ export class FakeOrganizations {
         create.pending = 0;
         this.settle(create);
       }
+      const hidden = this.lagging();
       const all = [...this.creates.values()]
+        .filter((create) => create !== hidden)
         .map((create) => ({ ...this.statusOf(create), AccountName: create.name }))
         .filter((status) => input.States === undefined || input.States.includes(status.State));
       // Two requests per page, to exercise pagination.

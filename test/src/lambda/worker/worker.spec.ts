@@ -60,6 +60,9 @@ function captureLogs(): { lines: () => Record<string, unknown>[]; restore: () =>
   };
 }
 
+/** A connection that was refused (nothing sent): an error that is not an AWS answer. */
+const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" });
+
 describe("worker handler", () => {
   const client = new OrganizationsClient({ region: "us-east-1" });
   const mock = mockClient(client);
@@ -142,7 +145,7 @@ describe("worker handler", () => {
 
   it("lets the queue redeliver a failing message before its last delivery", async () => {
     await vend("net@example.com", "req-1");
-    org.createErrors.push(new Error("socket hang up"));
+    org.createErrors.push(refused());
     const handler = createWorkerHandler(deps);
     const response = await handler({ Records: [sqsRecord("m1", body("net@example.com", "req-1"), 4)] });
     expect(response).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m1" }] });
@@ -155,14 +158,14 @@ describe("worker handler", () => {
 
   it("records the reason but does not fail a record whose CreateAccount may have created an account", async () => {
     await vend("dead@example.com", "req-1");
-    org.createErrors.push(new Error("socket hang up"));
+    org.createErrors.push(refused());
     const handler = createWorkerHandler(deps);
     const response = await handler({ Records: [sqsRecord("m1", body("dead@example.com", "req-1"), 5)] });
     expect(response).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m1" }] });
     const record = (await ledger.get("dead@example.com"))!;
     expect([record.state, record.failureReason]).to.deep.equal(["CREATING", undefined]);
     expect(record.history.at(-1)!.note).to.equal(
-      "gave up after 5 deliveries in CREATING: Error: socket hang up; " +
+      "gave up after 5 deliveries in CREATING: Error: connect ECONNREFUSED 127.0.0.1:443; " +
         "left CREATING for avm reconcile to re-drive (a CreateAccount call was issued)",
     );
   });
