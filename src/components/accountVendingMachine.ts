@@ -1,25 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bundleHandler, HANDLER_ENTRIES } from "../lambda/bundle";
-import { ENV } from "../lambda/env";
-import { DEPLOYMENTS_ROLE_NAME } from "../policies/deploymentsRole";
-import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "../policies/avmRoles";
-import { AVM_RESOURCE_NAMES, lambdaLogGroupName } from "../policies/platformNames";
-import { roleArn } from "../policies/stackPolicies";
-import { LEDGER_INDEXES, LEDGER_KEY_ATTRIBUTES, LEDGER_TABLE } from "../adapters/aws/ledgerTable";
-import { LeastPrivilegeRole } from "./leastPrivilegeRole";
 import { HOOK_ONLY_AUTHORITY, type EntryPointAuthority } from "../core/vending/entryPointGate";
-
-/** Lambda runtime of every AVM function. */
-export const LAMBDA_RUNTIME = "nodejs22.x";
-
-/**
- * Options of every child with a fixed physical name (queues, functions, log groups, the alarm, secrets): a
- * replacement deletes the old resource before creating the new one, which would otherwise collide with it by name.
- * The ledger table is the exception: it has deletion protection, so a replacement fails instead of losing records.
- * Renaming a child in code is not a replacement only with an alias (`aliases: [{ name: "<old name>" }]`).
- */
-export const FIXED_NAME_OPTIONS = Object.freeze({ deleteBeforeReplace: true });
+import { HANDLER_ENTRIES } from "../lambda/bundle";
+import { ENV } from "../lambda/env";
+import { entryPointPolicy, webhookPolicy, workerPolicy } from "../policies/avmRoles";
+import { DEPLOYMENTS_ROLE_NAME } from "../policies/deploymentsRole";
+import { AVM_RESOURCE_NAMES } from "../policies/platformNames";
+import { roleArn } from "../policies/stackPolicies";
+import { AvmFunction } from "./avmFunction";
+import { LedgerTable } from "./ledgerTable";
+import { StoredSecret } from "./storedSecret";
+import { WebhookEndpoint } from "./webhookEndpoint";
+import { WorkQueue } from "./workQueue";
 
 /** Timeouts (seconds) and memory (MB) of the AVM's functions. */
 export const LAMBDA_SETTINGS = {
@@ -139,119 +131,91 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
   constructor(name: string, args: AccountVendingMachineArgs, opts?: pulumi.ComponentResourceOptions) {
     super(AccountVendingMachine.TYPE, name, {}, opts);
     const parent = { parent: this };
-    const fixed = { parent: this, ...FIXED_NAME_OPTIONS };
     const names = AVM_RESOURCE_NAMES;
     const partition = pulumi.output(args.partition);
     const location = partition.apply((p) => ({ partition: p, region: args.region, accountId: args.accountId }));
     const vendingRoleArn = partition.apply((p) => roleArn(p, args.managementAccountId, args.vendingRoleName));
 
-    const ledger = new aws.dynamodb.Table(
-      `${name}-ledger`,
+    const ledger = new LedgerTable(`${name}-ledger`, { tableName: names.ledgerTable }, parent).table;
+    const work = new WorkQueue(
+      name,
       {
-        name: names.ledgerTable,
-        billingMode: "PAY_PER_REQUEST",
-        hashKey: LEDGER_TABLE.hashKey,
-        attributes: LEDGER_KEY_ATTRIBUTES.map((attribute) => ({ name: attribute, type: "S" })),
-        globalSecondaryIndexes: LEDGER_INDEXES.map((index) => ({ ...index, projectionType: "ALL" })),
-        // Webhook delivery-dedupe items carry `expiresAt` (epoch seconds); see src/adapters/aws/dynamoDeliveryStore.ts.
-        ttl: { attributeName: LEDGER_TABLE.ttlAttribute, enabled: true },
-        pointInTimeRecovery: { enabled: true },
-        serverSideEncryption: { enabled: true },
-        deletionProtectionEnabled: true,
+        queueName: names.workQueue,
+        deadLetterQueueName: names.deadLetterQueue,
+        alarmName: names.deadLetterAlarm,
+        visibilityTimeoutSeconds: QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+        maxReceiveCount: MAX_RECEIVE_COUNT,
       },
       parent,
     );
+    const { queue, deadLetterQueue } = work;
 
-    const deadLetterQueue = new aws.sqs.Queue(
-      `${name}-dlq`,
-      { name: names.deadLetterQueue, sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
-      fixed,
+    const secret = (
+      suffix: string,
+      secretName: string,
+      value: pulumi.Input<string> | undefined,
+      description: string,
+    ) =>
+      value === undefined
+        ? undefined
+        : new StoredSecret(`${name}-${suffix}`, { secretName, value, description }, parent);
+    const webhookSecret = secret(
+      "webhook-secret",
+      names.webhookSecret,
+      args.webhookSecret,
+      "Pulumi Cloud webhook HMAC secret of the AVM",
     );
-    const queue = new aws.sqs.Queue(
-      `${name}-queue`,
-      {
-        name: names.workQueue,
-        sqsManagedSseEnabled: true,
-        visibilityTimeoutSeconds: QUEUE_VISIBILITY_TIMEOUT_SECONDS,
-        messageRetentionSeconds: 1_209_600,
-        redrivePolicy: pulumi.jsonStringify({
-          deadLetterTargetArn: deadLetterQueue.arn,
-          maxReceiveCount: MAX_RECEIVE_COUNT,
-        }),
-      },
-      fixed,
+    const externalId = secret(
+      "external-id",
+      names.externalIdSecret,
+      args.externalId,
+      "sts:ExternalId of the meshStack access roles, for the account stacks the AVM starts",
     );
-
-    // Messages only reach the dead-letter queue when the worker died on their last delivery: their requests stay
-    // unfinished until `avm reconcile` ends or resumes them. No alarm action is set; route the alarm's state
-    // changes (e.g. with an EventBridge rule on "CloudWatch Alarm State Change") to the team's notifications.
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-dlq-alarm`,
-      {
-        name: names.deadLetterAlarm,
-        alarmDescription: `Work messages are in the dead-letter queue ${names.deadLetterQueue}: their requests are unfinished. Run \`avm reconcile --dlq-url <deadLetterQueueUrl> --queue-url <queueUrl>\`.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: deadLetterQueue.name },
-        statistic: "Maximum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      },
-      fixed,
+    const pulumiToken = secret(
+      "pulumi-token",
+      names.pulumiTokenSecret,
+      args.pulumiAccessToken,
+      "Pulumi access token the AVM uses for Pulumi Deployments",
     );
 
-    const webhookSecret =
-      args.webhookSecret === undefined
-        ? undefined
-        : storedSecret(
-            this,
-            `${name}-webhook-secret`,
-            names.webhookSecret,
-            args.webhookSecret,
-            "Pulumi Cloud webhook HMAC secret of the AVM",
-          );
-    const externalId =
-      args.externalId === undefined
-        ? undefined
-        : storedSecret(
-            this,
-            `${name}-external-id`,
-            names.externalIdSecret,
-            args.externalId,
-            "sts:ExternalId of the meshStack access roles, for the account stacks the AVM starts",
-          );
-    const pulumiToken =
-      args.pulumiAccessToken === undefined
-        ? undefined
-        : storedSecret(
-            this,
-            `${name}-pulumi-token`,
-            names.pulumiTokenSecret,
-            args.pulumiAccessToken,
-            "Pulumi access token the AVM uses for Pulumi Deployments",
-          );
-
-    const entryPointRole = new LeastPrivilegeRole(
-      `${name}-entry-point-role`,
+    const common: Record<string, pulumi.Input<string>> = {
+      [ENV.ledgerTable]: ledger.name,
+      [ENV.queueUrl]: queue.url,
+    };
+    const shared = { retentionDays: args.logRetentionDays, externalAwsSdk: args.externalAwsSdk ?? false };
+    const entryPoint = new AvmFunction(
+      `${name}-entry-point`,
       {
+        ...shared,
+        functionName: names.entryPointFunction,
+        entry: HANDLER_ENTRIES.entryPoint,
         roleName: names.entryPointRole,
-        description: "Execution role of AVMEntryPoint",
-        trustPolicy: lambdaTrustPolicy(),
+        roleDescription: "Execution role of AVMEntryPoint",
         permissionsPolicy: pulumi
           .all([location, vendingRoleArn])
           .apply(([loc, vending]) => entryPointPolicy({ ...loc, vendingRoleArn: vending })),
+        settings: LAMBDA_SETTINGS.entryPoint,
+        environment: {
+          ...common,
+          [ENV.serviceName]: names.entryPointFunction,
+          [ENV.maxConcurrentCreates]: String(args.maxConcurrentCreates),
+          ...(args.defaultOuId === undefined ? {} : { [ENV.defaultOuId]: args.defaultOuId }),
+          // Hook identity checks: DescribeAccount through the vending role, in a session limited to that call.
+          [ENV.managementRoleArn]: vendingRoleArn,
+          [ENV.managementAccountId]: args.managementAccountId,
+          ...entryPointAuthorityEnv(args.entryPointAuthority ?? HOOK_ONLY_AUTHORITY),
+        },
       },
       parent,
     );
-    const workerRole = new LeastPrivilegeRole(
-      `${name}-worker-role`,
+    const worker = new AvmFunction(
+      `${name}-worker`,
       {
+        ...shared,
+        functionName: names.workerFunction,
+        entry: HANDLER_ENTRIES.worker,
         roleName: names.workerRole,
-        description: "Execution role of the AVM worker",
-        trustPolicy: lambdaTrustPolicy(),
+        roleDescription: "Execution role of the AVM worker",
         permissionsPolicy: pulumi.all([location, vendingRoleArn]).apply(([loc, vending]) =>
           workerPolicy({
             ...loc,
@@ -260,97 +224,45 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
             externalIdSecret: externalId !== undefined,
           }),
         ),
+        settings: LAMBDA_SETTINGS.worker,
+        environment: {
+          ...common,
+          ...workerEnvironment(args, {
+            vendingRoleArn,
+            pulumiTokenArn: pulumiToken?.arn,
+            externalIdArn: externalId?.arn,
+            deploymentsRoleArn: partition.apply((p) => roleArn(p, args.managementAccountId, DEPLOYMENTS_ROLE_NAME)),
+          }),
+        },
       },
       parent,
     );
-    const webhookRole = new LeastPrivilegeRole(
-      `${name}-webhook-role`,
+    const webhook = new AvmFunction(
+      `${name}-webhook`,
       {
+        ...shared,
+        functionName: names.webhookFunction,
+        entry: HANDLER_ENTRIES.webhook,
         roleName: names.webhookRole,
-        description: "Execution role of the AVM's Pulumi Cloud webhook",
-        trustPolicy: lambdaTrustPolicy(),
+        roleDescription: "Execution role of the AVM's Pulumi Cloud webhook",
         permissionsPolicy: location.apply((loc) =>
           webhookPolicy({ ...loc, webhookSecret: webhookSecret !== undefined }),
         ),
+        settings: LAMBDA_SETTINGS.webhook,
+        environment: {
+          ...common,
+          [ENV.serviceName]: names.webhookFunction,
+          ...(webhookSecret === undefined ? {} : { [ENV.webhookSecretArn]: webhookSecret.arn }),
+        },
       },
       parent,
     );
-
-    const common: Record<string, pulumi.Input<string>> = {
-      [ENV.ledgerTable]: ledger.name,
-      [ENV.queueUrl]: queue.url,
-    };
-    const external = args.externalAwsSdk ?? false;
-    const entryPoint = this.lambda(name, "entry-point", {
-      functionName: names.entryPointFunction,
-      entry: HANDLER_ENTRIES.entryPoint,
-      role: entryPointRole,
-      settings: LAMBDA_SETTINGS.entryPoint,
-      retentionDays: args.logRetentionDays,
-      externalAwsSdk: external,
-      environment: {
-        ...common,
-        [ENV.serviceName]: names.entryPointFunction,
-        [ENV.maxConcurrentCreates]: String(args.maxConcurrentCreates),
-        ...(args.defaultOuId === undefined ? {} : { [ENV.defaultOuId]: args.defaultOuId }),
-        // Hook identity checks: DescribeAccount through the vending role, in a session limited to that call.
-        [ENV.managementRoleArn]: vendingRoleArn,
-        [ENV.managementAccountId]: args.managementAccountId,
-        ...entryPointAuthorityEnv(args.entryPointAuthority ?? HOOK_ONLY_AUTHORITY),
-      },
-    });
-    const worker = this.lambda(name, "worker", {
-      functionName: names.workerFunction,
-      entry: HANDLER_ENTRIES.worker,
-      role: workerRole,
-      settings: LAMBDA_SETTINGS.worker,
-      retentionDays: args.logRetentionDays,
-      externalAwsSdk: external,
-      environment: {
-        ...common,
-        [ENV.serviceName]: names.workerFunction,
-        [ENV.managementRoleArn]: vendingRoleArn,
-        [ENV.maxConcurrentCreates]: String(args.maxConcurrentCreates),
-        [ENV.bootstrapRoleName]: args.bootstrapRoleName,
-        [ENV.queueMaxReceiveCount]: String(MAX_RECEIVE_COUNT),
-        ...(args.defaultOuId === undefined ? {} : { [ENV.defaultOuId]: args.defaultOuId }),
-        ...(pulumiToken === undefined ? {} : { [ENV.pulumiTokenSecretArn]: pulumiToken.arn }),
-        ...(args.pulumiOrganization === undefined ? {} : { [ENV.pulumiOrganization]: args.pulumiOrganization }),
-        ...optionalEnv(ENV.pulumiRepoUrl, args.pulumiRepoUrl),
-        ...optionalEnv(ENV.pulumiRepoBranch, args.pulumiRepoBranch),
-        ...optionalEnv(ENV.pulumiRepoDir, args.pulumiRepoDir),
-        ...optionalEnv(ENV.accessRoleName, args.accessRoleName),
-        ...optionalEnv(ENV.samlProviderName, args.samlProviderName),
-        ...optionalEnv(ENV.meshfedServicePrincipalArn, args.meshfedServicePrincipalArn),
-        ...(externalId === undefined ? {} : { [ENV.externalIdSecretArn]: externalId.arn }),
-        ...(args.deploymentsOidc === true
-          ? {
-              [ENV.deploymentsRoleArn]: partition.apply((p) =>
-                roleArn(p, args.managementAccountId, DEPLOYMENTS_ROLE_NAME),
-              ),
-            }
-          : {}),
-      },
-    });
-    const webhook = this.lambda(name, "webhook", {
-      functionName: names.webhookFunction,
-      entry: HANDLER_ENTRIES.webhook,
-      role: webhookRole,
-      settings: LAMBDA_SETTINGS.webhook,
-      retentionDays: args.logRetentionDays,
-      externalAwsSdk: external,
-      environment: {
-        ...common,
-        [ENV.serviceName]: names.webhookFunction,
-        ...(webhookSecret === undefined ? {} : { [ENV.webhookSecretArn]: webhookSecret.arn }),
-      },
-    });
 
     // meshStack calls AVMEntryPoint from the access role of a managed account (another account of the organization).
     new aws.lambda.Permission(
       `${name}-entry-point-organization-invoke`,
       {
-        function: entryPoint.name,
+        function: entryPoint.function.name,
         action: "lambda:InvokeFunction",
         principal: "*",
         principalOrgId: args.organizationId,
@@ -362,44 +274,27 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
       `${name}-worker-events`,
       {
         eventSourceArn: queue.arn,
-        functionName: worker.arn,
+        functionName: worker.function.arn,
         batchSize: 10,
         functionResponseTypes: ["ReportBatchItemFailures"],
         // No more worker invocations than CreateAccount slots (AWS's minimum for this setting is 2).
         scalingConfig: { maximumConcurrency: workerMaximumConcurrency(args.maxConcurrentCreates) },
       },
       // Lambda checks the role's SQS permissions when the mapping is created.
-      { parent: this, dependsOn: [workerRole.permissions] },
+      { parent: this, dependsOn: [worker.role.permissions] },
     );
 
-    const webhookUrl = new aws.lambda.FunctionUrl(
-      `${name}-webhook-url`,
-      { functionName: webhook.name, authorizationType: "NONE", invokeMode: "BUFFERED" },
-      // One URL per function: a replacement must remove the old one first.
-      fixed,
-    );
-    // Since October 2025 a public Function URL needs both permissions:
-    // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html
-    new aws.lambda.Permission(
-      `${name}-webhook-url-invoke`,
-      { function: webhook.name, action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE" },
-      parent,
-    );
-    new aws.lambda.Permission(
-      `${name}-webhook-function-invoke`,
-      { function: webhook.name, action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: true },
-      parent,
-    );
+    const webhookEndpoint = new WebhookEndpoint(`${name}-webhook`, { functionName: webhook.function.name }, parent);
 
-    this.entryPointArn = entryPoint.arn;
-    this.workerFunctionArn = worker.arn;
-    this.webhookUrl = webhookUrl.functionUrl;
+    this.entryPointArn = entryPoint.function.arn;
+    this.workerFunctionArn = worker.function.arn;
+    this.webhookUrl = webhookEndpoint.url;
     this.ledgerTableName = ledger.name;
     this.queueUrl = queue.url;
     this.deadLetterQueueUrl = deadLetterQueue.url;
-    this.entryPointRoleArn = entryPointRole.roleArn;
-    this.workerRoleArn = workerRole.roleArn;
-    this.webhookRoleArn = webhookRole.roleArn;
+    this.entryPointRoleArn = entryPoint.role.roleArn;
+    this.workerRoleArn = worker.role.roleArn;
+    this.webhookRoleArn = webhook.role.roleArn;
     this.vendingRoleArn = vendingRoleArn;
     this.registerOutputs({
       entryPointArn: this.entryPointArn,
@@ -413,44 +308,6 @@ export class AccountVendingMachine extends pulumi.ComponentResource {
       webhookRoleArn: this.webhookRoleArn,
       vendingRoleArn: this.vendingRoleArn,
     });
-  }
-
-  /** One function with its log group (created first, so Lambda never creates an unmanaged one). */
-  private lambda(
-    name: string,
-    suffix: string,
-    spec: {
-      functionName: string;
-      entry: string;
-      role: LeastPrivilegeRole;
-      settings: { timeout: number; memorySize: number };
-      retentionDays: number;
-      externalAwsSdk: boolean;
-      environment: Record<string, pulumi.Input<string>>;
-    },
-  ): aws.lambda.Function {
-    const logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-${suffix}-logs`,
-      { name: lambdaLogGroupName(spec.functionName), retentionInDays: spec.retentionDays },
-      { parent: this, ...FIXED_NAME_OPTIONS },
-    );
-    const bundle = bundleHandler(spec.entry, { externalAwsSdk: spec.externalAwsSdk });
-    return new aws.lambda.Function(
-      `${name}-${suffix}`,
-      {
-        name: spec.functionName,
-        runtime: LAMBDA_RUNTIME,
-        handler: "index.handler",
-        architectures: ["arm64"],
-        role: spec.role.roleArn,
-        code: new pulumi.asset.AssetArchive({ [bundle.fileName]: new pulumi.asset.StringAsset(bundle.code) }),
-        timeout: spec.settings.timeout,
-        memorySize: spec.settings.memorySize,
-        environment: { variables: spec.environment },
-        loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-      },
-      { parent: this, dependsOn: [logGroup, spec.role.permissions], ...FIXED_NAME_OPTIONS },
-    );
   }
 }
 
@@ -468,25 +325,35 @@ function optionalEnv(name: string, value: string | undefined): Record<string, st
   return value === undefined ? {} : { [name]: value };
 }
 
-/** A Secrets Manager secret and its current value; the Lambdas get only the ARN. */
-function storedSecret(
-  parent: pulumi.Resource,
-  resourceName: string,
-  secretName: string,
-  value: pulumi.Input<string>,
-  description: string,
-): aws.secretsmanager.Secret {
-  // No recovery window: a destroy deletes the secret at once, so the next `up` can create it under the same name
-  // (with the default 30-day window it would fail: "scheduled for deletion"). The value lives in stack config.
-  const secret = new aws.secretsmanager.Secret(
-    resourceName,
-    { name: secretName, description, recoveryWindowInDays: 0 },
-    { parent, ...FIXED_NAME_OPTIONS },
-  );
-  new aws.secretsmanager.SecretVersion(
-    `${resourceName}-value`,
-    { secretId: secret.id, secretString: pulumi.secret(value) },
-    { parent },
-  );
-  return secret;
+/**
+ * The worker's own environment: the vending role it assumes, the CreateAccount slots, the account-stack settings
+ * it writes into account stacks, and the ARNs (never the values) of the secrets it reads.
+ */
+function workerEnvironment(
+  args: AccountVendingMachineArgs,
+  refs: {
+    readonly vendingRoleArn: pulumi.Input<string>;
+    readonly pulumiTokenArn: pulumi.Input<string> | undefined;
+    readonly externalIdArn: pulumi.Input<string> | undefined;
+    readonly deploymentsRoleArn: pulumi.Input<string>;
+  },
+): Record<string, pulumi.Input<string>> {
+  return {
+    [ENV.serviceName]: AVM_RESOURCE_NAMES.workerFunction,
+    [ENV.managementRoleArn]: refs.vendingRoleArn,
+    [ENV.maxConcurrentCreates]: String(args.maxConcurrentCreates),
+    [ENV.bootstrapRoleName]: args.bootstrapRoleName,
+    [ENV.queueMaxReceiveCount]: String(MAX_RECEIVE_COUNT),
+    ...optionalEnv(ENV.defaultOuId, args.defaultOuId),
+    ...(refs.pulumiTokenArn === undefined ? {} : { [ENV.pulumiTokenSecretArn]: refs.pulumiTokenArn }),
+    ...optionalEnv(ENV.pulumiOrganization, args.pulumiOrganization),
+    ...optionalEnv(ENV.pulumiRepoUrl, args.pulumiRepoUrl),
+    ...optionalEnv(ENV.pulumiRepoBranch, args.pulumiRepoBranch),
+    ...optionalEnv(ENV.pulumiRepoDir, args.pulumiRepoDir),
+    ...optionalEnv(ENV.accessRoleName, args.accessRoleName),
+    ...optionalEnv(ENV.samlProviderName, args.samlProviderName),
+    ...optionalEnv(ENV.meshfedServicePrincipalArn, args.meshfedServicePrincipalArn),
+    ...(refs.externalIdArn === undefined ? {} : { [ENV.externalIdSecretArn]: refs.externalIdArn }),
+    ...(args.deploymentsOidc === true ? { [ENV.deploymentsRoleArn]: refs.deploymentsRoleArn } : {}),
+  };
 }

@@ -25,6 +25,12 @@ const PLATFORM_RESOURCES: [string, string][] = [
   ["pulumi:providers:aws", "automation"],
   ["pulumi:providers:aws", "management"],
   ["avm:vending:AccountVendingMachine", "avm"],
+  ["avm:vending:LedgerTable", "avm-ledger"],
+  ["avm:vending:WorkQueue", "avm"],
+  ["avm:vending:Function", "avm-entry-point"],
+  ["avm:vending:Function", "avm-worker"],
+  ["avm:vending:Function", "avm-webhook"],
+  ["avm:vending:WebhookEndpoint", "avm-webhook"],
   ["aws:dynamodb/table:Table", "avm-ledger"],
   ["aws:sqs/queue:Queue", "avm-dlq"],
   ["aws:sqs/queue:Queue", "avm-queue"],
@@ -48,6 +54,9 @@ const PLATFORM_RESOURCES: [string, string][] = [
 ];
 
 const SECRET_RESOURCES: [string, string][] = [
+  ["avm:vending:StoredSecret", "avm-external-id"],
+  ["avm:vending:StoredSecret", "avm-webhook-secret"],
+  ["avm:vending:StoredSecret", "avm-pulumi-token"],
   ["aws:secretsmanager/secret:Secret", "avm-external-id"],
   ["aws:secretsmanager/secretVersion:SecretVersion", "avm-external-id-value"],
   ["aws:secretsmanager/secret:Secret", "avm-webhook-secret"],

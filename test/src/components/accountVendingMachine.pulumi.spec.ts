@@ -74,6 +74,16 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
       sorted([
         ["pulumi:providers:aws", "automation"],
         ["avm:vending:AccountVendingMachine", "avm"],
+        // Sub-components (their children keep the names they had directly under the AVM; see avmUrns.pulumi.spec.ts).
+        ["avm:vending:LedgerTable", "avm-ledger"],
+        ["avm:vending:WorkQueue", "avm"],
+        ["avm:vending:StoredSecret", "avm-webhook-secret"],
+        ["avm:vending:StoredSecret", "avm-pulumi-token"],
+        ["avm:vending:StoredSecret", "avm-external-id"],
+        ["avm:vending:Function", "avm-entry-point"],
+        ["avm:vending:Function", "avm-worker"],
+        ["avm:vending:Function", "avm-webhook"],
+        ["avm:vending:WebhookEndpoint", "avm-webhook"],
         ["aws:dynamodb/table:Table", "avm-ledger"],
         ["aws:sqs/queue:Queue", "avm-dlq"],
         ["aws:sqs/queue:Queue", "avm-queue"],
@@ -389,7 +399,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
     await settle();
     expect(recorder.byType("aws:secretsmanager/secret:Secret")).to.deep.equal([]);
     expect(recorder.byType("aws:secretsmanager/secretVersion:SecretVersion")).to.deep.equal([]);
-    expect(recorder.resources).to.have.length(31); // 27 resources and 4 components
+    expect(recorder.resources).to.have.length(37); // 27 resources and 10 components
     expect(Object.keys(recorder.one(FN, "bare-worker").inputs["environment"].variables).sort()).to.deep.equal([
       "AVM_BOOTSTRAP_ROLE_NAME",
       "AVM_LEDGER_TABLE",
