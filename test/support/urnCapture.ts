@@ -83,7 +83,8 @@ export class UrnCapture {
    * @throws Error for an alias this helper cannot resolve (a plain URN string or an `Output`), so none is ignored.
    */
   entries(): UrnEntry[] {
-    const urn = (v: { qtype: string; name: string }) => `urn:pulumi:${this.stack}::${this.project}::${v.qtype}::${v.name}`;
+    const urn = (v: { qtype: string; name: string }) =>
+      `urn:pulumi:${this.stack}::${this.project}::${v.qtype}::${v.name}`;
     return this.order.map((c) => {
       const [primary, ...others] = this.variants(c).map(urn);
       return { urn: primary as string, aliases: [...new Set(others)].filter((u) => u !== primary) };
