@@ -23,11 +23,16 @@ export const WEBHOOK_DISPLAY_PREFIX = "meshstack-avm webhook";
 
 /**
  * Events the receiver acts on (filter names of https://www.pulumi.com/docs/deployments/webhooks/#event-filtering):
- * final results of stack updates and of deployments. Pings are always delivered.
+ * final results of stack updates and of deployments, and of drift runs (recorded in the ledger; `drift_detected`
+ * is left out: the same run's `drift_detection_succeeded` carries `driftDetected`). Pings are always delivered.
  */
 export const DEFAULT_WEBHOOK_EVENTS: readonly string[] = [
   "deployment_failed",
   "deployment_succeeded",
+  "drift_detection_failed",
+  "drift_detection_succeeded",
+  "drift_remediation_failed",
+  "drift_remediation_succeeded",
   "update_failed",
   "update_succeeded",
 ];

@@ -3,6 +3,11 @@
  * https://www.pulumi.com/docs/pulumi-cloud/webhooks/ ("Payload Examples"):
  * - `stack_update`: `{ projectName, stackName, updateUrl, kind: "update"|"refresh"|"destroy"|..., result, isPreview }`
  * - `deployment`: `{ projectName, stackName, deploymentUrl, version, operation, status }`
+ * - `drift_detection` (filters `drift_detected`, `drift_detection_succeeded`, `drift_detection_failed`):
+ *   `{ projectName, stackName, driftDetected, driftRunId, status, resourceChanges, referenceUrl }`
+ * - `drift_remediation` (filters `drift_remediation_succeeded`, `drift_remediation_failed`):
+ *   `{ projectName, stackName, status, resourceChanges, referenceUrl }`
+ *   (the same page: "Event filtering" maps each filter to its kind; "Payload Examples" shows both payloads)
  * Unknown fields are allowed (Pulumi adds fields over time); only the fields used here are checked.
  */
 import * as z from "zod/mini";
@@ -34,6 +39,45 @@ export const deploymentEventSchema = z.looseObject({
   deploymentUrl: z.optional(z.string()),
   version: z.optional(z.number().check(z.int())),
 });
+
+/** `drift_detection` and `drift_remediation` payloads (fields the AVM reads). */
+export const driftEventSchema = z.looseObject({
+  projectName: nonEmptyString(),
+  stackName: nonEmptyString(),
+  status: nonEmptyString(),
+  driftDetected: z.optional(z.boolean()),
+  driftRunId: z.optional(z.string()),
+  resourceChanges: z.optional(z.record(z.string(), z.number())),
+  referenceUrl: z.optional(z.string()),
+});
+
+/** A parsed drift event. */
+export type DriftEvent = z.infer<typeof driftEventSchema>;
+
+/** The webhook kinds of drift runs. */
+export const DRIFT_KINDS: ReadonlySet<string> = new Set(["drift_detection", "drift_remediation"]);
+
+/** Prefix of the ledger history notes that record drift runs (`avm fleet drift --remote` reads them). */
+export const DRIFT_NOTE_PREFIX = "drift:";
+
+/**
+ * The ledger history note of a drift event, e.g. `drift: detected (update 3, delete 1), run 11bf..., <url>`,
+ * `drift: none, run ...`, `drift: detection failed, run ...`, `drift: remediation succeeded (update 3), <url>`.
+ */
+export function driftNote(kind: string, event: DriftEvent): string {
+  const changes = Object.entries(event.resourceChanges ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ");
+  const counted = changes === "" ? "" : ` (${changes})`;
+  let what: string;
+  if (kind === "drift_remediation") what = `remediation ${event.status}${counted}`;
+  else if (event.status !== "succeeded") what = `detection ${event.status}`;
+  else what = event.driftDetected === true ? `detected${counted}` : "none";
+  const run = event.driftRunId ? `, run ${event.driftRunId}` : "";
+  const url = event.referenceUrl ? `, ${event.referenceUrl}` : "";
+  return `${DRIFT_NOTE_PREFIX} ${what}${run}${url}`;
+}
 
 /** A parsed `stack_update` event. */
 export type StackUpdateEvent = z.infer<typeof stackUpdateEventSchema>;

@@ -13,6 +13,9 @@ import { PROJECT_NAME, accountIdFromStackName } from "../../shared/naming";
 import type { Timing } from "../../shared/timing";
 import type { DeliveryStore, Logger } from "../ports";
 import {
+  DRIFT_KINDS,
+  driftEventSchema,
+  driftNote,
   deploymentEventSchema,
   deploymentOutcome,
   stackUpdateEventSchema,
@@ -57,7 +60,9 @@ export interface WebhookReceiverOptions {
    * rejected (401). When absent every delivery is accepted (local use only; a warning is logged per delivery).
    */
   readonly secret?: string;
-  readonly recorder: Pick<LedgerStackOutcomeRecorder, "record">;
+  /** Records outcomes; without `recordDrift` drift events are acknowledged and ignored. */
+  readonly recorder: Pick<LedgerStackOutcomeRecorder, "record"> &
+    Partial<Pick<LedgerStackOutcomeRecorder, "recordDrift">>;
   readonly deliveries: DeliveryStore;
   readonly timing: Timing;
   readonly logger: Logger;
@@ -152,6 +157,7 @@ export class WebhookReceiver {
       logger.warn("webhook rejected: malformed JSON", { deliveryId, kind });
       return reply(400, { ok: false, message: `body is not valid JSON: ${describe(error)}` });
     }
+    if (DRIFT_KINDS.has(kind)) return this.processDrift(deliveryId, kind, payload);
     let outcome: StackEventOutcome;
     let stackName: string;
     let projectName: string;
@@ -206,6 +212,35 @@ export class WebhookReceiver {
     return reply(200, {
       ok: true,
       message: `${outcome.summary}: ${result.action}${result.state ? ` (${result.state})` : ""}`,
+      action: result.action,
+      ...(result.requestId === undefined ? {} : { requestId: result.requestId }),
+    });
+  }
+
+  /** A drift run's event: recorded as a history note on the account's SUCCEEDED record. */
+  private async processDrift(deliveryId: string, kind: string, payload: unknown): Promise<WebhookResponse> {
+    const { logger, recorder } = this.options;
+    const parsed = driftEventSchema.safeParse(payload);
+    if (!parsed.success) return this.badPayload(deliveryId, kind, parsed.error.issues);
+    const { stackName, projectName } = parsed.data;
+    const accountId = accountIdFromStackName(stackName.split("/").pop() ?? stackName);
+    if (projectName !== this.projectName || accountId === undefined) {
+      logger.info("webhook for another stack ignored", { deliveryId, kind, projectName, stackName });
+      return reply(200, {
+        ok: true,
+        message: `${projectName}/${stackName} is not an account stack`,
+        action: "ignored",
+      });
+    }
+    if (recorder.recordDrift === undefined) {
+      return reply(200, { ok: true, message: `kind ${kind} ignored`, action: "ignored" });
+    }
+    const note = driftNote(kind, parsed.data);
+    const result = await recorder.recordDrift(accountId, note, deliveryId);
+    logger.info("webhook drift event", { deliveryId, stackName, event: note, action: result.action });
+    return reply(200, {
+      ok: true,
+      message: `${note}: ${result.action}${result.state ? ` (${result.state})` : ""}`,
       action: result.action,
       ...(result.requestId === undefined ? {} : { requestId: result.requestId }),
     });

@@ -6,11 +6,15 @@
  * - failure while BOOTSTRAPPING -> FAILED with the reason;
  * - anything else (late, duplicate or out-of-order events, e.g. an old failure after a success) changes nothing.
  * A deployment event older than the deployment the record waits for (its `#<version>` in the history) is stale.
+ * Drift runs ({@link LedgerStackOutcomeRecorder.recordDrift}) are appended to a SUCCEEDED record's history as a
+ * `drift: ...` note; they never change its state, and records still in flight are left alone (a write would take the
+ * compare-and-set from the runner holding the request's lease).
  */
 import { LedgerConflictError, type LedgerRecord, type RequestState } from "../ledger";
 import { type Ledger } from "../ports";
 import type { WorkQueue } from "../ports";
 import type { Timing } from "../../shared/timing";
+import { DRIFT_NOTE_PREFIX } from "./events";
 
 /** A final outcome of an account stack update. */
 export interface StackOutcome {
@@ -26,7 +30,8 @@ export interface StackOutcome {
 }
 
 /** What {@link LedgerStackOutcomeRecorder.record} did. */
-export type RecordAction = "completing" | "failed" | "re-enqueued" | "stale" | "unknown-account";
+export type RecordAction =
+  "completing" | "failed" | "re-enqueued" | "stale" | "unknown-account" | "drift-recorded" | "duplicate";
 
 /** Result of recording one outcome. */
 export interface RecordResult {
@@ -106,4 +111,43 @@ export class LedgerStackOutcomeRecorder {
       }
     }
   }
+
+  /**
+   * Appends the drift note `note` (see `driftNote` in events.ts) to the SUCCEEDED record of `accountId`, unless its
+   * latest drift note already says the same (Pulumi Cloud sends `drift_detected` and `drift_detection_succeeded` for
+   * one run).
+   * @throws LedgerConflictError when concurrent writers win every retry
+   */
+  async recordDrift(accountId: string, note: string, deliveryId: string): Promise<RecordResult> {
+    const { ledger, timing } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      const record = await ledger.getByAccountId(accountId);
+      if (!record) return { action: "unknown-account" };
+      if (record.state !== "SUCCEEDED") return { action: "stale", requestId: record.requestId, state: record.state };
+      if (latestDriftNote(record)?.startsWith(note)) {
+        return { action: "duplicate", requestId: record.requestId, state: record.state };
+      }
+      try {
+        const next = await ledger.update(
+          record.email,
+          record.version,
+          { note: `${note} (webhook ${deliveryId})` },
+          timing.now(),
+        );
+        return { action: "drift-recorded", requestId: next.requestId, state: next.state };
+      } catch (error) {
+        if (error instanceof LedgerConflictError && attempt < this.conflictRetries) continue;
+        throw error;
+      }
+    }
+  }
+}
+
+/** The latest `drift: ...` note of `record`'s history (with its webhook suffix), if any. */
+export function latestDriftNote(record: LedgerRecord): string | undefined {
+  for (let i = record.history.length - 1; i >= 0; i--) {
+    const note = record.history[i]?.note;
+    if (note?.startsWith(DRIFT_NOTE_PREFIX)) return note;
+  }
+  return undefined;
 }

@@ -35,7 +35,16 @@ const TOKEN = "pul-0123456789abcdef0123456789abcdef01234567";
 const SECRET = "doctor-secret-0123456789abcdef";
 const OTHER_SECRET = "some-other-secret-9876543210";
 const REPO = "https://github.com/acme/meshstack-avm.git";
-const EVENTS = ["deployment_failed", "deployment_succeeded", "update_failed", "update_succeeded"];
+const EVENTS = [
+  "deployment_failed",
+  "deployment_succeeded",
+  "drift_detection_failed",
+  "drift_detection_succeeded",
+  "drift_remediation_failed",
+  "drift_remediation_succeeded",
+  "update_failed",
+  "update_succeeded",
+];
 
 interface Installation {
   organizationId: string;
@@ -460,7 +469,9 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
         id: "webhook-registered",
         title: "Pulumi Cloud webhook",
         status: "fail",
-        detail: `webhook ${hook.name} misses the events deployment_failed, update_failed, update_succeeded`,
+        detail:
+          `webhook ${hook.name} misses the events deployment_failed, drift_detection_failed, drift_detection_succeeded, ` +
+          "drift_remediation_failed, drift_remediation_succeeded, update_failed, update_succeeded",
         fix,
       });
       hook.filters = EVENTS;

@@ -8,7 +8,16 @@ const SECRET = "s3cret-0123456789abcdef-webhook";
 const NEW_SECRET = "another-secret-fedcba9876543210";
 const URL_A = "https://abc123.lambda-url.eu-central-1.on.aws/";
 const URL_B = "https://def456.lambda-url.eu-central-1.on.aws/";
-const EVENTS = ["deployment_failed", "deployment_succeeded", "update_failed", "update_succeeded"];
+const EVENTS = [
+  "deployment_failed",
+  "deployment_succeeded",
+  "drift_detection_failed",
+  "drift_detection_succeeded",
+  "drift_remediation_failed",
+  "drift_remediation_succeeded",
+  "update_failed",
+  "update_succeeded",
+];
 
 describe("avm webhooks ensure (fake Pulumi Cloud)", () => {
   let cloud: FakePulumiCloud;

@@ -458,4 +458,82 @@ describe("WebhookReceiver under generated deliveries", () => {
       { numRuns: 500, seed: 4242 },
     );
   });
+
+  describe("drift events (kinds drift_detection and drift_remediation)", () => {
+    const URL = "https://app.pulumi.com/acme/meshstack-avm/account-222233334444/deployments/31";
+    const drift = (extra: Record<string, unknown>) => ({
+      projectName: "meshstack-avm",
+      stackName: `account-${ACCOUNT}`,
+      driftRunId: "11bf162b-d9d5-4715-8f88-20dcd0e0b167",
+      status: "succeeded",
+      referenceUrl: URL,
+      ...extra,
+    });
+    const notes = async (ledger: Ledger) => (await ledger.get(EMAIL))!.history.map((h) => [h.state, h.note]).slice(1);
+
+    it("records a detection run on the SUCCEEDED record as a history note, once per run, state unchanged", async () => {
+      const { receiver, ledger, queue } = setup();
+      const before = await seed(ledger, "SUCCEEDED");
+      const detected = drift({ driftDetected: true, resourceChanges: { update: 1, same: 2 } });
+      const first = await receiver.handle(delivery("drift_detection", detected, { id: "drift-1" }));
+      expect(first).to.deep.equal({
+        statusCode: 200,
+        body: {
+          ok: true,
+          message: `drift: detected (update 1, same 2), run 11bf162b-d9d5-4715-8f88-20dcd0e0b167, ${URL}: drift-recorded (SUCCEEDED)`,
+          action: "drift-recorded",
+          requestId: "req-1",
+        },
+      });
+      // The drift_detection_succeeded delivery of the same run says the same: nothing more is written.
+      const again = await receiver.handle(delivery("drift_detection", detected, { id: "drift-2" }));
+      expect(again.body.action).to.equal("duplicate");
+      const none = drift({ driftDetected: false, driftRunId: "run-2", resourceChanges: { same: 3 } });
+      await receiver.handle(delivery("drift_detection", none, { id: "drift-3" }));
+      await receiver.handle(
+        delivery("drift_detection", drift({ status: "failed", driftRunId: "run-3" }), { id: "drift-4" }),
+      );
+      await receiver.handle(
+        delivery("drift_remediation", drift({ driftRunId: undefined, resourceChanges: { update: 1 } }), {
+          id: "drift-5",
+        }),
+      );
+      expect((await notes(ledger)).slice(1)).to.deep.equal([
+        [
+          "SUCCEEDED",
+          `drift: detected (update 1, same 2), run 11bf162b-d9d5-4715-8f88-20dcd0e0b167, ${URL} (webhook drift-1)`,
+        ],
+        ["SUCCEEDED", `drift: none, run run-2, ${URL} (webhook drift-3)`],
+        ["SUCCEEDED", `drift: detection failed, run run-3, ${URL} (webhook drift-4)`],
+        ["SUCCEEDED", `drift: remediation succeeded (update 1), ${URL} (webhook drift-5)`],
+      ]);
+      const after = (await ledger.get(EMAIL))!;
+      expect([after.state, after.version - before.version, queue.items]).to.deep.equal(["SUCCEEDED", 4, []]);
+    });
+
+    it("leaves a record in flight alone (its runner holds the compare-and-set), and rejects a malformed payload", async () => {
+      const { receiver, ledger } = setup();
+      const before = await seed(ledger, "BOOTSTRAPPING");
+      const response = await receiver.handle(delivery("drift_detection", drift({ driftDetected: true })));
+      expect(response.body).to.deep.include({ action: "stale" });
+      expect((await ledger.get(EMAIL))!.version).to.equal(before.version);
+      const bad = await receiver.handle(delivery("drift_detection", { projectName: "meshstack-avm" }, { id: "d-2" }));
+      expect(bad.statusCode).to.equal(400);
+      expect(bad.body.message).to.match(/^invalid drift_detection payload: stackName: /);
+    });
+
+    it("without recordDrift (an older recorder) acknowledges drift events and ignores them", async () => {
+      const receiver = new WebhookReceiver({
+        secret: SECRET,
+        recorder: { record: async () => ({ action: "stale" }) },
+        deliveries: new MemoryDeliveryStore(),
+        timing: new RecordingTiming(),
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      });
+      expect(await receiver.handle(delivery("drift_detection", drift({ driftDetected: true })))).to.deep.equal({
+        statusCode: 200,
+        body: { ok: true, message: "kind drift_detection ignored", action: "ignored" },
+      });
+    });
+  });
 });
