@@ -7,10 +7,11 @@ import { suggestedScps } from "./security/suggestedScps";
 
 const root = path.resolve(__dirname, "..");
 const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+const doc = (page: string) => fs.readFileSync(path.join(root, "docs", page), "utf8");
 
 /** Rows of the README's configuration reference table: key -> [type, default, stack]. */
 function configTable(): Map<string, string[]> {
-  const section = readme.split("## Configuration reference")[1]?.split("\n## ")[0] ?? "";
+  const section = doc("configuration.md").split("## Configuration reference")[1]?.split("\n## ")[0] ?? "";
   const rows = new Map<string, string[]>();
   for (const line of section.split("\n")) {
     const cells = line.split("|").map((cell) => cell.trim());
@@ -42,7 +43,7 @@ const NOT_READ: Record<string, string> = {
   PULUMI_SKIP_UPDATE_CHECK: "set for the Pulumi CLI",
 };
 
-describe("README", () => {
+describe("README and docs/", () => {
   it("lists in its Environment table every environment variable the code reads", () => {
     const read = new Set<string>();
     for (const file of [...sources(path.join(root, "src")), ...sources(path.join(root, "automation"))]) {
@@ -52,7 +53,7 @@ describe("README", () => {
         if (!(match[0] in NOT_READ)) read.add(match[0]);
       }
     }
-    const section = readme.split("### Environment\n")[1]?.split("\n### ")[0] ?? "";
+    const section = doc("cli.md").split("### Environment\n")[1]?.split("\n### ")[0] ?? "";
     const documented = new Set<string>();
     for (const line of section.split("\n").filter((l) => l.startsWith("| `"))) {
       const variables = line.split("|")[1] ?? "";
@@ -76,7 +77,7 @@ describe("README", () => {
   });
 
   it("shows exactly the guardrail SCPs the program deploys and test/security/scp.spec.ts proves", () => {
-    const section = readme.split("### Guardrails: the SCPs")[1] ?? "";
+    const section = doc("security.md").split("### Guardrails: the SCPs")[1] ?? "";
     const json = /```json\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
     const shown = JSON.parse(json.replaceAll("<automationAccountId>", "444455556666")) as unknown;
     const proven = suggestedScps({
@@ -92,7 +93,7 @@ describe("README", () => {
   });
 
   it("shows exactly the MeshfedServicePolicy src/policies/meshfedServicePolicy.ts builds", () => {
-    const section = readme.split("### meshStack's own principal")[1] ?? "";
+    const section = doc("security.md").split("### meshStack's own principal")[1] ?? "";
     const json = /```json\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
     expect(JSON.parse(json)).to.deep.equal(
       meshfedServicePolicy({
@@ -104,6 +105,33 @@ describe("README", () => {
         bootstrapRoleName: "OrganizationAccountAccessRole",
       }),
     );
+  });
+
+  it("links every docs/ page from the README, and every relative link of the docs resolves", () => {
+    const pages = fs.readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md"));
+    for (const page of pages) expect(readme, page).to.contain(`(docs/${page})`);
+    const broken: string[] = [];
+    for (const file of ["README.md", "ARCHITECTURE.md", ...pages.map((p) => `docs/${p}`)]) {
+      const text = fs.readFileSync(path.join(root, file), "utf8").replace(/```[\s\S]*?```/g, "");
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:)/.test(target!)) continue;
+        const [file2, anchor] = target!.split("#");
+        const resolved =
+          file2 === "" ? path.join(root, file) : path.resolve(path.dirname(path.join(root, file)), file2!);
+        if (!fs.existsSync(resolved)) broken.push(`${file}: ${target}`);
+        else if (anchor !== undefined && resolved.endsWith(".md")) {
+          const slugs = [...fs.readFileSync(resolved, "utf8").matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+            m[1]!
+              .trim()
+              .toLowerCase()
+              .replace(/[^\w\- ]/g, "")
+              .replaceAll(" ", "-"),
+          );
+          if (!slugs.includes(anchor)) broken.push(`${file}: ${target}`);
+        }
+      }
+    }
+    expect(broken).to.deep.equal([]);
   });
 
   it("gives the newcomer commands, and CI runs exactly the test command", () => {

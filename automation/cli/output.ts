@@ -1,5 +1,5 @@
 /**
- * Output of the `avm` CLI: the stable `--json` shapes (documented in the README) and the human-readable
+ * Output of the `avm` CLI: the stable `--json` shapes (documented in docs/cli.md) and the human-readable
  * renderings. Human output goes to stdout, progress to stderr (live only on a TTY), errors to stderr.
  */
 import type { LedgerRecord, RequestState } from "../../src/core/ledger";

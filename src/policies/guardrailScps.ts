@@ -1,6 +1,6 @@
 /**
  * The guardrail service control policies: deployed by the platform stack when `guardrailTargets` names OUs or the
- * root (`GuardrailPolicies`), shown in the README, and proven with iam-simulate by `test/security/scp.spec.ts`.
+ * root (`GuardrailPolicies`), shown in docs/security.md, and proven with iam-simulate by `test/security/scp.spec.ts`.
  */
 import type { PolicyDocument } from "./document";
 

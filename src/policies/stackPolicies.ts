@@ -1,7 +1,7 @@
 /**
  * Every policy document a stack writes, computed from its configuration alone (no Pulumi runtime): used by the
- * security tests for offline IAM evaluation and by `avm plan`. The components build the same documents from the
- * same builders.
+ * security tests for offline IAM evaluation (`avm plan` renders the documents by running the program itself, see
+ * `automation/plan/`). The components build the same documents from the same builders.
  */
 import { accessRolePermissionsPolicy, accessRoleTrustPolicy } from "./accessRole";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "./avmRoles";

@@ -3,7 +3,7 @@
  * the intake and the workflow with the deployed ledger and CreateAccount slots, against moto. Every ledger write is
  * one conditional PutItem (no read before it: the ledger remembers the version it last wrote), a lost claim gets
  * the stored item back from the failed condition, and the slot limiter takes and frees a slot without reading the
- * lease items. The figures are in the README's performance section (`npm run bench -- vending`).
+ * lease items. The figures are in docs/performance.md (`npm run bench -- vending`).
  */
 import { expect } from "chai";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";

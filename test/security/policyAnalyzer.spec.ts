@@ -46,7 +46,7 @@ const trustGrant = (role: string, action = "sts:assumerole"): Finding & { readon
   reason: "a trust policy's only grant: its principal may assume this role, the edge the role exists for",
 });
 
-/** Findings accepted on purpose, with the reason (the README's "How this is proven" summarises them). */
+/** Findings accepted on purpose, with the reason (docs/security.md "How this is proven" summarises them). */
 const ACCEPTED: (Finding & { readonly reason: string })[] = [
   {
     policy: "AVMDeploymentsRole/permissions",

@@ -465,7 +465,7 @@ describe("role chains: meshStack never reaches workloads", function () {
     ).to.equal("ImplicitlyDenied");
   });
 
-  it("has enumerated 26 chains of the product's graph in the proofs above (the README's count)", () => {
+  it("has enumerated 26 chains of the product's graph in the proofs above (docs/security.md's count)", () => {
     expect(chainCount).to.equal(26);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The README's suggested service control policies, proven with iam-simulate: an administrator of a managed account
+ * The guardrail service control policies of docs/security.md, proven with iam-simulate: an administrator of a managed account
  * (allowed everything by its identity policy) can no longer change the access role or meshStack's SAML provider,
  * nor invoke `AVMEntryPoint` (which the organization-wide Lambda permission would otherwise let any principal of the
  * organization do); the bootstrap role and meshStack's own role keep exactly what they need.

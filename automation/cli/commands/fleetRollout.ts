@@ -36,7 +36,7 @@ import { withFleet, type FleetSession } from "./fleet";
 /** Default rollout directory, relative to the working directory. */
 export const DEFAULT_ROLLOUT_DIR = path.join(".avm", "rollouts");
 
-/** Defaults of the rollout policy (README "Operating the fleet" says why). */
+/** Defaults of the rollout policy (docs/operations.md "Operating the fleet" says why). */
 export const ROLLOUT_DEFAULTS = { canary: 1, concurrency: 4, maxFailurePercent: 10 } as const;
 
 /** Options of `avm fleet rollout`. */
