@@ -251,7 +251,13 @@ export async function checkPulumiProject(ctx: DoctorContext): Promise<{ check: C
   }
 }
 
-/** With the remote runner: the repository settings are set, and an account stack's deployment settings exist. */
+/** Environment variables that would hand a deployment long-lived AWS keys. */
+const STATIC_AWS_KEY_VARIABLES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
+/**
+ * With the remote runner: the repository settings are set, an account stack's deployment settings exist, carry no
+ * static AWS keys and, with `AVM_DEPLOYMENTS_ROLE_ARN`, assume that role through OIDC.
+ */
 export async function checkDeploymentSettings(ctx: DoctorContext, stacks: readonly string[]): Promise<CheckResult> {
   const id = "deployment-settings";
   const title = "Pulumi Deployments settings";
@@ -279,17 +285,47 @@ export async function checkDeploymentSettings(ctx: DoctorContext, stacks: readon
   }
   const path = `/api/stacks/${encodeURIComponent(ctx.pulumiOrganization!)}/${PROJECT_NAME}/${sample}/deployments/settings`;
   try {
-    const { body } = await client.request<{ sourceContext?: { git?: { repoURL?: string } } }>("GET", path);
+    const { body } = await client.request<{
+      sourceContext?: { git?: { repoURL?: string } };
+      operationContext?: { oidc?: { aws?: { roleArn?: string } }; environmentVariables?: Record<string, unknown> };
+    }>("GET", path);
+    const rewrite = `avm bootstrap ${sample.slice("account-".length)} --remote (rewrites the stack's deployment settings)`;
     const repoUrl = body.sourceContext?.git?.repoURL;
     if (repoUrl !== ctx.env.AVM_PULUMI_REPO_URL?.trim()) {
       return result.fail(
         id,
         title,
         `${sample} deploys from ${repoUrl ?? "no repository"}, not AVM_PULUMI_REPO_URL`,
-        `avm bootstrap ${sample.slice("account-".length)} --remote (rewrites the stack's deployment settings)`,
+        rewrite,
       );
     }
-    return result.pass(id, title, `${sample} deploys from ${repoUrl}`);
+    const staticKeys = Object.keys(body.operationContext?.environmentVariables ?? {}).filter((name) =>
+      STATIC_AWS_KEY_VARIABLES.includes(name),
+    );
+    if (staticKeys.length > 0) {
+      return result.fail(
+        id,
+        title,
+        `${sample} carries static AWS keys in its deployment settings (${staticKeys.join(", ")})`,
+        "remove them from the stack's Deployments environment variables in Pulumi Cloud and set deploymentsOidc on " +
+          "the platform stack (docs/security.md: Pulumi Deployments without static AWS keys)",
+      );
+    }
+    const role = ctx.env.AVM_DEPLOYMENTS_ROLE_ARN?.trim();
+    const oidcRole = body.operationContext?.oidc?.aws?.roleArn;
+    if (role && oidcRole !== role) {
+      return result.fail(
+        id,
+        title,
+        `${sample} does not assume AVM_DEPLOYMENTS_ROLE_ARN through OIDC (its settings name ${oidcRole ?? "no role"})`,
+        rewrite,
+      );
+    }
+    return result.pass(
+      id,
+      title,
+      `${sample} deploys from ${repoUrl}${oidcRole ? `; AWS credentials through OIDC (${oidcRole})` : ""}`,
+    );
   } catch (error) {
     if (error instanceof PulumiCloudApiError && error.status === 404) {
       return result.fail(

@@ -598,6 +598,41 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
         detail: `account-${install.memberId} deploys from https://github.com/acme/fork.git, not AVM_PULUMI_REPO_URL`,
         fix: `avm bootstrap ${install.memberId} --remote (rewrites the stack's deployment settings)`,
       });
+      cloud.settings.set(stack, {
+        sourceContext: { git: { repoURL: REPO } },
+        operationContext: {
+          environmentVariables: { AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: { ciphertext: "x" } },
+        },
+      });
+      check = byId((await doctor()).report, "deployment-settings");
+      expect(check).to.deep.equal({
+        id: "deployment-settings",
+        title: "Pulumi Deployments settings",
+        status: "fail",
+        detail: `account-${install.memberId} carries static AWS keys in its deployment settings (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`,
+        fix:
+          "remove them from the stack's Deployments environment variables in Pulumi Cloud and set deploymentsOidc on " +
+          "the platform stack (docs/security.md: Pulumi Deployments without static AWS keys)",
+      });
+      const role = "arn:aws:iam::111122223333:role/AVMDeploymentsRole";
+      cloud.settings.set(stack, { sourceContext: { git: { repoURL: REPO } } });
+      cli.env = { ...cli.env, AVM_DEPLOYMENTS_ROLE_ARN: role };
+      check = byId((await doctor()).report, "deployment-settings");
+      expect([check.status, check.detail, check.fix]).to.deep.equal([
+        "fail",
+        `account-${install.memberId} does not assume AVM_DEPLOYMENTS_ROLE_ARN through OIDC (its settings name no role)`,
+        `avm bootstrap ${install.memberId} --remote (rewrites the stack's deployment settings)`,
+      ]);
+      cloud.settings.set(stack, {
+        sourceContext: { git: { repoURL: REPO } },
+        operationContext: { oidc: { aws: { roleArn: role, sessionName: `avm-account-${install.memberId}` } } },
+      });
+      check = byId((await doctor()).report, "deployment-settings");
+      expect([check.status, check.detail]).to.deep.equal([
+        "pass",
+        `account-${install.memberId} deploys from ${REPO}; AWS credentials through OIDC (${role})`,
+      ]);
+      cli.env = { ...cli.env, AVM_DEPLOYMENTS_ROLE_ARN: undefined };
       cloud.settings.delete(stack);
       check = byId((await doctor()).report, "deployment-settings");
       expect([check.status, check.detail]).to.deep.equal([
