@@ -82,6 +82,28 @@ export class OrganizationsRetriesExhaustedError extends OrganizationsError {
   }
 }
 
+/**
+ * A retryable error persisted, and the next backoff would sleep past the caller's deadline (see
+ * `core/callDeadline.ts`): the call stopped early. Nothing is known to have failed for good: the caller defers the
+ * work (the worker re-enqueues it, the CLI asks to run the command again), never fails the request.
+ */
+export class OrganizationsDeadlineError extends OrganizationsError {
+  constructor(
+    operation: OrganizationsOperation,
+    /** Attempts made before stopping. */
+    readonly attempts: number,
+    /** The caller's deadline (ISO 8601). */
+    readonly deadline: string,
+    cause: unknown,
+  ) {
+    super(
+      `${operation} still failing after ${attempts} attempt(s) and the next retry would pass the deadline ${deadline}: ${describeError(cause)}`,
+      operation,
+      { cause },
+    );
+  }
+}
+
 /** An OU path (e.g. `/Workloads/Prod`) names no existing organizational unit. */
 export class OrganizationalUnitPathError extends OrganizationsError {
   constructor(

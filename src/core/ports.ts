@@ -92,7 +92,8 @@ export interface CreateSlots {
 // ---- Organizations (the management account's view of accounts and OUs) ----
 
 /**
- * The Organizations calls of the account workflow, each already retried by the adapter where that is safe.
+ * The Organizations calls of the account workflow, each already retried by the adapter where that is safe, never
+ * past the caller's deadline (`currentDeadline()` of `./callDeadline`: then `OrganizationsDeadlineError`).
  * Errors are the classes of `./organizations` (never raw SDK errors).
  */
 export interface Organizations {

@@ -1,7 +1,7 @@
 /**
  * A narrow gateway over AWS Organizations: exactly the calls the account workflow and the close path
  * need, each wrapped in one retry loop (jittered exponential backoff with a cap and a bounded number of
- * attempts, timing injected) and one error classifier.
+ * attempts, timing injected, never sleeping past the caller's deadline) and one error classifier.
  */
 import {
   AccountAlreadyClosedException,
@@ -33,6 +33,7 @@ import {
 import type { Timing } from "../../shared/timing";
 import {
   OrganizationalUnitPathError,
+  OrganizationsDeadlineError,
   OrganizationsRequestError,
   OrganizationsRetriesExhaustedError,
   OrganizationsUnknownOutcomeError,
@@ -46,6 +47,7 @@ import {
   type OrganizationsOperation,
 } from "../../core/organizations";
 import type { Organizations } from "../../core/ports";
+import { currentDeadline } from "../../core/callDeadline";
 import { DEFAULT_ORGANIZATIONS_RETRY, backoffDelay, type RetryEvent, type RetryPolicy } from "../../core/retry";
 
 /**
@@ -119,6 +121,11 @@ export interface OrganizationsGatewayOptions {
   readonly retry?: RetryPolicy;
   /** Called before every backoff sleep. */
   readonly onRetry?: (event: RetryEvent) => void;
+  /**
+   * The caller's deadline (epoch ms) for the call being made: no backoff sleeps past it. Default: the deadline the
+   * caller runs under (`runWithDeadline`, e.g. the workflow's per-invocation deadline), else none.
+   */
+  readonly deadline?: () => number | undefined;
 }
 
 /**
@@ -436,6 +443,10 @@ export class OrganizationsGateway implements Organizations {
         }
         if (attempt >= this.retry.maxAttempts) throw new OrganizationsRetriesExhaustedError(operation, attempt, error);
         const delayMs = backoffDelay(attempt - 1, this.retry, this.options.timing.random());
+        const deadline = (this.options.deadline ?? currentDeadline)();
+        if (deadline !== undefined && this.options.timing.now().getTime() + delayMs > deadline) {
+          throw new OrganizationsDeadlineError(operation, attempt, new Date(deadline).toISOString(), error);
+        }
         this.options.onRetry?.({ operation, attempt, delayMs, error });
         await this.options.timing.sleep(delayMs);
       }

@@ -37,8 +37,10 @@ import { silentLogger, type Ledger, type Logger, type Organizations } from "../p
 import type { AccountStackRunner } from "../ports";
 import type { CreateSlots } from "../ports";
 import type { Timing } from "../../shared/timing";
+import { runWithDeadline } from "../callDeadline";
 import {
   OrganizationalUnitPathError,
+  OrganizationsDeadlineError,
   OrganizationsError,
   OrganizationsRequestError,
   OrganizationsUnknownOutcomeError,
@@ -821,33 +823,50 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     if (held) return busy(found, held);
     calls += 1;
     const session: LeaseSession = { email: found.email, owner: `${leaseOwner} #${calls}`, latest: found };
-    return sessions.run(session, async () => {
-      try {
-        // The pick-up takes the lease with a compare-and-set: of two concurrent runners only one proceeds.
-        let record = await update(found, { attempts: found.attempts + 1 });
-        for (;;) {
-          if (TERMINAL_STATES.has(record.state)) return { status: "terminal", record };
-          const result = await step(record, deadline);
-          if ("stop" in result) return result.stop;
-          record = result.next;
-        }
-      } catch (error) {
-        if (error instanceof Superseded) {
-          const latest = await ledger.get(email);
-          const lease = latest && activeLease(latest, timing.now());
-          if (latest && lease && lease.owner !== session.owner) return busy(latest, lease);
-          log.info("another worker is on this request", { requestId: found.requestId });
-          return { status: "skipped", reason: SUPERSEDED_REASON };
-        }
-        if (error instanceof OrganizationsRequestError || error instanceof OrganizationalUnitPathError) {
-          // A terminal AWS answer in a step that has no specific handling: the request cannot complete.
-          return failLatest(email, error.message);
-        }
-        throw error;
-      } finally {
-        await release(session);
+    return sessions.run(session, () => runWithDeadline(deadline, () => drive(email, found, session, deadline)));
+  }
+
+  /** The body of {@link processRequest} under the call's lease session and deadline. */
+  async function drive(
+    email: string,
+    found: LedgerRecord,
+    session: LeaseSession,
+    deadline: number,
+  ): Promise<ProcessOutcome> {
+    try {
+      // The pick-up takes the lease with a compare-and-set: of two concurrent runners only one proceeds.
+      let record = await update(found, { attempts: found.attempts + 1 });
+      for (;;) {
+        if (TERMINAL_STATES.has(record.state)) return { status: "terminal", record };
+        const result = await step(record, deadline);
+        if ("stop" in result) return result.stop;
+        record = result.next;
       }
-    });
+    } catch (error) {
+      if (error instanceof Superseded) {
+        const latest = await ledger.get(email);
+        const lease = latest && activeLease(latest, timing.now());
+        if (latest && lease && lease.owner !== session.owner) return busy(latest, lease);
+        log.info("another worker is on this request", { requestId: found.requestId });
+        return { status: "skipped", reason: SUPERSEDED_REASON };
+      }
+      if (error instanceof OrganizationsDeadlineError) {
+        // Throttled until the deadline: nothing failed for good; pick the request up again later.
+        const latest = (await ledger.get(email)) ?? session.latest;
+        log.warn("Organizations retries stopped at the deadline; deferring", {
+          requestId: found.requestId,
+          reason: error.message,
+        });
+        return { status: "deferred", record: latest, reason: error.message };
+      }
+      if (error instanceof OrganizationsRequestError || error instanceof OrganizationalUnitPathError) {
+        // A terminal AWS answer in a step that has no specific handling: the request cannot complete.
+        return failLatest(email, error.message);
+      }
+      throw error;
+    } finally {
+      await release(session);
+    }
   }
 
   /** Marks the current version FAILED (after a step threw a terminal AWS error). */

@@ -22,8 +22,10 @@ import {
   TagResourceCommand,
   TooManyRequestsException,
 } from "@aws-sdk/client-organizations";
+import { currentDeadline, runWithDeadline } from "../../../../src/core/callDeadline";
 import {
   OrganizationalUnitPathError,
+  OrganizationsDeadlineError,
   OrganizationsRequestError,
   OrganizationsRetriesExhaustedError,
 } from "../../../../src/core/organizations";
@@ -160,6 +162,42 @@ describe("OrganizationsGateway", () => {
     expect((error as OrganizationsRetriesExhaustedError).attempts).to.equal(4);
     expect((error as Error).cause).to.equal(last);
     expect(timing.sleeps).to.deep.equal([75, 150, 300]);
+  });
+
+  it("stops before a backoff would sleep past the caller's deadline (runWithDeadline or the deadline option)", async () => {
+    const last = throttle();
+    mock.on(TagResourceCommand).rejectsOnce(throttle()).rejectsOnce(throttle()).rejects(last);
+    const start = timing.now().getTime();
+    // Sleeps 75 and 150 fit before start + 300; the third (300) would end at 525.
+    const error = await runWithDeadline(start + 300, () => gateway.tagAccount("111122223333", { A: "1" })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(OrganizationsDeadlineError);
+    expect((error as Error).message).to.equal(
+      "TagResource still failing after 3 attempt(s) and the next retry would pass the deadline " +
+        `${new Date(start + 300).toISOString()}: TooManyRequestsException: Rate exceeded`,
+    );
+    expect((error as Error).cause).to.equal(last);
+    expect(timing.sleeps).to.deep.equal([75, 150]);
+    expect(timing.now().getTime() - start).to.equal(225);
+    expect(mock.commandCalls(TagResourceCommand)).to.have.length(3);
+
+    // The same with the deadline given to the gateway, and a deadline already past: one attempt, no sleep.
+    mock.reset();
+    mock.on(ListRootsCommand).rejects(throttle());
+    const late = new OrganizationsGateway(client, { timing, retry: POLICY, deadline: () => timing.now().getTime() });
+    expect(await late.getRootId().catch((e: unknown) => e)).to.be.instanceOf(OrganizationsDeadlineError);
+    expect(mock.commandCalls(ListRootsCommand)).to.have.length(1);
+    expect(timing.sleeps).to.deep.equal([75, 150]);
+  });
+
+  it("keeps the earlier deadline when calls nest", async () => {
+    expect(currentDeadline()).to.equal(undefined);
+    await runWithDeadline(1_000, async () => {
+      expect(currentDeadline()).to.equal(1_000);
+      await runWithDeadline(5_000, async () => expect(currentDeadline()).to.equal(1_000));
+      await runWithDeadline(500, async () => expect(currentDeadline()).to.equal(500));
+    });
   });
 
   it("turns a terminal exception into OrganizationsRequestError keeping the cause", async () => {

@@ -542,6 +542,32 @@ describe("createWorkflow", () => {
       expect(h.org.count("ListAccounts")).to.equal(0);
     });
 
+    it("defers (never fails) when throttling outlasts the caller's deadline, and never sleeps past it", async () => {
+      h = harness();
+      h.org.throttleNext = 3;
+      await h.vend("deadline@example.com");
+      const start = h.timing.now().getTime();
+      // Backoffs 75, 150, 300 ms: the third would end at 525 ms, past the 400 ms deadline.
+      const outcome = await h.workflow.processRequest("deadline@example.com", { deadline: new Date(start + 400) });
+      expect(outcome).to.deep.include({
+        status: "deferred",
+        reason:
+          "CreateAccount still failing after 3 attempt(s) and the next retry would pass the deadline " +
+          "2026-01-01T00:00:00.400Z: TooManyRequestsException: Rate exceeded",
+      });
+      expect(h.timing.sleeps).to.deep.equal([75, 150]);
+      expect(h.timing.now().getTime() - start).to.be.at.most(400);
+      const record = await h.record("deadline@example.com");
+      expect([record.state, record.failureReason, record.lease]).to.deep.equal(["CREATING", undefined, undefined]);
+      expect(createAttempts(record)).to.deep.equal({ issued: 0, total: 0, unconfirmed: false });
+      expect(h.org.count("CreateAccount")).to.equal(3);
+
+      await h.workflow.processRequest("deadline@example.com");
+      expect((await h.record("deadline@example.com")).state).to.equal("SUCCEEDED");
+      expect(h.org.count("CreateAccount")).to.equal(4);
+      expect(h.org.accountsWithEmail("deadline@example.com")).to.have.length(1);
+    });
+
     it("fails with the AWS message when CreateAccount is rejected outright", async () => {
       h = harness();
       h.org.createErrors.push(

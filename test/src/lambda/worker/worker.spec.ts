@@ -156,6 +156,23 @@ describe("worker handler", () => {
     expect((await ledger.get("net@example.com"))!.state).to.equal("SUCCEEDED");
   });
 
+  it("re-enqueues (never fails) a request whose Organizations retries would run past the invocation's time", async () => {
+    await vend("slow@example.com", "req-1");
+    org.throttleNext = 1;
+    const handler = createWorkerHandler({ ...deps, safetyMarginMs: 1_000 });
+    const start = timing.now().getTime();
+    // 1.05 s left, 1 s safety margin: the first backoff (50 to 100 ms) would pass the 50 ms that remain.
+    const response = await handler(
+      { Records: [sqsRecord("m1", body("slow@example.com", "req-1"))] },
+      { getRemainingTimeInMillis: () => 1_050, awsRequestId: "inv-1" },
+    );
+    expect(response).to.deep.equal({ batchItemFailures: [] });
+    expect(requeued.map((r) => r.item.email)).to.deep.equal(["slow@example.com"]);
+    expect(timing.now().getTime() - start).to.be.at.most(50);
+    const record = (await ledger.get("slow@example.com"))!;
+    expect([record.state, record.failureReason]).to.deep.equal(["CREATING", undefined]);
+  });
+
   it("records the reason but does not fail a record whose CreateAccount may have created an account", async () => {
     await vend("dead@example.com", "req-1");
     org.createErrors.push(refused());
