@@ -22,6 +22,7 @@ import type { AccountStackSettings, AccountStackTarget } from "../stacks/stackCo
 import type { OfflinePlan, PlatformPlan } from "../plan/offlinePlan";
 import type { PulumiCloudClient } from "../../src/stacks/pulumiCloudClient";
 import type { PulumiEngine } from "../stacks/engine";
+import type { RemoteDriftRunner } from "../fleet/remoteDrift";
 
 /** Operator settings every account stack needs (see `automation/stacks/stackConfig.ts`). */
 export type StackSettings = AccountStackSettings;
@@ -89,6 +90,12 @@ export interface CliDeps {
     env: Readonly<Record<string, string | undefined>>,
     logger: AutomationLogger,
   ): Promise<AccountStackRunner>;
+  /** The same Deployments runner as {@link remoteStackRunner}, for `detect-drift` runs (`avm fleet drift --remote`). */
+  remoteDriftRunner(
+    settings: StackSettings,
+    env: Readonly<Record<string, string | undefined>>,
+    logger: AutomationLogger,
+  ): Promise<RemoteDriftRunner>;
   /**
    * A Pulumi Cloud REST client (`avm webhooks`, `avm doctor`): token `PULUMI_ACCESS_TOKEN`, API `PULUMI_API_URL`.
    * @param purpose what needs the token, named when it is missing
@@ -212,33 +219,10 @@ export function defaultDeps(): CliDeps {
       return planPlatformStack(stack, config, secretKeys);
     },
     async remoteStackRunner(settings, env, logger) {
-      const { DeploymentsAccountStackRunner } =
-        require("../../src/stacks/deploymentsRunner") as typeof import("../../src/stacks/deploymentsRunner");
-      const { pulumiCloudClientFromEnv } =
-        require("../../src/stacks/pulumiCloudClient") as typeof import("../../src/stacks/pulumiCloudClient");
-      const { DeploymentsConfigError } =
-        require("../../src/stacks/deploymentsErrors") as typeof import("../../src/stacks/deploymentsErrors");
-      const need = (name: string): string => {
-        const value = env[name]?.trim();
-        if (!value) throw new DeploymentsConfigError(`${name} is not set: Pulumi Deployments needs it`);
-        return value;
-      };
-      const waitSeconds = Number(env.AVM_DEPLOYMENT_WAIT_SECONDS ?? 1800);
-      const repoDir = env.AVM_PULUMI_REPO_DIR?.trim();
-      const awsOidcRoleArn = env.AVM_DEPLOYMENTS_ROLE_ARN?.trim();
-      return new DeploymentsAccountStackRunner({
-        client: pulumiCloudClientFromEnv(env),
-        organization: need("AVM_PULUMI_ORGANIZATION"),
-        source: {
-          repoUrl: need("AVM_PULUMI_REPO_URL"),
-          branch: env.AVM_PULUMI_REPO_BRANCH?.trim() || "main",
-          ...(repoDir ? { repoDir } : {}),
-        },
-        settings,
-        logger,
-        waitTimeoutMs: Number.isFinite(waitSeconds) && waitSeconds >= 0 ? waitSeconds * 1000 : 1_800_000,
-        ...(awsOidcRoleArn ? { awsOidcRoleArn } : {}),
-      });
+      return deploymentsRunnerFromEnv(settings, env, logger);
+    },
+    async remoteDriftRunner(settings, env, logger) {
+      return deploymentsRunnerFromEnv(settings, env, logger);
     },
     async pulumiCloudClient(env, timing, purpose) {
       const { pulumiCloudClientFromEnv } =
@@ -275,4 +259,39 @@ export function defaultDeps(): CliDeps {
       );
     },
   };
+}
+
+/** The Pulumi Deployments runner configured from the environment (see {@link CliDeps.remoteStackRunner}). */
+function deploymentsRunnerFromEnv(
+  settings: StackSettings,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: AutomationLogger,
+): import("../../src/stacks/deploymentsRunner").DeploymentsAccountStackRunner {
+  const { DeploymentsAccountStackRunner } =
+    require("../../src/stacks/deploymentsRunner") as typeof import("../../src/stacks/deploymentsRunner");
+  const { pulumiCloudClientFromEnv } =
+    require("../../src/stacks/pulumiCloudClient") as typeof import("../../src/stacks/pulumiCloudClient");
+  const { DeploymentsConfigError } =
+    require("../../src/stacks/deploymentsErrors") as typeof import("../../src/stacks/deploymentsErrors");
+  const need = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) throw new DeploymentsConfigError(`${name} is not set: Pulumi Deployments needs it`);
+    return value;
+  };
+  const waitSeconds = Number(env.AVM_DEPLOYMENT_WAIT_SECONDS ?? 1800);
+  const repoDir = env.AVM_PULUMI_REPO_DIR?.trim();
+  const awsOidcRoleArn = env.AVM_DEPLOYMENTS_ROLE_ARN?.trim();
+  return new DeploymentsAccountStackRunner({
+    client: pulumiCloudClientFromEnv(env),
+    organization: need("AVM_PULUMI_ORGANIZATION"),
+    source: {
+      repoUrl: need("AVM_PULUMI_REPO_URL"),
+      branch: env.AVM_PULUMI_REPO_BRANCH?.trim() || "main",
+      ...(repoDir ? { repoDir } : {}),
+    },
+    settings,
+    logger,
+    waitTimeoutMs: Number.isFinite(waitSeconds) && waitSeconds >= 0 ? waitSeconds * 1000 : 1_800_000,
+    ...(awsOidcRoleArn ? { awsOidcRoleArn } : {}),
+  });
 }

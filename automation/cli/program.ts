@@ -599,7 +599,16 @@ Example:
         percent("--max-failure-percent"),
       )
       .option("--rollout-dir <dir>", "where the remediation's rollout journal goes (default .avm/rollouts)")
-      .option("--dry-run", "with --remediate: report the drift, update nothing"),
+      .option("--dry-run", "with --remediate: report the drift, update nothing")
+      .option(
+        "--remote",
+        "check on Pulumi Deployments: one detect-drift run per stack; the result comes by webhook into the ledger",
+      )
+      .option(
+        "--webhook-wait <seconds>",
+        "with --remote: how long to wait for a run's drift event in the ledger (default 300)",
+        positiveInt("--webhook-wait"),
+      ),
     false,
   )
     .addHelpText(
@@ -609,13 +618,18 @@ Example:
 Each stack gets pulumi refresh --preview-only (reads the cloud, writes nothing). A drifted account is listed with
 each resource that changed out of band and its properties (e.g. policyNames of the access role's exclusive policy
 list when someone attached another policy). --remediate updates exactly the drifted stacks as a rollout; an
-interrupted remediation continues with avm fleet rollout --resume.
+interrupted remediation continues with avm fleet rollout --resume. --remote instead starts one Pulumi Deployments
+detect-drift run per stack (at most --concurrency in flight) and reads its result from the ledger, where the
+platform's webhook receiver records Pulumi Cloud's drift_detection event (use the platform's ledger: --ledger-table).
+Needs the Deployments settings of avm vend --runner remote (PULUMI_ACCESS_TOKEN, AVM_PULUMI_ORGANIZATION,
+AVM_PULUMI_REPO_URL).
 Exit codes: 0 no drift, 3 drift found (not remediated), 1 a stack could not be checked or the remediation did not
 finish, 2 usage error.
 
 Example:
   $ avm fleet drift --ou /Workloads
-  $ avm fleet drift --remediate --json`,
+  $ avm fleet drift --remediate --json
+  $ avm fleet drift --remote --ledger-table avm-ledger --concurrency 10`,
     )
     .action(action(async (ctx, options) => commands.fleetDrift().fleetDriftCommand(ctx, options as never)));
 

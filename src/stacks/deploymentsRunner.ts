@@ -33,6 +33,9 @@ import type { PulumiCloudClient } from "./pulumiCloudClient";
 /** Deployment statuses of the REST API. */
 export type DeploymentStatus = "not-started" | "accepted" | "running" | "succeeded" | "failed" | "skipped";
 
+/** The deployment operations the runner starts. */
+export type DeploymentOperation = "update" | "destroy" | "detect-drift" | "remediate-drift";
+
 const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "skipped"]);
 const ACTIVE: ReadonlySet<string> = new Set(["not-started", "accepted", "running"]);
 
@@ -155,6 +158,15 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
     return this.toResult(outcome);
   }
 
+  /**
+   * `detect-drift`: a preview-only refresh of the account stack run by Pulumi Deployments (operation names of the
+   * REST API's `PulumiOperation`, https://www.pulumi.com/docs/reference/pkg/nodejs/pulumi/cloud-sdk/enums/Models.PulumiOperation.html).
+   * Whether it found drift is reported by the `drift_detection` webhook event, not by the deployment's status.
+   */
+  async detectDrift(target: AccountStackTarget): Promise<DeploymentOutcome> {
+    return this.run(target, "detect-drift");
+  }
+
   /** `destroy` of the account stack's resources; Pulumi Cloud then removes the stack (`deleteAfterDestroy`). */
   async destroy(accountId: string): Promise<AccountStackResult> {
     return this.toResult(await this.run({ accountId }, "destroy"));
@@ -172,7 +184,7 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
    * @throws DeploymentFailedError / DeploymentSkippedError for those terminal statuses
    * @throws PulumiCloudApiError / PulumiCloudAuthError for API failures; AccountStackConfigError for bad settings
    */
-  async run(target: AccountStackTarget, operation: "update" | "destroy"): Promise<DeploymentOutcome> {
+  async run(target: AccountStackTarget, operation: DeploymentOperation): Promise<DeploymentOutcome> {
     const stackName = accountStackName(target.accountId);
     // Basic checks only (no Pulumi SDK in the worker Lambda's bundle); the program validates fully when it runs.
     const config = accountStackConfig(target, this.options.settings);

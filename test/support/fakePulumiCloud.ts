@@ -11,6 +11,12 @@
  * organization not in {@link FakePulumiCloud.organizations}) and stack hooks (`/api/stacks/{org}/{p}/{s}/hooks`).
  * Returned webhooks never contain the secret, only `hasSecret`. Ping really POSTs a signed `ping` delivery to the
  * payload URL (as Pulumi Cloud does) and answers with the delivery's response code.
+ *
+ * Drift runs: a `detect-drift` (or `remediate-drift`) deployment that reaches `succeeded` or `failed` POSTs a signed
+ * `drift_detection` (`drift_remediation`) delivery, payload as documented at
+ * https://www.pulumi.com/docs/pulumi-cloud/webhooks/ ("Drift detection"), to every active webhook of the organization
+ * or the stack whose filters name the event, before the GET that reports the final status is answered. The drift
+ * found is scripted per stack in {@link FakePulumiCloud.driftOf}.
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -69,6 +75,11 @@ export class FakePulumiCloud {
   readonly organizations = new Set<string>(["acme"]);
   /** Webhooks by scope: `org` or `org/project/stack`. */
   readonly webhooks = new Map<string, FakeWebhook[]>();
+  /** Resource changes a detect-drift run of the stack (`org/project/stack`) finds; absent: no drift. */
+  readonly driftOf = new Map<string, Record<string, number>>();
+  /** Drift deliveries sent: webhook name, kind, the filter that matched, the receiver's status code. */
+  readonly driftDeliveries: { hook: string; kind: string; event: string; status: number }[] = [];
+  private readonly driftRunsEnded: FakeDeployment[] = [];
   private hookCounter = 0;
   private server: Server | undefined;
   private version = 0;
@@ -147,7 +158,49 @@ export class FakePulumiCloud {
     if (auth === `token ${this.token}` && hooksAt > 0 && !this.injectedFor(method, path)) {
       return this.hooks(method, parts.slice(0, hooksAt), parts.slice(hooksAt + 1), body);
     }
-    return this.route(method, path, auth, body);
+    const answer = this.route(method, path, auth, body);
+    for (const ended of this.driftRunsEnded.splice(0)) await this.deliverDrift(ended);
+    return answer;
+  }
+
+  private async deliverDrift(d: FakeDeployment): Promise<void> {
+    const [org, projectName, stackName] = d.stack.split("/") as [string, string, string];
+    const remediation = d.operation === "remediate-drift";
+    const kind = remediation ? "drift_remediation" : "drift_detection";
+    const changes = this.driftOf.get(d.stack);
+    const event = `${remediation ? "drift_remediation" : "drift_detection"}_${d.status}`;
+    const payload = JSON.stringify({
+      user: { name: "Deploy Bot", githubLogin: "bot", avatarUrl: "https://example.com/a.png" },
+      organization: { name: org, githubLogin: org, avatarUrl: "https://example.com/o.png" },
+      projectName,
+      stackName,
+      ...(remediation
+        ? {}
+        : { driftDetected: d.status === "succeeded" && changes !== undefined, driftRunId: `run-${d.id}` }),
+      status: d.status,
+      resourceChanges: changes ?? {},
+      referenceUrl: `https://app.pulumi.com/${d.stack}/deployments/${d.version}`,
+    });
+    if (remediation && d.status === "succeeded") this.driftOf.delete(d.stack);
+    for (const hook of [...(this.webhooks.get(org) ?? []), ...(this.webhooks.get(d.stack) ?? [])]) {
+      if (!hook.active || !hook.filters.includes(event)) continue;
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "pulumi-webhook-id": randomUUID(),
+        "pulumi-webhook-kind": kind,
+      };
+      if (hook.secret)
+        headers["pulumi-webhook-signature"] = createHmac("sha256", hook.secret).update(payload).digest("hex");
+      let status = 0;
+      try {
+        const response = await fetch(hook.payloadUrl, { method: "POST", headers, body: payload });
+        status = response.status;
+        await response.text();
+      } catch {
+        status = 0;
+      }
+      this.driftDeliveries.push({ hook: hook.name, kind, event, status });
+    }
   }
 
   private injectedFor(method: string, path: string): boolean {
@@ -308,7 +361,10 @@ export class FakePulumiCloud {
       const d = this.deployments.find((x) => x.id === leaf && x.stack === key);
       if (!d) return [404, { code: 404, message: "Deployment not found" }];
       // Each GET advances the deployment by one scripted status.
+      const was = d.status;
       d.status = d.statuses.shift() ?? d.status;
+      const ended = d.status !== was && (d.status === "succeeded" || d.status === "failed");
+      if (ended && (d.operation === "detect-drift" || d.operation === "remediate-drift")) this.driftRunsEnded.push(d);
       // Any other active deployment of the stack advances too, so queued ones eventually run.
       return [200, { id: d.id, version: d.version, status: d.status, pulumiOperation: d.operation, jobs: [] }];
     }

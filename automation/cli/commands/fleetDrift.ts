@@ -2,7 +2,8 @@
  * `avm fleet drift`: a refresh preview (`pulumi refresh --preview-only`) of every selected account stack, expecting
  * no changes; reports each drifted account with the resources and properties that changed out of band. Exit 3 when
  * drift is found, 0 when none, 1 when a stack could not be checked. `--remediate` then updates the drifted stacks as
- * a rollout (same canary, concurrency and halt rules, same journal and `--resume`).
+ * a rollout (same canary, concurrency and halt rules, same journal and `--resume`). `--remote` runs each check as a
+ * Pulumi Deployments `detect-drift` run whose result arrives by webhook in the ledger (`automation/fleet/remoteDrift.ts`).
  */
 import path from "node:path";
 import { programVersion } from "../../../src/shared/deploymentStamp";
@@ -10,12 +11,13 @@ import { accountStackName, isAccountId } from "../../../src/shared/naming";
 import { mapWithLimit } from "../../concurrency";
 import { collectFleet } from "../../fleet/fleetInventory";
 import { FleetProgress } from "../../fleet/fleetProgress";
+import { checkDriftRemotely } from "../../fleet/remoteDrift";
 import { RolloutJournal } from "../../fleet/rolloutJournal";
 import { silentProgress } from "../../progress";
 import type { ResourceDrift } from "../../stacks/resourceDrift";
 import type { CommandContext } from "../context";
 import { CliRefusedError, CliUsageError, EXIT } from "../errors";
-import type { StackFlags } from "../workflowSetup";
+import { progressLogger, type StackFlags } from "../workflowSetup";
 import { withFleet } from "./fleet";
 import {
   DEFAULT_ROLLOUT_DIR,
@@ -39,6 +41,10 @@ export interface FleetDriftOptions extends StackFlags {
   readonly maxFailurePercent?: number;
   readonly dryRun?: boolean;
   readonly rolloutDir?: string;
+  /** Check on Pulumi Deployments (`detect-drift` runs) instead of a local refresh preview. */
+  readonly remote?: boolean;
+  /** Seconds to wait for a remote run's drift webhook event in the ledger (default 300). */
+  readonly webhookWait?: number;
 }
 
 /** One account in `--json`. */
@@ -48,6 +54,8 @@ export interface DriftAccountJson {
   /** `none`, `drift` or `error`. */
   readonly drift: "none" | "drift" | "error";
   readonly resources: readonly ResourceDrift[];
+  /** `--remote`: the drift note the webhook recorded (e.g. `drift: detected (update 1), run <id>, <url>`); else null. */
+  readonly detail: string | null;
   readonly error: string | null;
 }
 
@@ -62,7 +70,9 @@ export interface FleetDriftJson {
 function driftText(json: FleetDriftJson): string {
   const lines: string[] = [];
   for (const a of json.accounts) {
-    if (a.drift === "drift") {
+    if (a.drift === "drift" && a.detail !== null) {
+      lines.push(`${a.stackName}: ${a.detail}`);
+    } else if (a.drift === "drift") {
       lines.push(`${a.stackName}: drift in ${a.resources.length} resource(s)`);
       for (const r of a.resources) {
         lines.push(
@@ -87,6 +97,13 @@ export async function fleetDriftCommand(ctx: CommandContext, options: FleetDrift
   if (wanted && (wanted.length === 0 || wanted.some((id) => !isAccountId(id)))) {
     throw new CliUsageError(`--accounts must list 12-digit AWS account ids, got "${options.accounts}"`);
   }
+  if (options.remote && options.remediate) {
+    throw new CliUsageError(
+      "--remediate with --remote is not built yet: remediate the drifted accounts with avm fleet drift --remediate " +
+        "--accounts <ids> (local), or Pulumi Cloud's remediate-drift run",
+    );
+  }
+  if (options.webhookWait !== undefined && !options.remote) throw new CliUsageError("--webhook-wait needs --remote");
   const version = programVersion({ env: ctx.io.env });
   const policy = rolloutPolicyOf({ ...options, remote: false });
   return withFleet(ctx, options, async (session) => {
@@ -110,8 +127,33 @@ export async function fleetDriftCommand(ctx: CommandContext, options: FleetDrift
           verb: "drift",
           now: () => ctx.deps.timing.now().getTime(),
         });
+    const remote = options.remote
+      ? await ctx.deps.remoteDriftRunner(session.settings, ctx.io.env, progressLogger(ctx, "deployments"))
+      : undefined;
     const accounts = await mapWithLimit(selected, options.concurrency ?? policy.concurrency, async (account) => {
       const stackName = accountStackName(account.accountId);
+      if (remote !== undefined) {
+        progress.start(stackName, "Pulumi Deployments: detect-drift");
+        const result = await checkDriftRemotely(
+          { accountId: account.accountId, tags: account.tags },
+          {
+            runner: remote,
+            ledger: session.ledger,
+            timing: ctx.deps.timing,
+            webhookWaitMs: (options.webhookWait ?? 300) * 1000,
+          },
+        );
+        if (result.drift === "error") progress.fail(stackName, result.detail);
+        else progress.succeed(stackName, result.detail);
+        return {
+          accountId: account.accountId,
+          stackName,
+          drift: result.drift,
+          resources: [],
+          detail: result.drift === "error" ? null : result.detail,
+          error: result.drift === "error" ? result.detail : null,
+        } satisfies DriftAccountJson;
+      }
       progress.start(stackName, "refresh --preview-only");
       try {
         const result = await session.stacks.detectDrift(account.accountId, progress);
@@ -121,6 +163,7 @@ export async function fleetDriftCommand(ctx: CommandContext, options: FleetDrift
           stackName,
           drift: result.resources.length > 0 ? "drift" : "none",
           resources: result.resources,
+          detail: null,
           error: null,
         } satisfies DriftAccountJson;
       } catch (error) {
@@ -131,6 +174,7 @@ export async function fleetDriftCommand(ctx: CommandContext, options: FleetDrift
           stackName,
           drift: "error",
           resources: [],
+          detail: null,
           error: message,
         } satisfies DriftAccountJson;
       }

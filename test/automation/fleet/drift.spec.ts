@@ -93,6 +93,7 @@ describe("avm fleet drift (recording engine)", function () {
       stackName: `account-${ids[2]}`,
       drift: "drift",
       resources: [EXTRA_POLICY],
+      detail: null,
       error: null,
     });
     expect(ups()).to.deep.equal([]);

@@ -1,0 +1,211 @@
+/**
+ * `avm fleet drift --remote` against the fake Pulumi Cloud and a real webhook receiver on 127.0.0.1: one
+ * `detect-drift` deployment per stack; the fake delivers each run's signed `drift_detection` event to the registered
+ * webhook, the receiver records it on the account's ledger record, and the command reads the result from there.
+ * Exit 3 with the drifted account named, 0 without drift, 1 when the event never arrives or the run fails.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import type { CliDeps } from "../../../automation/cli/main";
+import { startWebhookServer, type WebhookServer } from "../../../automation/serve";
+import { AccountStacks } from "../../../automation/stacks/accountStacks";
+import { DEFAULT_WEBHOOK_EVENTS, webhookDisplayName } from "../../../automation/webhooks/ensureWebhook";
+import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
+import type { Ledger } from "../../../src/core/ports";
+import { WebhookReceiver } from "../../../src/core/webhooks/receiver";
+import { LedgerStackOutcomeRecorder } from "../../../src/core/webhooks/stackOutcomeRecorder";
+import { DeploymentsAccountStackRunner } from "../../../src/stacks/deploymentsRunner";
+import { pulumiCloudClientFromEnv } from "../../../src/stacks/pulumiCloudClient";
+import { FakePulumiCloud } from "../../support/fakePulumiCloud";
+import { HANG_GUARD_MS } from "../../support/hangGuard";
+import { MemoryLedger } from "../../support/memoryLedger";
+import { RecordingEngine } from "../../support/recordingEngine";
+import { RecordingTiming } from "../../support/recordingTiming";
+import { AUTOMATION, MANAGEMENT, STACK_FLAGS, accountIds, fakeOrganizations, runAvm } from "./fleetFixture";
+
+const TOKEN = "pul-remote-drift-0123456789abcdef0123456789";
+const SECRET = "remote-drift-webhook-secret-0123456789";
+const ids = accountIds(4);
+const stackKey = (id: string) => `acme/meshstack-avm/account-${id}`;
+
+describe("avm fleet drift --remote (fake Pulumi Cloud, webhook receiver, ledger)", function () {
+  this.timeout(HANG_GUARD_MS);
+  let dir: string;
+  let cloud: FakePulumiCloud;
+  let apiUrl: string;
+  let receiver: WebhookServer;
+  let ledger: MemoryLedger;
+  let deps: Partial<CliDeps>;
+  let timing: RecordingTiming;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "avm-remote-drift-"));
+    cloud = new FakePulumiCloud(TOKEN);
+    apiUrl = await cloud.start();
+    ledger = new MemoryLedger();
+    timing = new RecordingTiming();
+    receiver = await startWebhookServer({
+      receiver: new WebhookReceiver({
+        secret: SECRET,
+        recorder: new LedgerStackOutcomeRecorder({
+          ledger,
+          queue: { enqueue: async () => undefined },
+          timing: new RecordingTiming(),
+        }),
+        deliveries: new MemoryDeliveryStore(),
+        timing: new RecordingTiming(),
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      }),
+    });
+    cloud.addWebhook("acme", {
+      displayName: webhookDisplayName(SECRET),
+      payloadUrl: receiver.url,
+      active: true,
+      format: "raw",
+      filters: [...DEFAULT_WEBHOOK_EVENTS],
+      groups: [],
+      secret: SECRET,
+    });
+    const now = new Date("2026-01-01T00:00:00Z");
+    for (const id of ids) {
+      const { record } = await ledger.claim(
+        { email: `aws+${id}@example.com`, requestId: `req-${id}`, kind: "vend", request: {}, accountId: id },
+        now,
+      );
+      await ledger.update(record.email, record.version, { state: "SUCCEEDED" }, now);
+    }
+    const engine = new RecordingEngine();
+    engine.outputLines = [];
+    const settings = { managementAccountId: MANAGEMENT, automationAccountId: AUTOMATION, region: "us-east-1" };
+    const stacks = new AccountStacks({ engine, settings, timing: new RecordingTiming() });
+    for (const id of ids) await stacks.deploy({ accountId: id });
+    const shared: Ledger = {
+      claim: (r, n) => ledger.claim(r, n),
+      get: (e) => ledger.get(e),
+      getByRequestId: (id) => ledger.getByRequestId(id),
+      getByAccountId: (id) => ledger.getByAccountId(id),
+      list: (o) => ledger.list(o),
+      update: (e, v, p, n) => ledger.update(e, v, p, n),
+      close: async () => undefined,
+    };
+    deps = {
+      organizationsClient: () => fakeOrganizations(ids),
+      pulumiEngine: async () => engine,
+      hasPulumiCli: () => true,
+      timing,
+      openLedger: async () => shared,
+      remoteDriftRunner: async (stackSettings) =>
+        new DeploymentsAccountStackRunner({
+          client: pulumiCloudClientFromEnv(
+            { PULUMI_ACCESS_TOKEN: TOKEN, PULUMI_API_URL: apiUrl },
+            new RecordingTiming(),
+          ),
+          organization: "acme",
+          source: { repoUrl: "https://github.com/acme/meshstack-avm.git", branch: "main" },
+          settings: stackSettings,
+          timing: new RecordingTiming(),
+          pollIntervalMs: 1,
+        }),
+    };
+  });
+  afterEach(async () => {
+    await receiver.stop();
+    await cloud.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const drift = (...args: string[]) =>
+    runAvm(["--ledger", ":memory:", "fleet", "drift", "--remote", ...STACK_FLAGS, ...args], deps, { cwd: dir });
+  const byAccount = (json: { accounts: { accountId: string }[] }, id: string) =>
+    json.accounts.find((a) => a.accountId === id);
+
+  it("finds the drifted account through its detect-drift run's webhook event (exit 3), one run per stack", async () => {
+    cloud.driftOf.set(stackKey(ids[1]!), { update: 1, same: 2 });
+    const result = await drift("--json");
+    expect(result.code, result.stderr).to.equal(3);
+    const json = JSON.parse(result.stdout);
+    expect(json.counts).to.deep.equal({ checked: 4, drifted: 1, errors: 0 });
+    const run = cloud.deployments.find((d) => d.stack === stackKey(ids[1]!))!;
+    const url = `https://app.pulumi.com/${stackKey(ids[1]!)}/deployments/${run.version}`;
+    expect(byAccount(json, ids[1]!)).to.deep.equal({
+      accountId: ids[1],
+      stackName: `account-${ids[1]}`,
+      drift: "drift",
+      resources: [],
+      detail: `drift: detected (update 1, same 2), run run-${run.id}, ${url}`,
+      error: null,
+    });
+    expect(byAccount(json, ids[0]!)).to.deep.include({ drift: "none", error: null });
+    expect(cloud.deployments.map((d) => [d.stack, d.operation]).sort()).to.deep.equal(
+      ids.map((id) => [stackKey(id), "detect-drift"]),
+    );
+    const created = cloud.requests.filter((r) => r.method === "POST" && /\/deployments$/.test(r.path));
+    expect(created.map((r) => r.body)).to.deep.equal(
+      ids.map(() => ({ operation: "detect-drift", inheritSettings: true })),
+    );
+    expect(cloud.driftDeliveries.map((d) => [d.kind, d.event, d.status])).to.deep.equal(
+      ids.map(() => ["drift_detection", "drift_detection_succeeded", 200]),
+    );
+    // The ledger keeps the run in the account's history; the state stays SUCCEEDED.
+    const record = (await ledger.getByAccountId(ids[1]!))!;
+    expect(record.state).to.equal("SUCCEEDED");
+    expect(record.history.at(-1)?.note).to.match(
+      new RegExp(
+        `^drift: detected \\(update 1, same 2\\), run run-${run.id}, .*/deployments/${run.version} \\(webhook [0-9a-f-]+\\)$`,
+      ),
+    );
+    const text = await drift();
+    const again = cloud.deployments.filter((d) => d.stack === stackKey(ids[1]!)).at(-1)!;
+    expect(text.stdout.split("\n")).to.include(
+      `account-${ids[1]}: drift: detected (update 1, same 2), run run-${again.id}, ` +
+        `https://app.pulumi.com/${stackKey(ids[1]!)}/deployments/${again.version}`,
+    );
+  });
+
+  it("exits 0 when no run found drift", async () => {
+    const result = await drift("--json", "--accounts", `${ids[0]},${ids[2]}`);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout).counts).to.deep.equal({ checked: 2, drifted: 0, errors: 0 });
+  });
+
+  it("exits 1 when no drift event reaches the ledger within --webhook-wait, or the run fails", async () => {
+    cloud.webhooks.clear();
+    const silent = await drift("--json", "--accounts", ids[0]!, "--webhook-wait", "30");
+    expect(silent.code).to.equal(1);
+    const run = cloud.deployments.at(-1)!;
+    expect(byAccount(JSON.parse(silent.stdout), ids[0]!)).to.deep.include({
+      drift: "error",
+      error:
+        `detect-drift deployment #${run.version} (https://app.pulumi.com/${stackKey(ids[0]!)}/deployments/${run.version}) ` +
+        "succeeded, but no drift_detection webhook event reached the ledger within 30 s (check the webhook with avm " +
+        "doctor; the ledger must be the platform's, --ledger-table)",
+    });
+    // It read the ledger every 5 s of the injected clock until the budget was spent.
+    expect(timing.sleeps).to.deep.equal([5000, 5000, 5000, 5000, 5000, 5000]);
+    cloud.nextStatuses = ["running", "failed"];
+    const failed = await drift("--json", "--accounts", ids[0]!);
+    expect(failed.code).to.equal(1);
+    const failedRun = cloud.deployments.at(-1)!;
+    expect(byAccount(JSON.parse(failed.stdout), ids[0]!)).to.deep.include({
+      drift: "error",
+      error: `detect-drift deployment #${failedRun.version} of account-${ids[0]} failed (https://app.pulumi.com/${stackKey(ids[0]!)}/deployments/${failedRun.version})`,
+    });
+  });
+
+  it("refuses --remote --remediate and --webhook-wait without --remote (exit 2)", async () => {
+    const both = await drift("--remediate");
+    expect([both.code, both.stderr]).to.deep.equal([
+      2,
+      "avm: error: --remediate with --remote is not built yet: remediate the drifted accounts with avm fleet drift " +
+        "--remediate --accounts <ids> (local), or Pulumi Cloud's remediate-drift run\n",
+    ]);
+    const wait = await runAvm(
+      ["--ledger", ":memory:", "fleet", "drift", "--webhook-wait", "10", ...STACK_FLAGS],
+      deps,
+      { cwd: dir },
+    );
+    expect([wait.code, wait.stderr]).to.deep.equal([2, "avm: error: --webhook-wait needs --remote\n"]);
+  });
+});
