@@ -5,7 +5,7 @@
  */
 import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
 import type { Ledger } from "../../src/core/ports";
-import type { LedgerPatch, LedgerRecord } from "../../src/core/ledger";
+import type { LedgerRecord } from "../../src/core/ledger";
 import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/core/ports";
 import { createWorkflow, type Workflow } from "../../src/core/vending/workflow";
 import { createProgress, type ProgressReporter } from "../progress";
@@ -150,23 +150,6 @@ export class RecordingRunner implements AccountStackRunner {
   }
 }
 
-/** Calls `onChange` with every record a ledger update returns; everything else is passed through. */
-export function observeLedger(ledger: Ledger, onChange: (record: LedgerRecord) => void): Ledger {
-  return {
-    claim: (record, now) => ledger.claim(record, now),
-    get: (email) => ledger.get(email),
-    getByRequestId: (id) => ledger.getByRequestId(id),
-    getByAccountId: (id) => ledger.getByAccountId(id),
-    list: (options) => ledger.list(options),
-    close: () => ledger.close(),
-    async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date) {
-      const record = await ledger.update(email, expectedVersion, patch, now);
-      if (patch.state !== undefined || patch.note !== undefined) onChange(record);
-      return record;
-    },
-  };
-}
-
 /** Per-request progress on stderr: a live line per request on a TTY, one line per step otherwise. */
 export class RequestProgress {
   private readonly live: ProgressReporter | undefined;
@@ -259,7 +242,7 @@ export async function openLocalWorkflow(
     CLI_ENV.bootstrapRoleName,
   );
   const workflow = createWorkflow({
-    ledger: options.stepProgress === false ? ledger : observeLedger(ledger, (record) => progress.step(record)),
+    ledger,
     organizations,
     stackRunner: runner,
     createSlots: ctx.deps.createSlots(ctx.settings.ledger, () => timing.now()),
@@ -268,6 +251,7 @@ export async function openLocalWorkflow(
       ...(defaultTargetOu !== undefined ? { defaultTargetOu } : {}),
       ...(bootstrapRoleName !== undefined ? { bootstrapRoleName } : {}),
       ...(options.slotWait !== undefined ? { slotWait: options.slotWait } : {}),
+      ...(options.stepProgress === false ? {} : { onStep: (record: LedgerRecord) => progress.step(record) }),
     },
   });
   return { workflow, organizations, runner, runnerKind, progress, notes };

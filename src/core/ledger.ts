@@ -134,6 +134,18 @@ export interface LedgerPatch {
   readonly clear?: readonly ClearableField[];
   /** Appended to the history (with the new state when `state` is set). */
   readonly note?: string;
+  /**
+   * Steps the writer took since its last write that it did not write one by one (idempotent steps such as a move
+   * or tags): each appends a history entry and sets the record's state, in order, before this patch's own `state`
+   * and `note`. So one write records several steps and the history reads as if each had been written.
+   */
+  readonly steps?: readonly LedgerStep[];
+}
+
+/** One step carried by {@link LedgerPatch.steps}: the state it reached and its history note. */
+export interface LedgerStep {
+  readonly state: RequestState;
+  readonly note?: string;
 }
 
 /** Base class of ledger errors. */

@@ -92,24 +92,30 @@ export function createRecord(input: NewLedgerRecord, now: Date): LedgerRecord {
 }
 
 /**
- * `record` with `patch` applied at `now`: version + 1, `updatedAt` = now, and a history entry appended
- * when the patch sets a state or a note. Fields the patch leaves `undefined` are kept.
+ * `record` with `patch` applied at `now`: version + 1, `updatedAt` = now, a history entry appended for each of
+ * the patch's `steps` (each also sets the state) and one more when the patch sets a state or a note. Fields the
+ * patch leaves `undefined` are kept.
  */
 export function applyPatch(record: LedgerRecord, patch: LedgerPatch, now: Date): LedgerRecord {
   const at = now.toISOString();
-  const state = patch.state === undefined ? record.state : checkState(patch.state, "patch.state");
   if (patch.attempts !== undefined && (!Number.isInteger(patch.attempts) || patch.attempts < 0)) {
     throw new LedgerInputError(`patch.attempts must be a non-negative integer, got ${patch.attempts}`);
   }
-  let history: readonly HistoryEntry[] = record.history;
-  if (patch.state !== undefined || patch.note !== undefined) {
-    const entry: HistoryEntry = {
-      at,
-      state,
-      ...(patch.note !== undefined ? { note: cut(patch.note, MAX_NOTE_LENGTH) } : {}),
-    };
-    history = boundHistory([...record.history, entry]);
+  const entries: HistoryEntry[] = [];
+  const entry = (state: RequestState, note: string | undefined): HistoryEntry => ({
+    at,
+    state,
+    ...(note !== undefined ? { note: cut(note, MAX_NOTE_LENGTH) } : {}),
+  });
+  let state = record.state;
+  for (const step of patch.steps ?? []) {
+    state = checkState(step.state, "patch.steps[].state");
+    entries.push(entry(state, step.note));
   }
+  if (patch.state !== undefined) state = checkState(patch.state, "patch.state");
+  if (patch.state !== undefined || patch.note !== undefined) entries.push(entry(state, patch.note));
+  const history: readonly HistoryEntry[] =
+    entries.length === 0 ? record.history : boundHistory([...record.history, ...entries]);
   const cleared = new Set(patch.clear ?? []);
   const lease = patch.lease ?? (cleared.has("lease") ? undefined : record.lease);
   const accountId = patch.accountId ?? record.accountId;

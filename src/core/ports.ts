@@ -46,7 +46,12 @@ export interface Ledger {
   /** Inserts a record unless one exists for the email. Never overwrites. */
   claim(record: NewLedgerRecord, now: Date): Promise<ClaimResult>;
   get(email: string): Promise<LedgerRecord | undefined>;
+  /**
+   * The record with this request id. Through an index in DynamoDB, so it may lag a write by a moment: to decide on
+   * the state or to write, read the record again with {@link Ledger.get}.
+   */
   getByRequestId(requestId: string): Promise<LedgerRecord | undefined>;
+  /** The record with this account id; may lag a write by a moment like {@link Ledger.getByRequestId}. */
   getByAccountId(accountId: string): Promise<LedgerRecord | undefined>;
   list(options?: ListOptions): Promise<LedgerRecord[]>;
   /**

@@ -86,24 +86,30 @@ export class DynamoCreateSlots implements CreateSlots {
     checkSlotOwner(owner);
     const mine = this.held.get(owner);
     this.held.delete(owner);
-    // The slot this instance gave the owner is deleted directly; otherwise (acquired by another process)
-    // the slots are read to find it.
-    const keys = mine !== undefined ? [mine] : (await this.read()).filter((s) => s.owner === owner).map((s) => s.key);
-    for (const key of keys) {
-      try {
-        await this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: { email: { S: key } },
-            ConditionExpression: "#owner = :owner",
-            ExpressionAttributeNames: { "#owner": "owner" },
-            ExpressionAttributeValues: { ":owner": { S: owner } },
-          }),
-        );
-      } catch (error) {
-        // Someone took the slot after our lease expired: it is no longer ours to release.
-        if (!isConditionFailure(error)) throw slotError("release", error);
-      }
+    // The slot this instance gave the owner is deleted directly. Otherwise (acquired by another process) the
+    // owner's preferred slot, where `acquire` looks first, is tried with the same conditional delete; only when
+    // the owner does not hold that one are the slots read to find it.
+    if (await this.remove(mine ?? this.keys[preferredSlot(owner, this.keys.length)]!, owner)) return;
+    if (mine !== undefined) return;
+    for (const slot of await this.read()) if (slot.owner === owner) await this.remove(slot.key, owner);
+  }
+
+  /** Deletes slot `key` if `owner` holds it; false when it does not (someone took it after our lease expired). */
+  private async remove(key: string, owner: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { email: { S: key } },
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": { S: owner } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw slotError("release", error);
+      return false;
     }
   }
 

@@ -5,8 +5,9 @@
  * - `claim` is a `PutItem` with `attribute_not_exists(email)`: of two concurrent claims exactly one wins.
  * - `update` reads the item (strongly consistent), applies the patch and writes it back with
  *   `version = :expected`: a stale writer gets {@link LedgerConflictError}.
- * - Lookups through a GSI (`getByRequestId`, `getByAccountId`, `list` by state) are eventually consistent in
- *   AWS; a GSI hit is re-read from the table so the returned record is current.
+ * - Lookups through a GSI (`getByRequestId`, `getByAccountId`, `list` by state) are one Query each: the indexes
+ *   project ALL attributes, so a hit is not re-read. They are eventually consistent in AWS (a hit may lag a
+ *   write by a moment); callers that decide on the state or write re-read the record by email.
  *
  * The same table also holds internal items whose key starts with `#` (e.g. the CreateAccount slots of
  * `dynamoCreateSlots.ts`); such a key can never be an email, and `list` skips them.
@@ -246,9 +247,10 @@ export class DynamoLedger implements Ledger {
     } catch (error) {
       throw classifyDynamoError(error, value, 0, `Query ${index}`);
     }
-    const first = selectRecords(hits)[0];
-    // The index is eventually consistent: re-read the item itself for its current version.
-    return first && ((await this.get(first.email)) ?? first);
+    // Every index projects ALL attributes: the hit is the whole record, not re-read. The index is eventually
+    // consistent, so in AWS the hit may lag a write by a moment; a caller that decides on the state or writes
+    // re-reads by email (`get`, consistent), and a stale version can only ever lose its compare-and-set.
+    return selectRecords(hits)[0];
   }
 
   private async queryAll(index: string, attribute: string, value: string): Promise<LedgerRecord[]> {

@@ -7,9 +7,14 @@
  *
  * Exactly once, under at-least-once delivery and crashes:
  * - The step to run is read from the stored record, never from the message.
- * - Every ledger write is a compare-and-set on `version`. Each pick-up starts with one (attempts + 1), so of
- *   two concurrent deliveries only one proceeds; a {@link LedgerConflictError} later on means another
- *   worker took over, and this one stops without further side effects.
+ * - Every ledger write is a compare-and-set on `version`. A pick-up (attempts + 1, the request lease) is carried
+ *   by its first write, which comes before any call that is not safe to repeat (CreateAccount, a deployment)
+ *   and before any wait, so of two concurrent deliveries only one gets past it; a {@link LedgerConflictError}
+ *   means another worker took over, and this one stops without further side effects.
+ * - Steps that are safe to repeat (learning the created account's id, the move, the tags, a deployment that
+ *   reported `deployed`) are not written one by one: the next write carries them (`LedgerPatch.steps`), so the
+ *   history lists every step while a fresh vend costs three workflow writes (pick-up with the CreateAccount
+ *   marker, the CreateAccount request id, the end state). A worker that stops in between repeats them.
  * - Before each CreateAccount the worker writes a marker (`CreateAccount attempt N issuing`) and after it
  *   the request id; a worker that crashed after persisting the id resumes polling that id and never calls
  *   CreateAccount again. One that stopped between the call and persisting the id (crash, or another worker
@@ -30,6 +35,7 @@ import {
   TERMINAL_STATES,
   type LedgerPatch,
   type LedgerRecord,
+  type LedgerStep,
   type RequestLease,
   type RequestState,
 } from "../ledger";
@@ -122,6 +128,11 @@ export interface WorkflowOptions {
    * account stack deploys). Default: a timer that does not keep the process alive.
    */
   readonly heartbeat?: (beat: () => Promise<void>, everyMs: number) => () => Promise<void>;
+  /**
+   * Called with the record after every step, as the step is taken: a written one, and one that the next write
+   * carries (its `history` then already ends with the step). For progress displays. Default: none.
+   */
+  readonly onStep?: (record: LedgerRecord) => void;
 }
 
 /** Everything the workflow talks to. */
@@ -250,11 +261,18 @@ export const DEFAULT_UNKNOWN_OUTCOME_GRACE_MS = 2 * 60_000;
 /** Default {@link WorkflowOptions.leaseTtlMs}. */
 export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
 
-/** The lease of one `processRequest` call: its owner name and its latest write to the record. */
+/**
+ * The lease of one `processRequest` call: its owner name, its latest write to the record (the record as read
+ * before the first write) and what it has done but not written yet (see `advanceLater`).
+ */
 interface LeaseSession {
   readonly email: string;
   readonly owner: string;
   latest: LedgerRecord;
+  /** True once this call wrote the record (its first write takes the lease). */
+  wrote: boolean;
+  /** Fields and steps the next write carries: the pick-up's `attempts`, idempotent steps, an account id. */
+  pending: { attempts?: number; accountId?: string; steps: LedgerStep[] };
 }
 
 /** The default {@link WorkflowOptions.heartbeat}: an unref'd interval timer; stopping awaits a running beat. */
@@ -315,15 +333,30 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     const own = session !== undefined && session.email === record.email ? session : undefined;
     const base = own !== undefined && own.latest.version > record.version ? own.latest : record;
     const terminal = patch.state !== undefined && TERMINAL_STATES.has(patch.state);
+    const pending = own?.pending;
+    const carried: LedgerPatch =
+      pending === undefined
+        ? patch
+        : {
+            ...(pending.attempts !== undefined ? { attempts: pending.attempts } : {}),
+            ...(pending.accountId !== undefined ? { accountId: pending.accountId } : {}),
+            ...patch,
+            ...(pending.steps.length > 0 ? { steps: [...pending.steps, ...(patch.steps ?? [])] } : {}),
+          };
     const leased: LedgerPatch =
       own === undefined
-        ? patch
+        ? carried
         : terminal
-          ? { ...patch, clear: [...(patch.clear ?? []), "lease"] }
-          : { ...patch, lease: newLease(own.owner) };
+          ? { ...carried, clear: [...(carried.clear ?? []), "lease"] }
+          : { ...carried, lease: newLease(own.owner) };
     try {
       const next = await ledger.update(record.email, base.version, leased, timing.now());
-      if (own !== undefined) own.latest = next;
+      if (own !== undefined) {
+        own.latest = next;
+        own.wrote = true;
+        own.pending = { steps: [] };
+      }
+      if (patch.state !== undefined || patch.note !== undefined) options.onStep?.(next);
       return next;
     } catch (error) {
       if (error instanceof LedgerConflictError) throw new Superseded();
@@ -331,21 +364,31 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     }
   }
 
-  /** Renews the current call's lease when a third of its time has passed (the heartbeat of waiting loops). */
-  async function renewIfDue(): Promise<void> {
-    const session = sessions.getStore();
-    const heartbeatAt = session?.latest.lease?.heartbeatAt;
-    if (session === undefined || heartbeatAt === undefined) return;
-    if (timing.now().getTime() - Date.parse(heartbeatAt) >= leaseTtlMs / 3) await update(session.latest, {});
+  /** True when the current call holds its lease and renewed it less than a third of its time ago. */
+  function holdsFreshLease(session: LeaseSession): boolean {
+    const lease = session.latest.lease;
+    if (lease === undefined || lease.owner !== session.owner) return false;
+    return timing.now().getTime() - Date.parse(lease.heartbeatAt) < leaseTtlMs / 3;
   }
 
   /**
-   * Runs a non-idempotent call under the lease: renews it first (a compare-and-set that proves this call still
-   * holds it), then keeps renewing it on a timer while the call runs.
+   * The heartbeat of waiting loops: takes the lease when this call has not written yet (a call that waits holds
+   * the lease), else renews it when a third of its time has passed. Carries what the call has not written yet.
+   */
+  async function renewIfDue(): Promise<void> {
+    const session = sessions.getStore();
+    if (session === undefined || holdsFreshLease(session)) return;
+    await update(session.latest, {});
+  }
+
+  /**
+   * Runs a non-idempotent call under the lease: first makes sure this call holds it (a compare-and-set, unless
+   * this call's own write renewed it less than a third of its time ago: nobody else can take an unexpired lease),
+   * then keeps renewing it on a timer while the call runs.
    */
   async function underLease<T>(record: LedgerRecord, call: () => Promise<T>): Promise<T> {
     const session = sessions.getStore();
-    await update(record, {});
+    if (session === undefined || !holdsFreshLease(session)) await update(record, {});
     if (session === undefined) return call();
     const stop = heartbeat(
       () =>
@@ -366,12 +409,22 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     }
   }
 
-  /** Releases the call's lease unless a terminal write already did or another runner changed the record. */
+  /**
+   * Releases the call's lease unless a terminal write already did or another runner changed the record. A call
+   * that stopped before its first write records its pick-up (and any steps it took) with this write.
+   */
   async function release(session: LeaseSession): Promise<void> {
     const latest = session.latest;
-    if (latest.lease?.owner !== session.owner) return;
+    if (session.wrote && latest.lease?.owner !== session.owner) return;
+    const { attempts, accountId, steps } = session.pending;
+    const patch: LedgerPatch = {
+      ...(attempts !== undefined ? { attempts } : {}),
+      ...(accountId !== undefined ? { accountId } : {}),
+      ...(steps.length > 0 ? { steps } : {}),
+      clear: ["lease"],
+    };
     try {
-      await ledger.update(latest.email, latest.version, { clear: ["lease"] }, timing.now());
+      await ledger.update(latest.email, latest.version, patch, timing.now());
     } catch (error) {
       // The lease expires by itself; a conflict means someone else wrote the record after us.
       if (!(error instanceof LedgerConflictError)) {
@@ -400,6 +453,36 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     return { next: await update(record, { ...patch, state, note }) } satisfies StepResult;
   }
 
+  /**
+   * Moves on after a step that is safe to repeat (a move, tags, a deployment that reported `deployed`, or
+   * learning an account id AWS reports again on every look) without writing: the step is carried by the call's
+   * next write. A call that stops before that write leaves the record at its last written state, and the next
+   * pick-up repeats the step, which changes nothing. Outside a `processRequest` call it writes at once.
+   */
+  function advanceLater(
+    record: LedgerRecord,
+    state: RequestState,
+    note: string,
+    fields: { accountId?: string } = {},
+  ): StepResult {
+    const session = sessions.getStore();
+    if (session === undefined || session.email !== record.email) {
+      throw new WorkflowRecordError(`advanceLater outside the processRequest call of ${record.email}`);
+    }
+    log.info(`${record.state} -> ${state}`, { requestId: record.requestId, note });
+    session.pending.steps.push({ state, note });
+    if (fields.accountId !== undefined) session.pending.accountId = fields.accountId;
+    const at = timing.now().toISOString();
+    const next: LedgerRecord = {
+      ...record,
+      ...(fields.accountId !== undefined ? { accountId: fields.accountId } : {}),
+      state,
+      history: [...record.history, { at, state, note }],
+    };
+    options.onStep?.(next);
+    return { next };
+  }
+
   /** Where an account goes after it exists (created, adopted or given by meshStack). */
   function afterAccountKnown(input: WorkflowInput, record: LedgerRecord): RequestState {
     return targetOuOf(input, record) !== undefined ? "MOVING" : "TAGGING";
@@ -413,7 +496,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
 
   async function stepReceived(record: LedgerRecord, input: WorkflowInput, deadline: number): Promise<StepResult> {
     if (record.accountId) {
-      return advance(record, afterAccountKnown(input, record), `account ${record.accountId} already exists`);
+      return advanceLater(record, afterAccountKnown(input, record), `account ${record.accountId} already exists`);
     }
     // Validate before any side effect: a target OU that does not exist fails the request before CreateAccount,
     // so it can be submitted again with a corrected OU.
@@ -442,7 +525,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         };
       }
     }
-    return advance(record, "CREATING", "creating account");
+    return advanceLater(record, "CREATING", "creating account");
   }
 
   /**
@@ -677,7 +760,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
         await createSlots.release(current.requestId);
         if (!status.accountId)
           throw new WorkflowRecordError(`CreateAccount ${status.requestId} succeeded without an account id`);
-        return advance(current, afterAccountKnown(input, current), `account ${status.accountId} created`, {
+        return advanceLater(current, afterAccountKnown(input, current), `account ${status.accountId} created`, {
           accountId: status.accountId,
         });
       }
@@ -715,7 +798,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   async function stepMoving(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
     const accountId = requireAccountId(record);
     const target = targetOuOf(input, record);
-    if (target === undefined) return advance(record, "TAGGING", "no target OU");
+    if (target === undefined) return advanceLater(record, "TAGGING", "no target OU");
     let targetId: string;
     try {
       targetId = await organizations.resolveOrganizationalUnit(target);
@@ -727,7 +810,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     }
     const parentId = await organizations.getParentId(accountId);
     const moved = await organizations.moveAccount(accountId, parentId, targetId);
-    return advance(
+    return advanceLater(
       record,
       "TAGGING",
       moved === "moved" ? `moved from ${parentId} to ${targetId}` : `already in ${targetId}`,
@@ -737,7 +820,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   async function stepTagging(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
     const accountId = requireAccountId(record);
     await organizations.tagAccount(accountId, input.tags);
-    return advance(record, "BOOTSTRAPPING", `tagged with ${Object.keys(input.tags).length} tag(s)`);
+    return advanceLater(record, "BOOTSTRAPPING", `tagged with ${Object.keys(input.tags).length} tag(s)`);
   }
 
   async function stepBootstrapping(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
@@ -780,7 +863,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       });
       return { stop: { status: "waiting", record: queued, reason: result.summary } };
     }
-    return advance(record, "COMPLETING", `account stack ${result.status}: ${result.summary}${where}`);
+    return advanceLater(record, "COMPLETING", `account stack ${result.status}: ${result.summary}${where}`);
   }
 
   async function stepCompleting(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
@@ -822,7 +905,16 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     const held = activeLease(found, timing.now());
     if (held) return busy(found, held);
     calls += 1;
-    const session: LeaseSession = { email: found.email, owner: `${leaseOwner} #${calls}`, latest: found };
+    // The pick-up (attempts + 1 and the lease) is carried by the call's first write, a compare-and-set on the
+    // version read here: before it the call only reads and repeats idempotent steps, and of two concurrent
+    // runners only one gets past it (before CreateAccount, before a deployment, before any waiting loop).
+    const session: LeaseSession = {
+      email: found.email,
+      owner: `${leaseOwner} #${calls}`,
+      latest: found,
+      wrote: false,
+      pending: { attempts: found.attempts + 1, steps: [] },
+    };
     return sessions.run(session, () => runWithDeadline(deadline, () => drive(email, found, session, deadline)));
   }
 
@@ -834,8 +926,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
     deadline: number,
   ): Promise<ProcessOutcome> {
     try {
-      // The pick-up takes the lease with a compare-and-set: of two concurrent runners only one proceeds.
-      let record = await update(found, { attempts: found.attempts + 1 });
+      let record = found;
       for (;;) {
         if (TERMINAL_STATES.has(record.state)) return { status: "terminal", record };
         const result = await step(record, deadline);
@@ -922,7 +1013,9 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       );
     }
     const account = await organizations.describeAccount(accountId);
-    let record = await ledger.getByAccountId(accountId);
+    // Found by the account-id index, then read by email: the close writes with the current version.
+    const hit = await ledger.getByAccountId(accountId);
+    let record = hit && (await ledger.get(hit.email));
     const reasonNote = request.reason ? `: ${request.reason}` : "";
     if (account.status === "SUSPENDED" || account.status === "PENDING_CLOSURE" || account.status === "CLOSED") {
       if (record && record.state !== "CLOSED") {

@@ -76,7 +76,10 @@ export class LedgerStackOutcomeRecorder {
   async record(accountId: string, outcome: StackOutcome): Promise<RecordResult> {
     const { ledger, queue, timing } = this.options;
     for (let attempt = 0; ; attempt++) {
-      const record = await ledger.getByAccountId(accountId);
+      // The account-id index finds the email; the decision is made on the record read by email (an index lookup
+      // may lag a write by a moment in DynamoDB, and a lagging state would drop the outcome as stale).
+      const hit = await ledger.getByAccountId(accountId);
+      const record = hit && (await ledger.get(hit.email));
       if (!record) return { action: "unknown-account" };
       const stale = { action: "stale" as const, requestId: record.requestId, state: record.state };
       const where = outcome.url ? ` ${outcome.url}` : "";

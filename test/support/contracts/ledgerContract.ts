@@ -139,6 +139,30 @@ export function ledgerContract(name: string, factory: LedgerFactory): void {
       expect(await ledger.getByAccountId("123412341234")).to.deep.equal(failed);
     });
 
+    it("records several steps in one write: one history entry per step, the state of the last", async () => {
+      await ledger.claim(vend("s@example.com", "req-s"), T0);
+      const steps = [
+        { state: "MOVING", note: "account 123412341234 created" },
+        { state: "TAGGING", note: "moved from r-root to ou-1" },
+      ] as const;
+      const withOwn = await ledger.update("s@example.com", 1, { steps, state: "BOOTSTRAPPING", note: "tagged" }, at(1));
+      expect(withOwn.history).to.deep.equal([
+        { at: "2026-01-02T03:04:05.000Z", state: "RECEIVED", note: "request recorded" },
+        { at: "2026-01-02T03:04:06.000Z", state: "MOVING", note: "account 123412341234 created" },
+        { at: "2026-01-02T03:04:06.000Z", state: "TAGGING", note: "moved from r-root to ou-1" },
+        { at: "2026-01-02T03:04:06.000Z", state: "BOOTSTRAPPING", note: "tagged" },
+      ]);
+      expect([withOwn.state, withOwn.version]).to.deep.equal(["BOOTSTRAPPING", 2]);
+      // Steps alone (a lease renewal that carries them): the state is the last step's, no entry of its own.
+      const alone = await ledger.update("s@example.com", 2, { steps: [{ state: "COMPLETING" }] }, at(2));
+      expect(alone.history.slice(4)).to.deep.equal([{ at: "2026-01-02T03:04:07.000Z", state: "COMPLETING" }]);
+      expect([alone.state, alone.version]).to.deep.equal(["COMPLETING", 3]);
+      expect(await ledger.get("s@example.com")).to.deep.equal(alone);
+      const bad = await rejection(ledger.update("s@example.com", 3, { steps: [{ state: "NOPE" as never }] }, at(3)));
+      expect(bad).to.be.instanceOf(LedgerInputError);
+      expect(bad.message).to.match(/^patch\.steps\[\]\.state must be one of RECEIVED, .*, got "NOPE"$/);
+    });
+
     it("does not append history for a patch without state or note", async () => {
       await ledger.claim(vend("f@example.com", "req-f"), T0);
       const updated = await ledger.update("f@example.com", 1, { attempts: 3 }, at(1));
