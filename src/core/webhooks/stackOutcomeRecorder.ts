@@ -76,10 +76,7 @@ export class LedgerStackOutcomeRecorder {
   async record(accountId: string, outcome: StackOutcome): Promise<RecordResult> {
     const { ledger, queue, timing } = this.options;
     for (let attempt = 0; ; attempt++) {
-      // The account-id index finds the email; the decision is made on the record read by email (an index lookup
-      // may lag a write by a moment in DynamoDB, and a lagging state would drop the outcome as stale).
-      const hit = await ledger.getByAccountId(accountId);
-      const record = hit && (await ledger.get(hit.email));
+      const record = await this.current(accountId);
       if (!record) return { action: "unknown-account" };
       const stale = { action: "stale" as const, requestId: record.requestId, state: record.state };
       const where = outcome.url ? ` ${outcome.url}` : "";
@@ -124,7 +121,7 @@ export class LedgerStackOutcomeRecorder {
   async recordDrift(accountId: string, note: string, deliveryId: string): Promise<RecordResult> {
     const { ledger, timing } = this.options;
     for (let attempt = 0; ; attempt++) {
-      const record = await ledger.getByAccountId(accountId);
+      const record = await this.current(accountId);
       if (!record) return { action: "unknown-account" };
       if (record.state !== "SUCCEEDED") return { action: "stale", requestId: record.requestId, state: record.state };
       if (latestDriftNote(record)?.startsWith(note)) {
@@ -143,6 +140,16 @@ export class LedgerStackOutcomeRecorder {
         throw error;
       }
     }
+  }
+
+  /**
+   * The current record of `accountId`: the account-id index finds the email, the decision is made on the record
+   * read by email (an index lookup may lag a write by a moment in DynamoDB; a lagging state would drop an outcome
+   * as stale).
+   */
+  private async current(accountId: string): Promise<LedgerRecord | undefined> {
+    const hit = await this.options.ledger.getByAccountId(accountId);
+    return hit && (await this.options.ledger.get(hit.email));
   }
 }
 
