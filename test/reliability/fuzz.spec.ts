@@ -9,26 +9,27 @@
  * - Webhook receiver: never throws; every answer is a known status with a message; every 4xx names the header,
  *   the signature, the body or the payload field at fault.
  */
-import { expect } from "chai";
-import fc from "fast-check";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { createEntryPointHandler, type EntryPointResponse } from "../../src/lambda/entryPoint/handler";
-import { createWorkerHandler } from "../../src/lambda/worker/handler";
-import { MemoryLedger } from "../support/memoryLedger";
-import { InProcessCreateSlots } from "../../src/adapters/local/inProcessCreateSlots";
+import { expect } from "chai";
+import fc from "fast-check";
 import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
-import { HOOK_KEYS, VEND_KEYS } from "../../src/core/vending/requests";
-import { createWorkflow } from "../../src/core/vending/workflow";
+import { InProcessCreateSlots } from "../../src/adapters/local/inProcessCreateSlots";
 import { MemoryDeliveryStore } from "../../src/adapters/local/memoryDeliveryStore";
+import { HOOK_KEYS } from "../../src/core/vending/hookRequest";
+import { VEND_KEYS } from "../../src/core/vending/vendRequest";
+import { createWorkflow } from "../../src/core/vending/workflow";
 import { WebhookReceiver } from "../../src/core/webhooks/receiver";
 import { computeSignature } from "../../src/core/webhooks/signature";
+import { createEntryPointHandler, type EntryPointResponse } from "../../src/lambda/entryPoint/handler";
+import { createWorkerHandler } from "../../src/lambda/worker/handler";
 import { FakeOrganizations, InstantTiming, RecordingStackRunner } from "../src/core/vending/workflowFixtures";
-import { RecordingQueue } from "../support/recordingQueue";
-import { HANG_GUARD_MS } from "../support/hangGuard";
 import { OPERATOR_GATE } from "../support/entryPointGates";
+import { HANG_GUARD_MS } from "../support/hangGuard";
+import { MemoryLedger } from "../support/memoryLedger";
+import { RecordingQueue } from "../support/recordingQueue";
 
 const RUNS = { entryPoint: 4_000, worker: 2_500, webhook: 4_000 };
 let generated = 0;

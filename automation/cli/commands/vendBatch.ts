@@ -8,7 +8,8 @@
  */
 import { normaliseEmail, TERMINAL_STATES, type LedgerRecord } from "../../../src/core/ledger";
 import { type Ledger } from "../../../src/core/ports";
-import { parseVendRequest, RequestValidationError, type RequestIssue } from "../../../src/core/vending/requests";
+import { RequestValidationError, type RequestIssue } from "../../../src/core/vending/requestRules";
+import { parseVendRequest } from "../../../src/core/vending/requests";
 import type { ProcessOutcome } from "../../../src/core/vending/workflow";
 import { mapWithLimit } from "../../concurrency";
 import { createProgress } from "../../progress";

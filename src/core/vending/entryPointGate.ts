@@ -18,7 +18,12 @@
  */
 import { normaliseEmail } from "../ledger";
 import { OrganizationsRequestError, type OrganizationAccount } from "../organizations";
-import { RequestValidationError, type AccountRequest, type MeshstackHookRequest, type RequestIssue } from "./requests";
+import {
+  RequestValidationError,
+  type AccountRequest,
+  type MeshstackHookRequest,
+  type RequestIssue,
+} from "./requestRules";
 
 /** What the entry point may do beyond the meshStack hook; every field off by default. */
 export interface EntryPointAuthority {

@@ -18,11 +18,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { normaliseEmail, TERMINAL_STATES, type LedgerRecord, type RequestKind, type RequestState } from "../ledger";
-import { silentLogger, type Ledger, type Logger } from "../ports";
-import { parseRequest, RequestValidationError, type AccountRequest } from "./requests";
 import type { WorkQueue } from "../ports";
-import { canonicalJson, reopenFailedRequest } from "./retryRequest";
+import { silentLogger, type Ledger, type Logger } from "../ports";
 import { ADOPT_EXISTING_KEY, type EntryPointGate } from "./entryPointGate";
+import { RequestValidationError, type AccountRequest } from "./requestRules";
+import { parseRequest } from "./requests";
+import { canonicalJson, reopenFailedRequest } from "./retryRequest";
 
 /** Default quiet time after which a repeated request re-enqueues an in-flight record. */
 export const DEFAULT_NUDGE_AFTER_MS = 5 * 60_000;

@@ -18,9 +18,9 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import type { IntakeDeps } from "../../core/vending/intake";
-import type { RequestIssue } from "../../core/vending/requests";
 import type { EntryPointGate } from "../../core/vending/entryPointGate";
+import type { IntakeDeps } from "../../core/vending/intake";
+import type { RequestIssue } from "../../core/vending/requestRules";
 
 /** Successful response. */
 export interface EntryPointAccepted {
@@ -60,7 +60,7 @@ export function createEntryPointHandler(deps: EntryPointDeps | (() => EntryPoint
     const { acceptRequest, IntakeEnqueueError } =
       require("../../core/vending/intake") as typeof import("../../core/vending/intake");
     const { RequestValidationError } =
-      require("../../core/vending/requests") as typeof import("../../core/vending/requests");
+      require("../../core/vending/requestRules") as typeof import("../../core/vending/requestRules");
     const { RequestRefusedError } =
       require("../../core/vending/entryPointGate") as typeof import("../../core/vending/entryPointGate");
     /* eslint-enable @typescript-eslint/no-require-imports */

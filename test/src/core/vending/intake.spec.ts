@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { acceptRequest, IntakeEnqueueError, type IntakeDeps } from "../../../../src/core/vending/intake";
-import { MemoryLedger } from "../../../support/memoryLedger";
-import { RequestValidationError } from "../../../../src/core/vending/requests";
 import type { Ledger } from "../../../../src/core/ports";
+import { acceptRequest, IntakeEnqueueError, type IntakeDeps } from "../../../../src/core/vending/intake";
+import { RequestValidationError } from "../../../../src/core/vending/requestRules";
+import { MemoryLedger } from "../../../support/memoryLedger";
 import { RecordingQueue } from "../../../support/recordingQueue";
 
 const HOOK = {

@@ -1,14 +1,16 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
 import {
-  completionTags,
   emailProblem,
-  parseMeshstackHook,
-  parseRequest,
-  parseVendRequest,
   RequestValidationError,
   targetOuProblem,
   type RequestIssue,
+} from "../../../../src/core/vending/requestRules";
+import {
+  completionTags,
+  parseMeshstackHook,
+  parseRequest,
+  parseVendRequest,
 } from "../../../../src/core/vending/requests";
 
 const HOOK = {

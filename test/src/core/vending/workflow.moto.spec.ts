@@ -4,7 +4,7 @@
  * "exactly one account per email" here rests on the workflow alone (the unit and property tests cover
  * IN_PROGRESS, failure reasons and throttling).
  */
-import { expect } from "chai";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
@@ -16,17 +16,18 @@ import {
   ServiceException,
   type Account,
 } from "@aws-sdk/client-organizations";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { useMoto, type LocalOrganization } from "../../../support/moto";
-import { realTiming } from "../../../../src/shared/timing";
-import { DynamoLedger, createLedgerTable } from "../../../../src/adapters/aws/dynamoLedger";
+import { expect } from "chai";
 import { DynamoCreateSlots } from "../../../../src/adapters/aws/dynamoCreateSlots";
-import { OrganizationsGateway } from "../../../../src/adapters/aws/organizationsGateway";
-import { createWorkflow, type Workflow } from "../../../../src/core/vending/workflow";
-import { parseMeshstackHook, parseVendRequest, type AccountRequest } from "../../../../src/core/vending/requests";
+import { DynamoLedger, createLedgerTable } from "../../../../src/adapters/aws/dynamoLedger";
 import { createManagementOrganizationsClient } from "../../../../src/adapters/aws/managementClients";
-import { CrashingLedger, RecordingStackRunner, SimulatedCrash } from "./workflowFixtures";
+import { OrganizationsGateway } from "../../../../src/adapters/aws/organizationsGateway";
+import { type AccountRequest } from "../../../../src/core/vending/requestRules";
+import { parseMeshstackHook, parseVendRequest } from "../../../../src/core/vending/requests";
+import { createWorkflow, type Workflow } from "../../../../src/core/vending/workflow";
+import { realTiming } from "../../../../src/shared/timing";
 import { HANG_GUARD_MS } from "../../../support/hangGuard";
+import { useMoto, type LocalOrganization } from "../../../support/moto";
+import { CrashingLedger, RecordingStackRunner, SimulatedCrash } from "./workflowFixtures";
 
 const TABLE = "avm-ledger";
 const LEASE_TTL_MS = 1_000;

@@ -7,20 +7,20 @@
  * slots, ledger and fake AWS are created per run; concurrency is microtask interleaving only (the fake
  * answers at once or on an explicit release). "replays ... identically" below checks this.
  */
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import * as fc from "fast-check";
-import { mockClient } from "aws-sdk-client-mock";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { MemoryLedger } from "../../../support/memoryLedger";
+import { OrganizationsGateway } from "../../../../src/adapters/aws/organizationsGateway";
 import { InProcessCreateSlots } from "../../../../src/adapters/local/inProcessCreateSlots";
 import { TERMINAL_STATES } from "../../../../src/core/ledger";
-import { OrganizationsGateway } from "../../../../src/adapters/aws/organizationsGateway";
+import { acceptRequest } from "../../../../src/core/vending/intake";
+import { RequestValidationError } from "../../../../src/core/vending/requestRules";
 import { createWorkflow, DEFAULT_LEASE_TTL_MS, type Workflow } from "../../../../src/core/vending/workflow";
 import { busyRequeueDelaySeconds } from "../../../../src/lambda/worker/handler";
-import { acceptRequest } from "../../../../src/core/vending/intake";
-import { RequestValidationError } from "../../../../src/core/vending/requests";
-import { CrashingLedger, FakeOrganizations, InstantTiming, RecordingStackRunner } from "./workflowFixtures";
 import { HANG_GUARD_MS } from "../../../support/hangGuard";
+import { MemoryLedger } from "../../../support/memoryLedger";
+import { CrashingLedger, FakeOrganizations, InstantTiming, RecordingStackRunner } from "./workflowFixtures";
 
 const EMAILS = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"] as const;
 const REASONS = [
