@@ -622,7 +622,7 @@ interrupted remediation continues with avm fleet rollout --resume. --remote inst
 detect-drift run per stack (at most --concurrency in flight) and reads its result from the ledger, where the
 platform's webhook receiver records Pulumi Cloud's drift_detection event (use the platform's ledger: --ledger-table).
 Needs the Deployments settings of avm vend --runner remote (PULUMI_ACCESS_TOKEN, AVM_PULUMI_ORGANIZATION,
-AVM_PULUMI_REPO_URL).
+AVM_PULUMI_REPO_URL); with --remediate the remediation's updates are remediate-drift deployments.
 Exit codes: 0 no drift, 3 drift found (not remediated), 1 a stack could not be checked or the remediation did not
 finish, 2 usage error.
 

@@ -15,10 +15,15 @@ import type { Timing } from "../../src/shared/timing";
 import type { DeploymentOutcome } from "../../src/stacks/deploymentsRunner";
 import type { AccountStackTarget } from "../stacks/stackConfig";
 
-/** Runs drift detection deployments (`DeploymentsAccountStackRunner`). */
+/** Runs drift deployments (`DeploymentsAccountStackRunner`). */
 export interface RemoteDriftRunner {
   /** Creates a `detect-drift` deployment of the account stack and polls it until it ends (or the wait budget). */
   detectDrift(target: AccountStackTarget): Promise<DeploymentOutcome>;
+  /**
+   * Creates a `remediate-drift` deployment (`pulumi up --refresh` on Pulumi Deployments) and polls it until it ends.
+   * @throws DeploymentFailedError / DeploymentSkippedError for those final statuses
+   */
+  remediateDrift(target: AccountStackTarget): Promise<DeploymentOutcome>;
 }
 
 /** The result of one remote check. */

@@ -167,6 +167,11 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
     return this.run(target, "detect-drift");
   }
 
+  /** `remediate-drift`: `pulumi up --refresh` of the account stack on Pulumi Deployments (program wins over the cloud). */
+  async remediateDrift(target: AccountStackTarget): Promise<DeploymentOutcome> {
+    return this.run(target, "remediate-drift");
+  }
+
   /** `destroy` of the account stack's resources; Pulumi Cloud then removes the stack (`deleteAfterDestroy`). */
   async destroy(accountId: string): Promise<AccountStackResult> {
     return this.toResult(await this.run({ accountId }, "destroy"));

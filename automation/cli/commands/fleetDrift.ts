@@ -3,7 +3,8 @@
  * no changes; reports each drifted account with the resources and properties that changed out of band. Exit 3 when
  * drift is found, 0 when none, 1 when a stack could not be checked. `--remediate` then updates the drifted stacks as
  * a rollout (same canary, concurrency and halt rules, same journal and `--resume`). `--remote` runs each check as a
- * Pulumi Deployments `detect-drift` run whose result arrives by webhook in the ledger (`automation/fleet/remoteDrift.ts`).
+ * Pulumi Deployments `detect-drift` run whose result arrives by webhook in the ledger (`automation/fleet/remoteDrift.ts`);
+ * with `--remediate` the rollout's updates are then `remediate-drift` deployments.
  */
 import path from "node:path";
 import { programVersion } from "../../../src/shared/deploymentStamp";
@@ -97,15 +98,9 @@ export async function fleetDriftCommand(ctx: CommandContext, options: FleetDrift
   if (wanted && (wanted.length === 0 || wanted.some((id) => !isAccountId(id)))) {
     throw new CliUsageError(`--accounts must list 12-digit AWS account ids, got "${options.accounts}"`);
   }
-  if (options.remote && options.remediate) {
-    throw new CliUsageError(
-      "--remediate with --remote is not built yet: remediate the drifted accounts with avm fleet drift --remediate " +
-        "--accounts <ids> (local), or Pulumi Cloud's remediate-drift run",
-    );
-  }
   if (options.webhookWait !== undefined && !options.remote) throw new CliUsageError("--webhook-wait needs --remote");
   const version = programVersion({ env: ctx.io.env });
-  const policy = rolloutPolicyOf({ ...options, remote: false });
+  const policy = rolloutPolicyOf({ ...options, remote: options.remote === true });
   return withFleet(ctx, options, async (session) => {
     const inventory = await collectFleet(
       { ...session, programVersion: version },

@@ -269,9 +269,16 @@ function updaterFor(
   if (policy.mode === "local") {
     return new LocalFleetUpdater(session.stacks, session.settings, version, policy.refresh === true);
   }
+  const logger = progressLogger(ctx, "deployments");
+  // A remote rollout with refresh is a drift remediation: remediate-drift deployments (pulumi up --refresh).
+  if (policy.refresh === true) {
+    return ctx.deps
+      .remoteDriftRunner(session.settings, ctx.io.env, logger)
+      .then((runner) => new RemoteFleetUpdater({ remediate: runner }, rolloutId));
+  }
   return ctx.deps
-    .remoteStackRunner(session.settings, ctx.io.env, progressLogger(ctx, "deployments"))
-    .then((runner) => new RemoteFleetUpdater(runner, rolloutId));
+    .remoteStackRunner(session.settings, ctx.io.env, logger)
+    .then((runner) => new RemoteFleetUpdater({ update: runner }, rolloutId));
 }
 
 /** Runs `avm fleet rollout`; returns the exit code (0 all done, 1 halted or failures, 130 interrupted). */

@@ -194,13 +194,33 @@ describe("avm fleet drift --remote (fake Pulumi Cloud, webhook receiver, ledger)
     });
   });
 
-  it("refuses --remote --remediate and --webhook-wait without --remote (exit 2)", async () => {
-    const both = await drift("--remediate");
-    expect([both.code, both.stderr]).to.deep.equal([
-      2,
-      "avm: error: --remediate with --remote is not built yet: remediate the drifted accounts with avm fleet drift " +
-        "--remediate --accounts <ids> (local), or Pulumi Cloud's remediate-drift run\n",
-    ]);
+  it("--remediate: remediate-drift deployments of exactly the drifted stacks as a rollout; then no drift", async () => {
+    cloud.driftOf.set(stackKey(ids[2]!), { update: 1 });
+    cloud.driftOf.set(stackKey(ids[3]!), { delete: 1 });
+    const result = await drift("--json", "--remediate", "--rollout-dir", path.join(dir, "rollouts"));
+    expect(result.code, result.stderr).to.equal(0);
+    const json = JSON.parse(result.stdout);
+    expect(json.counts).to.deep.equal({ checked: 4, drifted: 2, errors: 0 });
+    expect(json.remediation).to.deep.include({ status: "completed", counts: { done: 2, failed: 0, pending: 0 } });
+    const remediations = cloud.deployments.filter((d) => d.operation === "remediate-drift");
+    expect(remediations.map((d) => d.stack).sort()).to.deep.equal([stackKey(ids[2]!), stackKey(ids[3]!)]);
+    expect(json.remediation.accounts.map((a: { summary: string }) => a.summary).sort()).to.deep.equal(
+      remediations
+        .map(
+          (d) =>
+            `remediate-drift deployment #${d.version} succeeded (https://app.pulumi.com/${d.stack}/deployments/${d.version})`,
+        )
+        .sort(),
+    );
+    // Pulumi Cloud's drift_remediation event is recorded too.
+    expect((await ledger.getByAccountId(ids[3]!))!.history.at(-1)?.note).to.match(
+      /^drift: remediation succeeded \(delete 1\), https:\/\/app\.pulumi\.com\/.*\(webhook [0-9a-f-]+\)$/,
+    );
+    const after = await drift("--json");
+    expect([after.code, JSON.parse(after.stdout).counts]).to.deep.equal([0, { checked: 4, drifted: 0, errors: 0 }]);
+  });
+
+  it("refuses --webhook-wait without --remote (exit 2)", async () => {
     const wait = await runAvm(
       ["--ledger", ":memory:", "fleet", "drift", "--webhook-wait", "10", ...STACK_FLAGS],
       deps,
