@@ -1,6 +1,9 @@
 /**
  * Model-based test of the account workflow: random interleavings of requests, (duplicate, concurrent and
- * stalled) deliveries, worker crashes and AWS faults, then a drain and checks of the end state.
+ * stalled) deliveries, worker crashes, AWS faults (throttling, CreateAccount accepted with its reply lost and the
+ * listing lagging behind), conflicting hooks, and remote deployments whose Pulumi Cloud webhooks are delivered,
+ * or whose handler times out mid-delivery (claim held, no answer) and is redelivered after the claim expired;
+ * then a drain and checks of the end state.
  *
  * Deterministic by construction, so a failure reproduces from its seed: the seed is fixed (see SEED); the
  * clock is instant and moves only by the workflow's sleeps and the modelled redelivery delay; ids, clock,
@@ -18,6 +21,11 @@ import { acceptRequest } from "../../../../src/core/vending/intake";
 import { RequestValidationError } from "../../../../src/core/vending/requestRules";
 import { createWorkflow, DEFAULT_LEASE_TTL_MS, type Workflow } from "../../../../src/core/vending/workflow";
 import { busyRequeueDelaySeconds } from "../../../../src/lambda/worker/handler";
+import { DEFAULT_PROCESSING_MS, silentLogger, type AccountStackRunner } from "../../../../src/core/ports";
+import { MemoryDeliveryStore } from "../../../../src/adapters/local/memoryDeliveryStore";
+import { WebhookReceiver } from "../../../../src/core/webhooks/receiver";
+import { LedgerStackOutcomeRecorder } from "../../../../src/core/webhooks/stackOutcomeRecorder";
+import { WEBHOOK_HEADERS } from "../../../../src/core/webhooks/signature";
 import { HANG_GUARD_MS } from "../../../support/hangGuard";
 import { MemoryLedger } from "../../../support/memoryLedger";
 import { CrashingLedger, FakeOrganizations, InstantTiming, RecordingStackRunner } from "./workflowFixtures";
@@ -46,6 +54,42 @@ interface Real {
   nextRequest: number;
   /** Deliveries whose CreateAccount is stalled on its way to AWS (see {@link DeliverStalled}). */
   background: Promise<void>[];
+  /** Pulumi Cloud: remote deployments and the webhook deliveries it still has to make. */
+  cloud: PulumiCloudModel;
+  /** The webhook handler (receiver over the ledger, a delivery store and the work queue). */
+  receiver: WebhookReceiver;
+}
+
+/** One webhook delivery Pulumi Cloud has yet to make successfully (it redelivers until it gets a 2xx). */
+interface PendingWebhook {
+  readonly id: string;
+  readonly accountId: string;
+  readonly version: number;
+}
+
+/**
+ * Pulumi Deployments and its webhooks: while `remote` is on, an account stack deploy is queued (`deployment #N`)
+ * and its outcome (success) goes to the outbox as a webhook delivery; otherwise the stack deploys at once.
+ */
+class PulumiCloudModel implements AccountStackRunner {
+  remote = false;
+  /** Kills the next webhook handler mid-delivery: before or after its ledger write, always before completing. */
+  killNextHandler: "before-write" | "after-write" | undefined;
+  /** Told when a handler was killed (the delivery gets no answer). */
+  onKilled: (() => void) | undefined;
+  /** Handlers killed mid-delivery so far. */
+  timeouts = 0;
+  readonly outbox: PendingWebhook[] = [];
+  private version = 0;
+  private readonly local = new RecordingStackRunner();
+
+  async deploy(request: Parameters<AccountStackRunner["deploy"]>[0]) {
+    if (!this.remote) return this.local.deploy(request);
+    this.version += 1;
+    this.outbox.push({ id: `wh-${this.version}`, accountId: request.accountId, version: this.version });
+    const stackName = `account-${request.accountId}`;
+    return { status: "queued" as const, stackName, summary: `deployment #${this.version} queued` };
+  }
 }
 
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -236,6 +280,56 @@ class ConflictingHook implements Cmd {
 }
 
 /**
+ * CreateAccount is accepted by AWS but its reply is lost (the connection breaks after the request went out), and
+ * for `lagMs` from then on neither ListAccounts nor ListCreateAccountStatus shows the new request yet (AWS's listing
+ * lag, seconds in practice). The workflow must look, not send CreateAccount again.
+ */
+class LoseCreateReply implements Cmd {
+  constructor(readonly lagMs: number) {}
+  check = () => true;
+  async run(_model: Model, real: Real) {
+    real.org.lostCreateReplies.push(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+    real.org.onLostReply = () => (real.org.listingLagUntil = real.timing.now().getTime() + this.lagMs);
+  }
+  toString = () => `LoseCreateReply(lag=${this.lagMs} ms)`;
+}
+
+/** Account stacks deploy remotely (Pulumi Deployments, outcome by webhook) or locally from now on. */
+class RemoteStacks implements Cmd {
+  constructor(readonly on: boolean) {}
+  check = () => true;
+  async run(_model: Model, real: Real) {
+    real.cloud.remote = this.on;
+  }
+  toString = () => `RemoteStacks(${this.on})`;
+}
+
+/** Pulumi Cloud delivers the pending webhook at `index`; a 2xx answer ends it, anything else is retried later. */
+class DeliverWebhook implements Cmd {
+  constructor(readonly index: number) {}
+  check = () => true;
+  async run(_model: Model, real: Real) {
+    if (real.cloud.outbox.length === 0) return;
+    await deliverWebhook(real, this.index % real.cloud.outbox.length);
+  }
+  toString = () => `DeliverWebhook(${this.index})`;
+}
+
+/**
+ * The webhook handler times out mid-delivery: the next handler invocation claims its delivery id, then dies (before
+ * or after its ledger write, never completing the claim). Pulumi Cloud gets no answer and redelivers after the claim
+ * has expired. Armed until a delivery uses it (also during the final drain), so it always hits one if any comes.
+ */
+class WebhookTimesOut implements Cmd {
+  constructor(readonly when: "before-write" | "after-write") {}
+  check = () => true;
+  async run(_model: Model, real: Real) {
+    real.cloud.killNextHandler = this.when;
+  }
+  toString = () => `WebhookTimesOut(${this.when})`;
+}
+
+/**
  * Time passes beyond a lease (the lease of a stalled or crashed runner expires), so the next delivery takes
  * the request over instead of finding it busy.
  */
@@ -285,8 +379,41 @@ async function deliver(real: Real, email: string, deadlineMs: number): Promise<v
   real.timing.advance(REDELIVERY_DELAY_MS);
 }
 
+/**
+ * Pulumi Cloud makes one delivery of the outbox entry at `at`: the handler's answer decides whether it is done (2xx)
+ * or stays for a redelivery. A handler killed mid-delivery never answers (its promise is abandoned, as a Lambda
+ * timeout abandons the invocation).
+ */
+async function deliverWebhook(real: Real, at: number): Promise<void> {
+  const pending = real.cloud.outbox[at]!;
+  const body = JSON.stringify({
+    projectName: "meshstack-avm",
+    stackName: `acme/meshstack-avm/account-${pending.accountId}`,
+    operation: "update",
+    status: "succeeded",
+    version: pending.version,
+  });
+  const answer = real.receiver.handle({
+    method: "POST",
+    headers: { [WEBHOOK_HEADERS.id]: pending.id, [WEBHOOK_HEADERS.kind]: "deployment" },
+    body: Buffer.from(body, "utf8"),
+  });
+  const killed = new Promise<"killed">((resolve) => (real.cloud.onKilled = () => resolve("killed")));
+  const result = await Promise.race([answer, killed]);
+  real.cloud.onKilled = undefined;
+  if (result === "killed") {
+    // No answer: Pulumi Cloud redelivers later, once the claim of the dead handler has expired.
+    real.cloud.timeouts += 1;
+    real.timing.advance(DEFAULT_PROCESSING_MS + 1);
+  } else if (result.statusCode < 300) {
+    real.cloud.outbox.splice(at, 1);
+  }
+}
+
 const email = fc.constantFrom(...EMAILS);
 const commands = [
+  // Listed twice, so most runs have requests for the other commands to act on.
+  email.map((e) => new Submit(e)),
   email.map((e) => new Submit(e)),
   fc.tuple(fc.nat(20), fc.boolean(), fc.constantFrom(500, 5_000, 60_000)).map(([i, k, d]) => new Deliver(i, k, d)),
   fc.nat(20).map((i) => new DeliverTwice(i)),
@@ -306,6 +433,13 @@ const commands = [
   fc.boolean().map((on) => new Settling(on)),
   fc.constant(new LeaseExpires()),
   fc.tuple(email, email).map(([e, o]) => new ConflictingHook(e, o)),
+  fc.constantFrom(0, 1_500, 5_000, 30_000).map((lag) => new LoseCreateReply(lag)),
+  fc.boolean().map((on) => new RemoteStacks(on)),
+  // Listed several times: webhook traffic is as frequent as queue traffic once stacks deploy remotely.
+  ...[1, 2, 3].map(() => fc.nat(5).map((i) => new DeliverWebhook(i))),
+  ...[1, 2, 3].map(() =>
+    fc.constantFrom("before-write" as const, "after-write" as const).map((w) => new WebhookTimesOut(w)),
+  ),
 ];
 
 /**
@@ -326,26 +460,64 @@ function envInt(name: string): number | undefined {
 }
 
 /** A fresh system under test: everything it depends on (clock, ids, slots, AWS) lives in this object. */
-function newReal(polls: number): Real & { dispose(): void } {
+function newReal(polls: number, remote: boolean): Real & { dispose(): void } {
   const client = new OrganizationsClient({ region: "us-east-1" });
   const mock = mockClient(client);
   const org = new FakeOrganizations();
   org.install(mock);
   org.inProgressPolls = polls;
   const timing = new InstantTiming();
+  org.clock = () => timing.now().getTime();
   const ledger = new CrashingLedger(new MemoryLedger());
   const organizations = new OrganizationsGateway(client, {
     timing,
     retry: { baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 4 },
   });
+  const cloud = new PulumiCloudModel();
+  cloud.remote = remote;
   const workflow = createWorkflow({
     ledger,
     organizations,
-    stackRunner: new RecordingStackRunner(),
+    stackRunner: cloud,
     createSlots: new InProcessCreateSlots({ now: () => timing.now() }),
     timing,
   });
-  return { org, timing, ledger, workflow, queue: [], nextRequest: 0, background: [], dispose: () => mock.restore() };
+  const queue: string[] = [];
+  const recorder = new LedgerStackOutcomeRecorder({
+    ledger,
+    queue: { enqueue: async (item) => void queue.push(item.email) },
+    timing,
+  });
+  const receiver = new WebhookReceiver({
+    recorder: {
+      // The handler dies where the model says: before or after its ledger write; either way it never answers.
+      record: async (accountId, outcome) => {
+        const kill = cloud.killNextHandler;
+        cloud.killNextHandler = undefined;
+        if (kill === "after-write") await recorder.record(accountId, outcome);
+        if (kill !== undefined) {
+          cloud.onKilled?.();
+          return new Promise<never>(() => undefined);
+        }
+        return recorder.record(accountId, outcome);
+      },
+    },
+    deliveries: new MemoryDeliveryStore(),
+    timing,
+    logger: silentLogger,
+  });
+  return {
+    org,
+    timing,
+    ledger,
+    workflow,
+    queue,
+    nextRequest: 0,
+    background: [],
+    cloud,
+    receiver,
+    dispose: () => mock.restore(),
+  };
 }
 
 /**
@@ -360,10 +532,14 @@ async function drainAndCheck(real: Real, model: Model): Promise<void> {
   org.throttleNext = 0;
   org.createErrors.length = 0;
   org.settleOnList = true;
+  org.lostCreateReplies.length = 0;
+  org.listingLagUntil = undefined;
   org.releaseStalledCreates();
   await Promise.all(real.background.splice(0));
-  for (let round = 0; real.queue.length > 0 && round < 200; round += 1) {
-    await deliver(real, real.queue.shift()!, 24 * 60 * 60_000);
+  // Work items and webhook deliveries until both are done (Pulumi Cloud redelivers every unanswered webhook).
+  for (let round = 0; (real.queue.length > 0 || real.cloud.outbox.length > 0) && round < 400; round += 1) {
+    if (real.queue.length > 0) await deliver(real, real.queue.shift()!, 24 * 60 * 60_000);
+    else await deliverWebhook(real, 0);
   }
   // Records whose deliveries were all lost to crashes get a final redelivery from the DLQ path.
   for (const submitted of model.submitted) {
@@ -387,14 +563,15 @@ async function drainAndCheck(real: Real, model: Model): Promise<void> {
     }
   }
   expect(real.queue).to.deep.equal([]);
+  expect(real.cloud.outbox, "webhook deliveries never answered with a 2xx").to.deep.equal([]);
   // The fake is strongly consistent and a worker that stops between CreateAccount and storing its id never
   // resumes, so here the workflow can always know better than to issue CreateAccount again.
   expect(org.secondCreates, "CreateAccount calls that would have made a second account").to.equal(0);
 }
 
 /** Runs `cmds` against a fresh system and returns everything observable, for comparing two runs. */
-async function runScenario(cmds: Iterable<Cmd>, polls: number) {
-  const real = newReal(polls);
+async function runScenario(cmds: Iterable<Cmd>, polls: number, remote = false) {
+  const real = newReal(polls, remote);
   try {
     const model: Model = { submitted: new Set() };
     await fc.asyncModelRun(() => ({ model, real }), cmds);
@@ -410,6 +587,7 @@ async function runScenario(cmds: Iterable<Cmd>, polls: number) {
       records: await real.ledger.list(),
       now: real.timing.now().toISOString(),
       sleeps: real.timing.sleeps,
+      webhookTimeouts: real.cloud.timeouts,
     };
   } finally {
     real.dispose();
@@ -423,8 +601,9 @@ describe("account workflow (model-based)", () => {
       fc.asyncProperty(
         fc.commands(commands, { maxCommands: 40 }),
         fc.integer({ min: 0, max: 3 }),
-        async (cmds, polls) => {
-          await runScenario(cmds, polls);
+        fc.boolean(),
+        async (cmds, polls, remote) => {
+          await runScenario(cmds, polls, remote);
         },
       ),
       { numRuns: RUNS, seed: SEED },
@@ -432,13 +611,16 @@ describe("account workflow (model-based)", () => {
   });
 
   it("replays a generated command sequence identically (no real time, randomness or shared state)", async () => {
-    const samples = fc.sample(fc.tuple(fc.commands(commands, { maxCommands: 40 }), fc.integer({ min: 0, max: 3 })), {
-      numRuns: 25,
-      seed: SEED,
-    });
-    for (const [cmds, polls] of samples) {
-      const first = await runScenario(cmds, polls);
-      const second = await runScenario(cmds, polls);
+    const samples = fc.sample(
+      fc.tuple(fc.commands(commands, { maxCommands: 40 }), fc.integer({ min: 0, max: 3 }), fc.boolean()),
+      {
+        numRuns: 25,
+        seed: SEED,
+      },
+    );
+    for (const [cmds, polls, remote] of samples) {
+      const first = await runScenario(cmds, polls, remote);
+      const second = await runScenario(cmds, polls, remote);
       expect(second, String(cmds)).to.deep.equal(first);
     }
   });
@@ -493,6 +675,56 @@ describe("account workflow (model-based)", () => {
     expect(record!.lease).to.equal(undefined);
     expect(record!.attempts).to.equal(1);
   });
+
+  it("CreateAccount accepted, reply lost: looks through the listing lag, one CreateAccount, one account", async () => {
+    const a = "a@example.com";
+    const trace = await runScenario([new Submit(a), new LoseCreateReply(2_500), new Deliver(0, false, 60_000)], 0);
+    expect(trace.calls.find(([name]) => name === "CreateAccount")).to.deep.equal(["CreateAccount", 1]);
+    const [record] = trace.records;
+    expect(record!.state).to.equal("SUCCEEDED");
+    expect(trace.accounts.filter((account) => account.email === a).map((account) => account.id)).to.deep.equal([
+      record!.accountId,
+    ]);
+    expect(record!.history.map((e) => e.note)).to.deep.equal([
+      "request recorded",
+      "creating account",
+      "CreateAccount attempt 1 issuing",
+      "CreateAccount attempt 1 CreateAccount outcome unknown: Error: socket hang up",
+      `found account ${record!.accountId} after an interrupted CreateAccount`,
+      "tagged with 1 tag(s)",
+      `account stack deployed: account-${record!.accountId} deployed`,
+      "completion tags ProductName and Stage written",
+    ]);
+    // Two rounds of looking saw nothing (the lag), the third found the account.
+    expect(trace.sleeps).to.deep.equal([1_000, 2_000]);
+  });
+
+  for (const when of ["before-write", "after-write"] as const) {
+    it(`webhook handler times out mid-delivery (${when}): the redelivery after the claim expired completes the request`, async () => {
+      const a = "a@example.com";
+      const trace = await runScenario(
+        [new Submit(a), new Deliver(0, false, 60_000), new WebhookTimesOut(when), new DeliverWebhook(0)],
+        0,
+        true,
+      );
+      expect(trace.webhookTimeouts).to.equal(1);
+      const [record] = trace.records;
+      expect(record!.state).to.equal("SUCCEEDED");
+      // One webhook note: the dead handler wrote it (after-write) or nothing (before-write); the redelivery then
+      // re-enqueued the COMPLETING record, or moved it from BOOTSTRAPPING itself.
+      expect(record!.history.map((e) => e.note)).to.deep.equal([
+        "request recorded",
+        "creating account",
+        "CreateAccount attempt 1 issuing",
+        "CreateAccount attempt 1 request car-0001",
+        `account ${record!.accountId} created`,
+        "tagged with 1 tag(s)",
+        "account stack queued: deployment #1 queued",
+        "webhook wh-1: deployment update succeeded (#1)",
+        "completion tags ProductName and Stage written",
+      ]);
+    });
+  }
 
   describe("regressions (counterexamples found by the property)", () => {
     it("never issues CreateAccount while an interrupted one is still creating the account (seed -499706152)", async () => {

@@ -103,11 +103,20 @@ export class FakeOrganizations {
    * reply is lost.
    */
   readonly lostCreateReplies: Error[] = [];
+  /** Called when AWS accepted a CreateAccount whose reply is then lost. */
+  onLostReply: (() => void) | undefined;
   /**
    * Upcoming ListAccounts calls that do not show the newest CreateAccount request yet, and while it lasts neither
    * does ListCreateAccountStatus (AWS's listing lag after accepting a call).
    */
   listingLag = 0;
+  /**
+   * Until this time (epoch ms, read from {@link clock}) the listings do not show the newest CreateAccount request
+   * either: AWS's listing lag as time rather than calls.
+   */
+  listingLagUntil: number | undefined;
+  /** The clock {@link listingLagUntil} is compared with. */
+  clock: (() => number) | undefined;
   /** Thrown by the next CloseAccount calls (consumed one per call). */
   readonly closeErrors: Error[] = [];
   /**
@@ -194,9 +203,12 @@ export class FakeOrganizations {
       : { Id: create.id, State: "FAILED" as const, FailureReason: create.outcome.reason as never };
   }
 
-  /** The newest CreateAccount request while {@link listingLag} hides it from the listings. */
+  /** The newest CreateAccount request while {@link listingLag} or {@link listingLagUntil} hides it. */
   private lagging(): FakeCreate | undefined {
-    return this.listingLag > 0 ? [...this.creates.values()].at(-1) : undefined;
+    const lagging =
+      this.listingLag > 0 ||
+      (this.listingLagUntil !== undefined && this.clock !== undefined && this.clock() < this.listingLagUntil);
+    return lagging ? [...this.creates.values()].at(-1) : undefined;
   }
 
   /** Lets every stalled CreateAccount call reach AWS, in the order they were sent; returns how many. */
@@ -244,6 +256,7 @@ export class FakeOrganizations {
       const lost = this.lostCreateReplies.shift();
       if (lost) {
         this.receiveCreate(input);
+        this.onLostReply?.();
         throw lost;
       }
       if (this.stallNextCreate > 0) {
