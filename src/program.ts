@@ -22,7 +22,8 @@ import { ManagementVendingRole } from "./components/managementVendingRole";
 import { DeploymentsOidcRole } from "./components/deploymentsOidcRole";
 import { GuardrailPolicies } from "./components/guardrailPolicies";
 import { MeshfedServicePolicy } from "./components/meshfedServicePolicy";
-import { type AccountStackConfig, type PlatformStackConfig, loadConfig } from "./config";
+import type { AccountStackConfig, PlatformStackConfig } from "./config/types";
+import { loadConfig } from "./config";
 import { MESHFED_SERVICE_POLICY_NAME, meshfedServicePrincipal } from "./policies/meshfedServicePolicy";
 import { partitionOfRegion } from "./policies/partition";
 import { roleArn } from "./policies/stackPolicies";
@@ -265,7 +266,7 @@ function platformStack(cfg: PlatformStackConfig): Omit<StackOutputs, "stackKind"
 /**
  * Reads and validates the stack's configuration, declares every resource of its kind and returns the stack outputs.
  * Must run inside a Pulumi program (`pulumi up`, an inline Automation API program, or under mocks).
- * @throws ConfigError (src/config.ts) naming the key and the rule when the configuration is invalid.
+ * @throws ConfigError (src/config/configError.ts) naming the key and the rule when the configuration is invalid.
  */
 export function avmProgram(): StackOutputs {
   const config = loadConfig();

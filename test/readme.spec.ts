@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { CONFIG_KEYS } from "../src/config";
+import { CONFIG_KEYS } from "../src/config/keys";
 import { meshfedServicePolicy } from "../src/policies/meshfedServicePolicy";
 import { suggestedScps } from "./security/suggestedScps";
 
@@ -34,10 +34,10 @@ function sources(dir: string): string[] {
 const NOT_READ: Record<string, string> = {
   AVM_RESOURCE_NAMES: "a constant (src/policies/platformNames.ts)",
   AWS_QUEUE_HOST: "a regular expression (avm reconcile)",
-  PULUMI_ORGANIZATION: "a regular expression (src/config.ts)",
+  PULUMI_ORGANIZATION: "a regular expression (src/config/schemas.ts)",
   PULUMI_OIDC_ISSUER: "a constant (src/policies/deploymentsRole.ts)",
   PULUMI_OIDC_PROVIDER: "a constant (src/policies/deploymentsRole.ts)",
-  PULUMI_OIDC_PROVIDER_ARN: "a regular expression (src/config.ts)",
+  PULUMI_OIDC_PROVIDER_ARN: "a regular expression (src/config/schemas.ts)",
   PULUMI_CONFIG: "cleared for planner child processes; read by the Pulumi runtime, not by this code",
   PULUMI_CONFIG_SECRET_KEYS: "cleared for planner child processes",
   PULUMI_SKIP_UPDATE_CHECK: "set for the Pulumi CLI",
@@ -63,7 +63,7 @@ describe("README and docs/", () => {
     expect([...documented].filter((name) => !read.has(name)).sort(), "documented but not read").to.deep.equal([]);
   });
 
-  it("documents exactly the configuration keys src/config.ts reads, with the right stack kind and secrecy", () => {
+  it("documents exactly the configuration keys src/config reads, with the right stack kind and secrecy", () => {
     const expected = new Map<string, string>();
     for (const key of CONFIG_KEYS.common) expected.set(key, "both");
     for (const key of CONFIG_KEYS.account) expected.set(key, "account");

@@ -6,7 +6,7 @@
  * {@link PLANNED_SECRET}, which passes every secret key's validation; the program's secret keys and every entry
  * marked secret are masked in the plan.
  */
-import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../src/config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../src/config/keys";
 
 /** Stand-in for a secret whose value the plan does not know (e.g. `pulumi config --json` without `--show-secrets`). */
 export const PLANNED_SECRET = "planned-offline-secret-value";

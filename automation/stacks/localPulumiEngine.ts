@@ -176,7 +176,7 @@ export class LocalPulumiEngine implements PulumiEngine {
     for (const [key, entry] of Object.entries(config)) {
       // Objects (tags) are written as one JSON string, never member by member in path mode: `config set --path`
       // stores a value that looks like a number or boolean as a number or boolean ("2" would come back as 2), while
-      // a JSON string keeps every member's type; src/config.ts reads objects and JSON strings alike.
+      // a JSON string keeps every member's type; src/config/schemas.ts reads objects and JSON strings alike.
       const value = typeof entry.value === "string" ? entry.value : JSON.stringify(entry.value);
       values[key] = { value, secret: entry.secret ?? false };
     }

@@ -2,7 +2,9 @@
  * The stack config of a per-account stack, validated with the Pulumi program's own `parseConfig` before any
  * stack is touched, so a bad setting fails here with the message `pulumi up` would print.
  */
-import { CONFIG_NAMESPACE, ConfigError, parseConfig, type ConfigKey } from "../../src/config";
+import { CONFIG_NAMESPACE, type ConfigKey } from "../../src/config/keys";
+import { ConfigError } from "../../src/config/configError";
+import { parseConfig } from "../../src/config/parseConfig";
 import {
   accountConfigDigest,
   programVersion,

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlternateContacts } from "../config";
+import type { AlternateContacts } from "../config/types";
 
 /** Arguments of {@link AccountBaseline}. */
 export interface AccountBaselineArgs {

@@ -18,7 +18,7 @@ import { AVM_RESOURCE_NAMES } from "./platformNames";
 import { PROJECT_NAME } from "../shared/naming";
 
 /**
- * What an account stack's policies depend on: the matching fields of `AccountStackConfig` (`src/config.ts`),
+ * What an account stack's policies depend on: the matching fields of `AccountStackConfig` (`src/config/types.ts`),
  * restated here so that policy modules stay pure data (no `@pulumi/pulumi` behind the config types).
  */
 export interface AccountPolicyInputs {

@@ -1,6 +1,6 @@
 /**
  * The stack config of a per-account stack as plain data, without importing the Pulumi SDK (so the worker
- * Lambda can bundle the Pulumi Deployments runner small). Keys are the program's (`src/config.ts`): namespace
+ * Lambda can bundle the Pulumi Deployments runner small). Keys are the program's (`src/config/keys.ts`): namespace
  * `meshstack-avm` (the project name) plus `aws:region`. `stackConfig.ts` adds the program's full validation.
  */
 import { PROJECT_NAME, accountStackName, isAccountId } from "../shared/naming";

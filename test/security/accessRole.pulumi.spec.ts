@@ -12,7 +12,8 @@
  * - widening any scoped resource to `*` makes the tables fail.
  */
 import { expect } from "chai";
-import { parseConfig, type AccountStackConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/parseConfig";
+import type { AccountStackConfig } from "../../src/config/types";
 import type { PolicyDocument } from "../../src/policies/document";
 import { buildAccountStackPolicies } from "../../src/policies/stackPolicies";
 import { installPulumiMocks, PROGRAM_PATH, runProgram } from "../support/pulumiMocks";

@@ -9,7 +9,8 @@
  * scoped, unconditioned resource to `*` makes a denied case pass.
  */
 import { expect } from "chai";
-import { parseConfig, type PlatformStackConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/parseConfig";
+import type { PlatformStackConfig } from "../../src/config/types";
 import type { PolicyDocument } from "../../src/policies/document";
 import { buildPlatformPolicies } from "../../src/policies/stackPolicies";
 import { installPulumiMocks, PROGRAM_PATH, runProgram, type PulumiRecorder } from "../support/pulumiMocks";

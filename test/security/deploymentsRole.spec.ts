@@ -16,7 +16,7 @@
  * (so a key the simulator drops can never make a case pass).
  */
 import { expect } from "chai";
-import { parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/parseConfig";
 import type { PolicyDocument } from "../../src/policies/document";
 import { buildPlatformPolicies } from "../../src/policies/stackPolicies";
 import { ADMIN_POLICY, accountTrust, type Decision, fullDecision, simulate } from "./iamProof";

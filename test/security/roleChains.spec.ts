@@ -28,7 +28,7 @@
  * A widened trust or a removed deny in a scratch copy makes the claims report the new path.
  */
 import { expect } from "chai";
-import { parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/parseConfig";
 import type { PolicyDocument } from "../../src/policies/document";
 import { suggestedScps } from "../../src/policies/guardrailScps";
 import { buildAccountStackPolicies, buildPlatformPolicies, roleArn } from "../../src/policies/stackPolicies";

@@ -5,13 +5,13 @@ import { expect } from "chai";
 import {
   CONFIG_KEYS,
   CONFIG_NAMESPACE,
-  ConfigError,
-  type ConfigInput,
   type ConfigKey,
   LOG_RETENTION_DAYS_ALLOWED,
-  parseConfig,
   qualifiedKey,
-} from "../../src/config";
+} from "../../src/config/keys";
+import { ConfigError } from "../../src/config/configError";
+import type { ConfigInput } from "../../src/config/types";
+import { parseConfig } from "../../src/config/parseConfig";
 
 // js-yaml ships with @pulumi/pulumi; typings are not installed, so it is loaded untyped.
 const yaml = require("js-yaml") as { load(text: string): unknown };
@@ -560,12 +560,95 @@ describe("config", () => {
         platformInput({ organizationId: 42 }),
         `${ns}:organizationId must be a string, got number`,
       ],
+      [
+        "a secret of another type, without echoing it",
+        accountInput({ externalId: 12345678 }),
+        `${ns}:externalId must be a string, got number`,
+      ],
+      [
+        "a boolean written in capitals",
+        platformInput({ entryPointVending: "TRUE" }),
+        `${ns}:entryPointVending must be true or false, got "TRUE"`,
+      ],
+      [
+        "a number as boolean",
+        platformInput({ deploymentsOidc: 1 }),
+        `${ns}:deploymentsOidc must be true or false, got 1`,
+      ],
+      [
+        "a fractional number",
+        platformInput({ logRetentionDays: 1.5 }),
+        `${ns}:logRetentionDays must be an integer, got 1.5`,
+      ],
+      [
+        "a fraction written as text",
+        platformInput({ maxConcurrentCreates: "1.5" }),
+        `${ns}:maxConcurrentCreates must be an integer, got "1.5"`,
+      ],
+      [
+        "an integer beyond the safe range",
+        platformInput({ logRetentionDays: "99999999999999999999" }),
+        `${ns}:logRetentionDays must be an integer, got "99999999999999999999"`,
+      ],
+      [
+        "entry point targets that are not a list",
+        platformInput({ entryPointVending: "true", entryPointTargetOus: "{}" }),
+        `${ns}:entryPointTargetOus must be a list of OU ids (ou-...), root ids (r-...) or OU paths (/A/B)`,
+      ],
+      [
+        "a guardrail target that is not a string",
+        platformInput({ guardrailTargets: [null] }),
+        `${ns}:guardrailTargets entries must be OU ids (ou-...) or root ids (r-...), got null`,
+      ],
+      [
+        "a tag value with a character AWS does not allow",
+        accountInput({ tags: { Owner: "a!b" } }),
+        `${ns}:tags: value of tag "Owner" must be a string of 0-256 letters, digits, spaces or _.:/=+-@`,
+      ],
+      [
+        "an alternate contact that is not an object",
+        accountInput({ alternateContacts: { security: "sec@example.com" } }),
+        `${ns}:alternateContacts.security must be an object {name, title, emailAddress, phoneNumber}`,
+      ],
+      [
+        "an alternate contact name of 65 characters",
+        accountInput({
+          alternateContacts: {
+            security: { name: "n".repeat(65), title: "T", emailAddress: "a@example.com", phoneNumber: "1" },
+          },
+        }),
+        `${ns}:alternateContacts.security.name is required and must be 1-64 characters`,
+      ],
     ];
     for (const [what, input, message] of cases) {
       it(`rejects ${what}`, () => {
         expect(errorOf(input)).to.equal(message);
       });
     }
+
+    it("keeps the JSON parser's error as the cause of an invalid JSON value", () => {
+      try {
+        parseConfig(accountInput({ alternateContacts: "{security" }));
+        expect.fail("parseConfig did not throw");
+      } catch (error) {
+        expect([(error as ConfigError).key, (error as Error).message]).to.deep.equal([
+          qualifiedKey("alternateContacts"),
+          `${ns}:alternateContacts must be a JSON object, got invalid JSON`,
+        ]);
+        expect((error as Error).cause).to.be.instanceOf(SyntaxError);
+      }
+    });
+
+    it("treats null as an unset value and accepts booleans as booleans", () => {
+      const cfg = parseConfig(
+        platformInput({ logRetentionDays: null, entryPointVending: true, entryPointAdoption: false, tags: undefined }),
+      );
+      if (cfg.kind !== "platform") throw new Error("expected the platform stack");
+      expect([cfg.logRetentionDays, cfg.entryPointAuthority]).to.deep.equal([
+        90,
+        { vend: true, adopt: false, moveTargets: [] },
+      ]);
+    });
 
     it("names the key on the error object", () => {
       try {

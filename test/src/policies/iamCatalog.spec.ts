@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseConfig } from "../../../src/config";
+import { parseConfig } from "../../../src/config/parseConfig";
 import type { NamedPolicy, PolicyDocument } from "../../../src/policies/document";
 import {
   checkPolicies,

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseConfig } from "../../../src/config";
+import { parseConfig } from "../../../src/config/parseConfig";
 import { accessRolePermissionsPolicy, accessRoleTrustPolicy } from "../../../src/policies/accessRole";
 import { workerPolicy } from "../../../src/policies/avmRoles";
 import { vendingRoleTrustPolicy } from "../../../src/policies/managementVendingRole";
