@@ -12,12 +12,12 @@
  *   node --import tsx bench/coldStart.ts [--runs 20]
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { bundleHandler, HANDLER_ENTRIES } from "../src/lambda/bundle";
+import { bundleHandler, DEPS_FILE, HANDLER_ENTRIES, type BundledHandler } from "../src/lambda/bundle";
 import { parseRunsArg, quantile, sampleAlternating, type ProcessVariant } from "./support/processSamples";
 
 type HandlerName = keyof typeof HANDLER_ENTRIES;
@@ -87,7 +87,10 @@ function packageOf(source: string): string {
   return `project ${source.split("/").slice(0, 2).join("/")}`;
 }
 
-/** Self time (ms) by package of one CPU profile of `script`, which loads the unminified `bundleFile`. */
+/**
+ * Self time (ms) by package of one CPU profile of `script`, which loads the unminified `bundleFile` (`index.js`;
+ * its `deps.js` next to it is mapped the same way).
+ */
 function profileByPackage(bundleFile: string, script: string, env: NodeJS.ProcessEnv, dir: string): [string, number][] {
   const profileDir = mkdtempSync(path.join(dir, "prof-"));
   spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profileDir, "-e", script], {
@@ -101,27 +104,29 @@ function profileByPackage(bundleFile: string, script: string, env: NodeJS.Proces
     timeDeltas: number[];
   };
   // Line -> module, from the "// path" comments esbuild writes before each module of an unminified bundle.
-  const lines = readFileSync(bundleFile, "utf8").split("\n");
-  const moduleAt: string[] = [];
-  let current = "bundle runtime";
-  for (const line of lines) {
-    const comment = /^\/\/ (\S+\.(?:[cm]?js|ts|json))$/.exec(line);
-    if (comment) current = packageOf(comment[1]!);
-    moduleAt.push(current);
+  const moduleAt = new Map<string, string[]>();
+  for (const file of [bundleFile, path.join(path.dirname(bundleFile), DEPS_FILE)]) {
+    if (!existsSync(file)) continue;
+    const lines: string[] = [];
+    let current = "bundle runtime";
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      const comment = /^\/\/ (\S+\.(?:[cm]?js|ts|json))$/.exec(line);
+      if (comment) current = packageOf(comment[1]!);
+      lines.push(current);
+    }
+    moduleAt.set(pathToFileURL(file).href, lines);
   }
-  const url = pathToFileURL(bundleFile).href;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const totals = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const frame = nodes.get(id)!.callFrame;
-    const key =
-      frame.url === url
-        ? (moduleAt[frame.lineNumber] ?? "bundle")
-        : frame.url.startsWith("node:") || frame.url === ""
-          ? frame.url === "" && frame.functionName.startsWith("(")
-            ? frame.functionName
-            : "node internals"
-          : frame.url;
+    const key = moduleAt.has(frame.url)
+      ? (moduleAt.get(frame.url)![frame.lineNumber] ?? "bundle")
+      : frame.url.startsWith("node:") || frame.url === ""
+        ? frame.url === "" && frame.functionName.startsWith("(")
+          ? frame.functionName
+          : "node internals"
+        : frame.url;
     totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   return [...totals].sort((a, b) => b[1] - a[1]);
@@ -135,25 +140,33 @@ function main(): void {
     console.log("\nbundle sizes (esbuild, minified, node22, cjs; gzip ~ size inside the deployment zip):");
     console.log("  handler       SDK bundled (default)     SDK from the runtime");
     const files: Record<string, string> = {};
-    const write = (name: string, code: string) => {
-      const file = path.join(dir, name, "index.js");
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, code);
-      return file;
+    // Every file of the function's archive (index.js and deps.js), as the platform stack ships them.
+    const write = (name: string, bundle: BundledHandler) => {
+      mkdirSync(path.join(dir, name), { recursive: true });
+      for (const [file, code] of Object.entries(bundle.files)) writeFileSync(path.join(dir, name, file), code);
+      return path.join(dir, name, bundle.fileName);
     };
     const names = Object.keys(HANDLER_ENTRIES) as HandlerName[];
     for (const name of names) {
       const entry = HANDLER_ENTRIES[name];
       const bundled = bundleHandler(entry);
       const external = bundleHandler(entry, { externalAwsSdk: true });
-      const gz = (code: string) => gzipSync(code).byteLength;
+      const gz = (bundle: BundledHandler) =>
+        Object.values(bundle.files).reduce((sum, code) => sum + gzipSync(code).byteLength, 0);
       console.log(
-        `  ${name.padEnd(12)}  ${kib(bundled.bytes).padStart(9)} (gz ${kib(gz(bundled.code)).padStart(8)})` +
-          `   ${kib(external.bytes).padStart(9)} (gz ${kib(gz(external.code)).padStart(8)})`,
+        `  ${name.padEnd(12)}  ${kib(bundled.bytes).padStart(9)} (gz ${kib(gz(bundled)).padStart(8)})` +
+          `   ${kib(external.bytes).padStart(9)} (gz ${kib(gz(external)).padStart(8)})` +
+          `   index.js ${Buffer.byteLength(bundled.code)} B`,
       );
-      files[`${name}:bundled`] = write(`${name}-bundled`, bundled.code);
-      files[`${name}:plain`] = write(`${name}-plain`, bundleHandler(entry, { minify: false }).code);
-      if (name === "entryPoint") files[`${name}:external`] = write(`${name}-external`, external.code);
+      files[`${name}:bundled`] = write(`${name}-bundled`, bundled);
+      files[`${name}:plain`] = write(`${name}-plain`, bundleHandler(entry, { minify: false }));
+      // The layout before index.js and deps.js were split: one file, deps.ts inside it behind a lazy require.
+      files[`${name}:oneFile`] = write(`${name}-one-file`, bundleHandler(entry, { split: false }));
+      files[`${name}:oneFilePlain`] = write(
+        `${name}-one-file-plain`,
+        bundleHandler(entry, { split: false, minify: false }),
+      );
+      if (name === "entryPoint") files[`${name}:external`] = write(`${name}-external`, external);
     }
 
     const repoModules = path.resolve(__dirname, "..", "node_modules");
@@ -162,6 +175,14 @@ function main(): void {
       variants.push({
         label: `${LABEL[name]} init`,
         args: ["-e", loader(files[`${name}:bundled`]!)],
+        wall: [],
+        init: [],
+      });
+    }
+    for (const name of names) {
+      variants.push({
+        label: `${LABEL[name]} init, one file (before)`,
+        args: ["-e", loader(files[`${name}:oneFile`]!)],
         wall: [],
         init: [],
       });
@@ -209,15 +230,18 @@ function main(): void {
     console.log("node's own start-up, module loader and garbage collector left out):");
     for (const name of names) {
       const file = files[`${name}:plain`]!;
-      for (const [phase, script, env] of [
-        ["init", loader(file), {}],
-        ["init + 1st invocation", loader(file, EVENTS[name]), REFUSED_ENV],
+      const oneFile = files[`${name}:oneFilePlain`]!;
+      for (const [phase, bundleFile, script, env] of [
+        ["init, one file (before)", oneFile, loader(oneFile), {}],
+        ["init", file, loader(file), {}],
+        ["init + 1st invocation", file, loader(file, EVENTS[name]), REFUSED_ENV],
       ] as const) {
-        const top = profileByPackage(file, script, env, dir)
+        const top = profileByPackage(bundleFile, script, env, dir)
           .filter(([k]) => !["node internals", "(program)", "(idle)", "(garbage collector)"].includes(k))
           .slice(0, 6);
         console.log(
-          `  ${`${LABEL[name]} ${phase}:`.padEnd(37)} ${top.map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(", ")}`,
+          `  ${`${LABEL[name]} ${phase}:`.padEnd(40)} ` +
+            (top.map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(", ") || "no sample outside node's own start-up"),
         );
       }
     }

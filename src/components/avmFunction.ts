@@ -68,7 +68,11 @@ export class AvmFunction extends pulumi.ComponentResource {
         handler: "index.handler",
         architectures: ["arm64"],
         role: this.role.roleArn,
-        code: new pulumi.asset.AssetArchive({ [bundle.fileName]: new pulumi.asset.StringAsset(bundle.code) }),
+        code: new pulumi.asset.AssetArchive(
+          Object.fromEntries(
+            Object.entries(bundle.files).map(([file, code]) => [file, new pulumi.asset.StringAsset(code)]),
+          ),
+        ),
         timeout: args.settings.timeout,
         memorySize: args.settings.memorySize,
         environment: { variables: args.environment },

@@ -23,7 +23,9 @@ export async function runBundledHandler(
   const dir = mkdtempSync(path.join(tmpdir(), "avm-bundled-"));
   try {
     const file = path.join(dir, "index.js");
-    writeFileSync(file, bundleHandler(HANDLER_ENTRIES[handler]).code);
+    for (const [name, code] of Object.entries(bundleHandler(HANDLER_ENTRIES[handler]).files)) {
+      writeFileSync(path.join(dir, name), code);
+    }
     const script =
       `require(${JSON.stringify(file)}).handler(${JSON.stringify(event)}).then(` +
       `(r) => process.stdout.write(${JSON.stringify(RESULT)} + JSON.stringify(r) + "\\n", () => process.exit(0)),` +

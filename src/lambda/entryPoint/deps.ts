@@ -10,7 +10,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoLedger } from "../../adapters/aws/dynamoLedger";
 import { SqsWorkQueue } from "../../adapters/aws/sqsWorkQueue";
 import { ENTRY_POINT_FUNCTION_NAME } from "../../shared/naming";
-import type { EntryPointDeps, EntryPointLogger } from "./handler";
+import { createEntryPointHandler, type EntryPointDeps, type EntryPointLogger } from "./handler";
 import { ENV, requireEnv } from "../env";
 import {
   authorityFromEnv,
@@ -82,4 +82,13 @@ export function entryPointDepsFromEnv(env: NodeJS.ProcessEnv, logger?: EntryPoin
     now: () => new Date(),
     logger: logger ?? entryPointLogger(env),
   };
+}
+
+/**
+ * The production handler: {@link createEntryPointHandler} over {@link entryPointDepsFromEnv}, whose clients are
+ * built on the first invocation and kept. `index.ts` loads this module (`deps.js` in the Lambda archive) on the
+ * first invocation, so the init phase loads only the small `index.js`.
+ */
+export function entryPointHandlerFromEnv(env: NodeJS.ProcessEnv): ReturnType<typeof createEntryPointHandler> {
+  return createEntryPointHandler(() => entryPointDepsFromEnv(env));
 }

@@ -14,7 +14,7 @@ import { SqsWorkQueue } from "../../adapters/aws/sqsWorkQueue";
 import { DynamoDeliveryStore } from "../../adapters/aws/dynamoDeliveryStore";
 import { LedgerStackOutcomeRecorder } from "../../core/webhooks/stackOutcomeRecorder";
 import { ENV, requireEnv } from "../env";
-import { fromPowertools, type WebhookHandlerDeps } from "./handler";
+import { createWebhookHandler, fromPowertools, type WebhookHandlerDeps } from "./handler";
 import { secretsManagerSecret } from "../../adapters/aws/secretsManagerSecret";
 
 /**
@@ -37,4 +37,12 @@ export function webhookDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Webhoo
     timing: realTiming,
     logger,
   };
+}
+
+/**
+ * The production handler: {@link createWebhookHandler} over {@link webhookDepsFromEnv}. `index.ts` loads this
+ * module (`deps.js` in the Lambda archive) on the first invocation, so the init phase loads only `index.js`.
+ */
+export function webhookHandlerFromEnv(env: NodeJS.ProcessEnv): ReturnType<typeof createWebhookHandler> {
+  return createWebhookHandler(webhookDepsFromEnv(env));
 }

@@ -16,7 +16,7 @@ import { createWorkflow } from "../../core/vending/workflow";
 import { ENV, requireEnv } from "../env";
 import { createManagementOrganizationsClient } from "../../adapters/aws/managementClients";
 import { createLambdaAccountStackRunner } from "./stackRunner";
-import { maxReceiveCountFrom, type WorkerDeps } from "./handler";
+import { createWorkerHandler, maxReceiveCountFrom, type WorkerDeps } from "./handler";
 
 /**
  * Builds the worker's dependencies: DynamoDB ledger and CreateAccount slots (`AVM_LEDGER_TABLE`), the SQS
@@ -59,4 +59,13 @@ export function workerDepsFromEnv(env: NodeJS.ProcessEnv): WorkerDeps {
     logger,
     maxReceiveCount: maxReceiveCountFrom(env),
   };
+}
+
+/**
+ * The production handler: {@link createWorkerHandler} over {@link workerDepsFromEnv}, built on the first
+ * invocation. `index.ts` loads this module (`deps.js` in the Lambda archive) on the first invocation, so the init
+ * phase loads only `index.js`.
+ */
+export function workerHandlerFromEnv(env: NodeJS.ProcessEnv): ReturnType<typeof createWorkerHandler> {
+  return createWorkerHandler(() => workerDepsFromEnv(env));
 }
