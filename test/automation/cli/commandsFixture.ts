@@ -1,0 +1,30 @@
+/** Shared set-up of the commands specs (split per step/command from one file). */
+import { waitUntil } from "../../support/hangGuard";
+
+/** For {@link waitUntil}: why waiting is pointless once the command ended (undefined while it runs). */
+export function exitedOf(running: Promise<number>): () => string | undefined {
+  let exited: string | undefined;
+  running.then(
+    (code) => (exited = `avm exited with ${code}`),
+    (error: unknown) => (exited = `avm failed: ${String(error)}`),
+  );
+  return () => exited;
+}
+
+export const VEND = [
+  "vend",
+  "--account-name",
+  "team-a-dev",
+  "--email",
+  "Team-A@Example.com",
+  "--ou",
+  "/Workloads",
+  "--tag",
+  "CostCenter=1234",
+  "--request-id",
+  "req-a",
+  "--product-name",
+  "ws-a",
+  "--stage",
+  "dev",
+];
