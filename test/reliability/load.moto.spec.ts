@@ -57,6 +57,7 @@ import { identityDecision } from "../security/iamProof";
 import { HANG_GUARD_MS } from "../support/hangGuard";
 import { useMoto, type LocalOrganization } from "../support/moto";
 import { CallRecorder } from "./observedCalls";
+import { startFaultProxy } from "../support/faultProxy";
 import { createEntryPointGate } from "../../src/core/vending/entryPointGate";
 
 const TABLE = "avm-ledger";
@@ -161,6 +162,10 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     const tally = {
       orgThrottles: 0,
       dynamoThrottles: 0,
+      orgLostReplies: 0,
+      createLostReplies: 0,
+      dynamoLostReplies: 0,
+      dynamoLostWrites: 0,
       sendFailures: 0,
       createCrashes: 0,
       invocations: 0,
@@ -176,8 +181,29 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     });
     const inWorker = () => invocation.getStore() !== undefined;
 
+    // --- Lost replies: a loopback proxy in front of moto forwards the call (moto carries it out) and then loses the
+    // reply, for a fraction of the worker's Organizations calls (cut connection or bare 500, alternately) and of
+    // both roles' DynamoDB calls (cut connection). The clients retry as deployed (standard mode, 3 attempts), so an
+    // idempotent call or a conditional ledger write is sent again; CreateAccount never is.
+    let lostRepliesOn = true;
+    const lostProxy = await startFaultProxy(moto.endpoint, (call) => {
+      if (!lostRepliesOn) return "pass";
+      if (call.operation.startsWith("AWSOrganizationsV20161128.") && random() < 0.04) {
+        tally.orgLostReplies += 1;
+        if (call.operation.endsWith(".CreateAccount")) tally.createLostReplies += 1;
+        return tally.orgLostReplies % 2 === 0 ? "500" : "drop";
+      }
+      if (call.operation.startsWith("DynamoDB_20120810.") && random() < 0.02) {
+        tally.dynamoLostReplies += 1;
+        if (/\.(PutItem|UpdateItem|DeleteItem)$/.test(call.operation)) tally.dynamoLostWrites += 1;
+        return "drop";
+      }
+      return "pass";
+    });
+    const viaProxy = { ...config, endpoint: lostProxy.endpoint };
+
     // --- Organizations (worker side): throttling before the call, crash right after CreateAccount returned.
-    const organizations = new OrganizationsClient(moto.clientConfig());
+    const organizations = new OrganizationsClient(viaProxy);
     observed.observe(organizations, "organizations", "AVMVendingRole", inWorker);
     (organizations as unknown as ClientWithStack).middlewareStack.add(
       (next, context) => async (args) => {
@@ -198,7 +224,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     );
 
     // --- DynamoDB: throttling inside the SDK's retry loop.
-    const dynamo = new DynamoDBClient(config);
+    const dynamo = new DynamoDBClient(viaProxy);
     observed.observe(dynamo, "dynamodb", "AVMWorkerRole", inWorker);
     (dynamo as unknown as ClientWithStack).middlewareStack.addRelativeTo(
       (next) => async (args) => {
@@ -251,7 +277,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     const ledger = new DynamoLedger({ client: dynamo, tableName: TABLE });
     const crashingLedger = new CrashingLedger(ledger, random, 0.01);
     const silent = new Logger({ serviceName: "avm-load-test", logLevel: "SILENT" });
-    const intakeDynamo = new DynamoDBClient(config);
+    const intakeDynamo = new DynamoDBClient(viaProxy);
     observed.observe(intakeDynamo, "dynamodb", "AVMEntryPointRole");
     const entryPoint = createEntryPointHandler({
       ledger: new DynamoLedger({ client: intakeDynamo, tableName: TABLE }),
@@ -501,6 +527,8 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
       }
     }
     stop = true;
+    // The end-state checks below read through the same clients: no more lost replies.
+    lostRepliesOn = false;
     await Promise.all(pollers);
     if (pollerFailure !== undefined) throw pollerFailure;
     if (verdict !== undefined) throw new Error(verdict);
@@ -514,6 +542,8 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
       `      [${UNIQUE + DUPLICATES} requests in ${(elapsedMs / 1000).toFixed(1)} s: ${tally.invocations} worker ` +
         `invocations, ${crashes.invocations} crashed (${tally.createCrashes} right after CreateAccount), ` +
         `${tally.orgThrottles} Organizations throttles, ${tally.dynamoThrottles} DynamoDB throttles, ` +
+        `${tally.orgLostReplies} Organizations replies lost (${tally.createLostReplies} of CreateAccount), ` +
+        `${tally.dynamoLostReplies} DynamoDB replies lost (${tally.dynamoLostWrites} of writes), ` +
         `${tally.sendFailures} failed enqueues, ${crashingLedger.leasesLeft + tally.createCrashes} leases left by ` +
         `crashes, ${tally.busy} deliveries found a lease held; states ${JSON.stringify(Object.fromEntries(summary))}]`,
     );
@@ -570,6 +600,9 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     // The faults really happened.
     expect(tally.orgThrottles, "Organizations throttles").to.be.greaterThan(0);
     expect(tally.dynamoThrottles, "DynamoDB throttles").to.be.greaterThan(0);
+    expect(tally.createLostReplies, "CreateAccount replies lost").to.be.greaterThan(0);
+    expect(tally.orgLostReplies - tally.createLostReplies, "other Organizations replies lost").to.be.greaterThan(0);
+    expect(tally.dynamoLostWrites, "DynamoDB write replies lost").to.be.greaterThan(0);
     expect(tally.sendFailures + intakeRetries, "enqueue failures").to.be.greaterThan(0);
     expect(crashingLedger.crashes + tally.createCrashes, "crashes").to.be.greaterThan(0);
     expect(crashes.invocations).to.equal(crashingLedger.crashes + tally.createCrashes);
@@ -633,6 +666,7 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
     );
 
     organizations.destroy();
+    await lostProxy.stop();
     dynamo.destroy();
     intakeDynamo.destroy();
     sqs.destroy();

@@ -12,6 +12,7 @@
  * The same table also holds internal items whose key starts with `#` (e.g. the CreateAccount slots of
  * `dynamoCreateSlots.ts`); such a key can never be an email, and `list` skips them.
  */
+import { isDeepStrictEqual } from "node:util";
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -80,6 +81,15 @@ export function classifyDynamoError(error: unknown, key: string, expectedVersion
 
 const names = { "#email": "email", "#version": "version" };
 
+/**
+ * Whether `stored` (returned by a failed conditional write) is exactly the record this call wrote. Every write
+ * carries its own `updatedAt` and version (and a claim its request id and `createdAt`), so another writer's item is
+ * never equal to it.
+ */
+function isOwnWrite(stored: Record<string, AttributeValue>, written: LedgerRecord): boolean {
+  return isDeepStrictEqual(fromItem(stored), fromItem(toItem(written)));
+}
+
 /** The item a failed conditional write returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), if any. */
 function itemOfConditionFailure(error: unknown): Record<string, AttributeValue> | undefined {
   return (error as { Item?: Record<string, AttributeValue> } | null)?.Item;
@@ -126,6 +136,8 @@ export class DynamoLedger implements Ledger {
     } catch (error) {
       if (!isConditionFailure(error)) throw classifyDynamoError(error, record.email, 0, "claim");
       const stored = itemOfConditionFailure(error);
+      // Our own write, whose reply was lost and which the SDK sent again: this call did create the record.
+      if (stored && isOwnWrite(stored, record)) return { created: true, record: this.remember(record) };
       if (stored) return { created: false, record: this.remember(fromItem(stored)) };
     }
     const existing = await this.get(record.email);
@@ -212,8 +224,11 @@ export class DynamoLedger implements Ledger {
       );
     } catch (error) {
       if (isConditionFailure(error)) {
-        // Another writer won: remember what it wrote (when DynamoDB returned it) for the caller's next read.
         const stored = itemOfConditionFailure(error);
+        // The item is exactly what this call wrote: the write landed, its reply was lost and the SDK sent it
+        // again, which then failed its own condition. That is a success, not another writer.
+        if (stored && isOwnWrite(stored, next)) return this.remember(next);
+        // Another writer won: remember what it wrote (when DynamoDB returned it) for the caller's next read.
         if (stored) this.remember(fromItem(stored));
         else this.known.delete(key);
       }

@@ -12,6 +12,7 @@ import { createLedgerTable, DynamoLedger, DynamoLedgerError } from "../../../../
 import { useMoto } from "../../../support/moto";
 import { ledgerContract } from "../../../support/contracts/ledgerContract";
 import { HANG_GUARD_MS } from "../../../support/hangGuard";
+import { startFaultProxy } from "../../../support/faultProxy";
 
 describe("DynamoLedger on moto", function () {
   this.timeout(HANG_GUARD_MS);
@@ -130,5 +131,36 @@ describe("DynamoLedger on moto", function () {
     expect((error as Error).message).to.match(
       /^DynamoDB GetItem for c@example\.com failed: ResourceNotFoundException: /,
     );
+  });
+
+  it("takes its own write whose reply was lost (the SDK resent it and failed the condition) as a success", async () => {
+    await createLedgerTable(client, "lost");
+    // Every PutItem reaches moto, but the first reply of each is lost; the SDK (3 attempts) sends it again.
+    const seen = new Set<string>();
+    const proxy = await startFaultProxy(moto.endpoint, (call) => {
+      if (!call.operation.endsWith(".PutItem") || seen.has(call.body)) return "pass";
+      seen.add(call.body);
+      return "drop";
+    });
+    const lossy = new DynamoDBClient({ ...moto.clientConfig(), endpoint: proxy.endpoint, maxAttempts: 3 });
+    try {
+      const ledger = new DynamoLedger({ client: lossy, tableName: "lost" });
+      const claimed = await ledger.claim(
+        { email: "l@example.com", requestId: "r1", kind: "vend", request: {} },
+        new Date(0),
+      );
+      expect([claimed.created, claimed.record.version]).to.deep.equal([true, 1]);
+      const updated = await ledger.update("l@example.com", 1, { state: "CREATING", note: "mine" }, new Date(1));
+      expect([updated.state, updated.version]).to.deep.equal(["CREATING", 2]);
+      expect(proxy.callsOf("PutItem").map((c) => c.action)).to.deep.equal(["drop", "pass", "drop", "pass"]);
+      const stored = await new DynamoLedger({ client, tableName: "lost" }).get("l@example.com");
+      expect(stored).to.deep.equal(updated);
+      // A real conflict stays a conflict: version 1 is gone.
+      const error = await ledger.update("l@example.com", 1, { note: "stale" }, new Date(2)).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(LedgerConflictError);
+    } finally {
+      lossy.destroy();
+      await proxy.stop();
+    }
   });
 });
