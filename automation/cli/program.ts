@@ -551,6 +551,12 @@ Example:
       )
       .option("--remote", "run each update on Pulumi Deployments (needs PULUMI_ACCESS_TOKEN)")
       .option(
+        "--webhook-wait <seconds>",
+        "with --remote: a deployment still running after AVM_DEPLOYMENT_WAIT_SECONDS of polling is finished by its " +
+          "Pulumi Cloud webhook event in the ledger (the platform's, --ledger-table), waited for up to this long",
+        positiveInt("--webhook-wait"),
+      )
+      .option(
         "--resume [id]",
         "continue the newest unfinished rollout (or rollout id); finished accounts never run again",
       )

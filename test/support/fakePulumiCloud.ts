@@ -12,8 +12,9 @@
  * Returned webhooks never contain the secret, only `hasSecret`. Ping really POSTs a signed `ping` delivery to the
  * payload URL (as Pulumi Cloud does) and answers with the delivery's response code.
  *
- * Drift runs: a `detect-drift` (or `remediate-drift`) deployment that reaches `succeeded` or `failed` POSTs a signed
- * `drift_detection` (`drift_remediation`) delivery, payload as documented at
+ * Webhook events of deployments: an `update` deployment that reaches `succeeded` or `failed` POSTs a signed
+ * `deployment` delivery, a `detect-drift` (or `remediate-drift`) deployment a `drift_detection` (`drift_remediation`)
+ * delivery, payload as documented at
  * https://www.pulumi.com/docs/pulumi-cloud/webhooks/ ("Drift detection"), to every active webhook of the organization
  * or the stack whose filters name the event, before the GET that reports the final status is answered. The drift
  * found is scripted per stack in {@link FakePulumiCloud.driftOf}.
@@ -37,6 +38,8 @@ interface FakeDeployment {
   operation: string;
   statuses: string[];
   status: string;
+  /** {@link FakePulumiCloud.runInBackground}: walking its statuses on its own. */
+  running?: boolean;
 }
 
 /** A stored webhook (with its secret, which the API never returns). */
@@ -79,7 +82,12 @@ export class FakePulumiCloud {
   readonly driftOf = new Map<string, Record<string, number>>();
   /** Drift deliveries sent: webhook name, kind, the filter that matched, the receiver's status code. */
   readonly driftDeliveries: { hook: string; kind: string; event: string; status: number }[] = [];
-  private readonly driftRunsEnded: FakeDeployment[] = [];
+  private readonly runsEnded: FakeDeployment[] = [];
+  /**
+   * Deployments run to their end on their own once first looked at (GET answers the status as it stands, then the
+   * deployment walks its statuses 1 ms apart); their webhook events are delivered at the end.
+   */
+  runInBackground = false;
   private hookCounter = 0;
   private server: Server | undefined;
   private version = 0;
@@ -134,6 +142,16 @@ export class FakePulumiCloud {
     return deployment;
   }
 
+  /** Walks a deployment through its statuses on its own (1 ms apart), delivering its webhook events at the end. */
+  private async runToEnd(d: FakeDeployment): Promise<void> {
+    while (d.statuses.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const was = d.status;
+      d.status = d.statuses.shift() ?? d.status;
+      if (d.status !== was && (d.status === "succeeded" || d.status === "failed")) await this.deliverDrift(d);
+    }
+  }
+
   /** Adds a webhook as if created elsewhere (the console); returns its name. */
   addWebhook(scope: string, hook: Omit<FakeWebhook, "name"> & { name?: string }): string {
     const name = hook.name ?? this.nextHookName();
@@ -159,12 +177,23 @@ export class FakePulumiCloud {
       return this.hooks(method, parts.slice(0, hooksAt), parts.slice(hooksAt + 1), body);
     }
     const answer = this.route(method, path, auth, body);
-    for (const ended of this.driftRunsEnded.splice(0)) await this.deliverDrift(ended);
+    for (const ended of this.runsEnded.splice(0)) await this.deliverDrift(ended);
     return answer;
   }
 
   private async deliverDrift(d: FakeDeployment): Promise<void> {
     const [org, projectName, stackName] = d.stack.split("/") as [string, string, string];
+    if (d.operation === "update") {
+      const payload = JSON.stringify({
+        projectName,
+        stackName,
+        deploymentUrl: `https://app.pulumi.com/${d.stack}/deployments/${d.version}`,
+        version: d.version,
+        operation: "update",
+        status: d.status,
+      });
+      return this.deliver(d.stack, "deployment", `deployment_${d.status}`, payload);
+    }
     const remediation = d.operation === "remediate-drift";
     const kind = remediation ? "drift_remediation" : "drift_detection";
     const changes = this.driftOf.get(d.stack);
@@ -182,7 +211,13 @@ export class FakePulumiCloud {
       referenceUrl: `https://app.pulumi.com/${d.stack}/deployments/${d.version}`,
     });
     if (remediation && d.status === "succeeded") this.driftOf.delete(d.stack);
-    for (const hook of [...(this.webhooks.get(org) ?? []), ...(this.webhooks.get(d.stack) ?? [])]) {
+    return this.deliver(d.stack, kind, event, payload);
+  }
+
+  /** POSTs a signed delivery to every active webhook of the stack's organization or the stack that filters `event`. */
+  private async deliver(stack: string, kind: string, event: string, payload: string): Promise<void> {
+    const org = stack.split("/")[0] ?? "";
+    for (const hook of [...(this.webhooks.get(org) ?? []), ...(this.webhooks.get(stack) ?? [])]) {
       if (!hook.active || !hook.filters.includes(event)) continue;
       const headers: Record<string, string> = {
         "content-type": "application/json",
@@ -345,6 +380,7 @@ export class FakePulumiCloud {
       }
       const operation = (body as { operation: string }).operation;
       const d = this.createDeployment(key, operation, this.nextStatuses);
+
       return [
         202,
         { id: d.id, consoleUrl: `https://app.pulumi.com/${key}/deployments/${d.version}`, version: d.version },
@@ -360,11 +396,19 @@ export class FakePulumiCloud {
     if (method === "GET") {
       const d = this.deployments.find((x) => x.id === leaf && x.stack === key);
       if (!d) return [404, { code: 404, message: "Deployment not found" }];
+      if (this.runInBackground) {
+        // Answered as it stands; the first look starts it running on its own.
+        if (!d.running) {
+          d.running = true;
+          void this.runToEnd(d);
+        }
+        return [200, { id: d.id, version: d.version, status: d.status, pulumiOperation: d.operation, jobs: [] }];
+      }
       // Each GET advances the deployment by one scripted status.
       const was = d.status;
       d.status = d.statuses.shift() ?? d.status;
       const ended = d.status !== was && (d.status === "succeeded" || d.status === "failed");
-      if (ended && (d.operation === "detect-drift" || d.operation === "remediate-drift")) this.driftRunsEnded.push(d);
+      if (ended) this.runsEnded.push(d);
       // Any other active deployment of the stack advances too, so queued ones eventually run.
       return [200, { id: d.id, version: d.version, status: d.status, pulumiOperation: d.operation, jobs: [] }];
     }

@@ -53,6 +53,8 @@ export interface FleetRolloutOptions extends StackFlags {
   readonly resume?: string | boolean;
   readonly retryFailed?: boolean;
   readonly remote?: boolean;
+  /** With `--remote`: seconds to wait for a deployment's webhook event after the polling budget (off by default). */
+  readonly webhookWait?: number;
   readonly rolloutDir?: string;
 }
 
@@ -207,10 +209,11 @@ export async function driveRollout(
   journal: RolloutJournal,
   version: string,
   retryFailed: boolean,
+  webhookWaitMs?: number,
 ): Promise<{ json: FleetRolloutJson; code: number }> {
   try {
     const state = journal.state();
-    const updater = await updaterFor(ctx, session, state.plan.policy, state.plan.id, version);
+    const updater = await updaterFor(ctx, session, state.plan.policy, state.plan.id, version, webhookWaitMs);
     const counts = rolloutCounts(state.accounts);
     const progress = ctx.out.quiet
       ? undefined
@@ -265,6 +268,7 @@ function updaterFor(
   policy: RolloutPolicy,
   rolloutId: string,
   version: string,
+  webhookWaitMs?: number,
 ): Promise<FleetUpdater> | FleetUpdater {
   if (policy.mode === "local") {
     return new LocalFleetUpdater(session.stacks, session.settings, version, policy.refresh === true);
@@ -278,7 +282,16 @@ function updaterFor(
   }
   return ctx.deps
     .remoteStackRunner(session.settings, ctx.io.env, logger)
-    .then((runner) => new RemoteFleetUpdater({ update: runner }, rolloutId));
+    .then(
+      (runner) =>
+        new RemoteFleetUpdater(
+          { update: runner },
+          rolloutId,
+          webhookWaitMs === undefined
+            ? undefined
+            : { ledger: session.ledger, timing: ctx.deps.timing, waitMs: webhookWaitMs },
+        ),
+    );
 }
 
 /** Runs `avm fleet rollout`; returns the exit code (0 all done, 1 halted or failures, 130 interrupted). */
@@ -292,6 +305,9 @@ export async function fleetRolloutCommand(ctx: CommandContext, options: FleetRol
     );
   }
   if (!resuming && options.retryFailed) throw new CliUsageError("--retry-failed needs --resume");
+  if (options.webhookWait !== undefined && !options.remote && !resuming) {
+    throw new CliUsageError("--webhook-wait needs --remote (or --resume of a remote rollout)");
+  }
 
   return withFleet(ctx, options, async (session) => {
     let journal: RolloutJournal;
@@ -352,7 +368,14 @@ export async function fleetRolloutCommand(ctx: CommandContext, options: FleetRol
       ctx.out.progress(`rollout ${plan.id}: ${accounts.length} account(s), journal ${journal.file}`);
     }
 
-    const { json, code } = await driveRollout(ctx, session, journal, version, options.retryFailed === true);
+    const { json, code } = await driveRollout(
+      ctx,
+      session,
+      journal,
+      version,
+      options.retryFailed === true,
+      options.webhookWait === undefined ? undefined : options.webhookWait * 1000,
+    );
     ctx.out.result(json, text(json));
     return code;
   });

@@ -6,7 +6,8 @@
  * - failure while BOOTSTRAPPING -> FAILED with the reason;
  * - anything else (late, duplicate or out-of-order events, e.g. an old failure after a success) changes nothing.
  * A deployment event older than the deployment the record waits for (its `#<version>` in the history) is stale.
- * Drift runs ({@link LedgerStackOutcomeRecorder.recordDrift}) are appended to a SUCCEEDED record's history as a
+ * A deployment of a SUCCEEDED record's stack newer than any the record knows (a fleet rollout's) is appended to its
+ * history as a `deployment: ...` note. Drift runs ({@link LedgerStackOutcomeRecorder.recordDrift}) are appended to a SUCCEEDED record's history as a
  * `drift: ...` note; they never change its state, and records still in flight are left alone (a write would take the
  * compare-and-set from the runner holding the request's lease).
  */
@@ -31,7 +32,14 @@ export interface StackOutcome {
 
 /** What {@link LedgerStackOutcomeRecorder.record} did. */
 export type RecordAction =
-  "completing" | "failed" | "re-enqueued" | "stale" | "unknown-account" | "drift-recorded" | "duplicate";
+  | "completing"
+  | "failed"
+  | "re-enqueued"
+  | "stale"
+  | "unknown-account"
+  | "drift-recorded"
+  | "deployment-recorded"
+  | "duplicate";
 
 /** Result of recording one outcome. */
 export interface RecordResult {
@@ -104,6 +112,19 @@ export class LedgerStackOutcomeRecorder {
           await queue.enqueue({ email: record.email, requestId: record.requestId });
           return { action: "re-enqueued", requestId: record.requestId, state: record.state };
         }
+        if (record.state === "SUCCEEDED" && outcome.deploymentVersion !== undefined) {
+          // A later deployment of a managed account's stack (a fleet rollout): noted, never a state change. Only
+          // versions newer than every one the record knows, so late and duplicate events change nothing.
+          const newest = Math.max(awaitedDeploymentVersion(record) ?? 0, latestNotedDeploymentVersion(record) ?? 0);
+          if (outcome.deploymentVersion <= newest) return stale;
+          const next = await ledger.update(
+            record.email,
+            record.version,
+            { note: `${DEPLOYMENT_NOTE_PREFIX} ${outcome.summary}${where} (webhook ${outcome.deliveryId})` },
+            timing.now(),
+          );
+          return { action: "deployment-recorded", requestId: next.requestId, state: next.state };
+        }
         return stale;
       } catch (error) {
         if (error instanceof LedgerConflictError && attempt < this.conflictRetries) continue;
@@ -151,6 +172,21 @@ export class LedgerStackOutcomeRecorder {
     const hit = await this.options.ledger.getByAccountId(accountId);
     return hit && (await this.options.ledger.get(hit.email));
   }
+}
+
+/** Prefix of the history notes of deployments of a SUCCEEDED record's stack (`avm fleet rollout --remote` reads them). */
+export const DEPLOYMENT_NOTE_PREFIX = "deployment:";
+
+const NOTED_DEPLOYMENT = /^deployment: deployment \w[\w-]* \w+ \(#(\d+)\)/;
+
+/** The newest deployment version noted by {@link LedgerStackOutcomeRecorder.record} on a SUCCEEDED record. */
+export function latestNotedDeploymentVersion(record: LedgerRecord): number | undefined {
+  let newest: number | undefined;
+  for (const entry of record.history) {
+    const match = NOTED_DEPLOYMENT.exec(entry.note ?? "");
+    if (match) newest = Math.max(newest ?? 0, Number(match[1]));
+  }
+  return newest;
 }
 
 /** The latest `drift: ...` note of `record`'s history (with its webhook suffix), if any. */

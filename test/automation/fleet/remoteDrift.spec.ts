@@ -1,9 +1,11 @@
 /**
- * `avm fleet drift --remote` against the fake Pulumi Cloud and a real webhook receiver on 127.0.0.1: one
+ * `avm fleet drift --remote` (and `avm fleet rollout --remote --webhook-wait`) against the fake Pulumi Cloud and a real webhook receiver on 127.0.0.1: one
  * `detect-drift` deployment per stack; the fake delivers each run's signed `drift_detection` event to the registered
  * webhook, the receiver records it on the account's ledger record, and the command reads the result from there.
- * Exit 3 with the drifted account named, 0 without drift, 1 when the event never arrives or the run fails.
+ * Exit 3 with the drifted account named, 0 without drift, 1 when the event never arrives or the run fails. A remote
+ * rollout whose deployments outlast the polling budget is finished by their `deployment` webhook events the same way.
  */
+import type { Timing } from "../../../src/shared/timing";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -227,5 +229,106 @@ describe("avm fleet drift --remote (fake Pulumi Cloud, webhook receiver, ledger)
       { cwd: dir },
     );
     expect([wait.code, wait.stderr]).to.deep.equal([2, "avm: error: --webhook-wait needs --remote\n"]);
+  });
+
+  describe("fleet rollout --remote --webhook-wait: results by webhook when polling stops early", () => {
+    /** Injected clock that advances by the slept time, each sleep a short real wait so the fake's deliveries land. */
+    class YieldingTiming implements Timing {
+      readonly sleeps: number[] = [];
+      private at = Date.parse("2026-01-01T00:00:00Z");
+      now(): Date {
+        return new Date(this.at);
+      }
+      async sleep(ms: number): Promise<void> {
+        this.sleeps.push(ms);
+        this.at += ms;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      random(): number {
+        return 0.5;
+      }
+    }
+
+    let clock: YieldingTiming;
+    beforeEach(() => {
+      cloud.runInBackground = true;
+      clock = new YieldingTiming();
+      // Polling stops right after the deployment is created: the result can only come by webhook.
+      deps = { ...deps, timing: clock };
+      deps.remoteStackRunner = async (stackSettings) =>
+        new DeploymentsAccountStackRunner({
+          client: pulumiCloudClientFromEnv(
+            { PULUMI_ACCESS_TOKEN: TOKEN, PULUMI_API_URL: apiUrl },
+            new RecordingTiming(),
+          ),
+          organization: "acme",
+          source: { repoUrl: "https://github.com/acme/meshstack-avm.git", branch: "main" },
+          settings: stackSettings,
+          timing: new RecordingTiming(),
+          pollIntervalMs: 1,
+          waitTimeoutMs: 0,
+        });
+    });
+    const rollout = (...args: string[]) =>
+      runAvm(
+        [
+          "--ledger",
+          ":memory:",
+          "--json",
+          "fleet",
+          "rollout",
+          "--remote",
+          "--accounts",
+          `${ids[0]},${ids[1]}`,
+          "--rollout-dir",
+          path.join(dir, "rollouts"),
+          ...STACK_FLAGS,
+          ...args,
+        ],
+        deps,
+        { cwd: dir },
+      );
+
+    it("finishes each update by its deployment webhook event recorded in the ledger", async () => {
+      const result = await rollout("--webhook-wait", "600");
+      expect(result.code, result.stderr).to.equal(0);
+      const json = JSON.parse(result.stdout);
+      expect(json.counts).to.deep.equal({ done: 2, failed: 0, pending: 0 });
+      const ups = cloud.deployments.filter((d) => d.operation === "update");
+      expect(ups.map((d) => [d.stack, d.status]).sort()).to.deep.equal([
+        [stackKey(ids[0]!), "succeeded"],
+        [stackKey(ids[1]!), "succeeded"],
+      ]);
+      expect(json.accounts.map((a: { accountId: string; summary: string }) => [a.accountId, a.summary])).to.deep.equal(
+        [ids[0], ids[1]].map((id) => {
+          const d = ups.find((u) => u.stack === stackKey(id!))!;
+          return [
+            id,
+            `deployment: deployment update succeeded (#${d.version}) https://app.pulumi.com/${d.stack}/deployments/${d.version}`,
+          ];
+        }),
+      );
+      // Bounded by the injected clock: at most 600 s of 5 s reads, far fewer here.
+      expect(clock.sleeps.every((ms) => ms === 5000)).to.equal(true);
+      expect(clock.sleeps.length).to.be.lessThan(120);
+    });
+
+    it("a failed deployment's event fails the account (the canary halts); without --webhook-wait it fails unfinished", async () => {
+      cloud.nextStatuses = ["running", "failed"];
+      const failed = await rollout("--webhook-wait", "600");
+      expect(failed.code).to.equal(1);
+      const json = JSON.parse(failed.stdout);
+      const d = cloud.deployments.find((x) => x.operation === "update")!;
+      expect(json).to.deep.include({ status: "halted", counts: { done: 0, failed: 1, pending: 1 } });
+      expect(json.accounts[0].error).to.equal(
+        `deployment: deployment update failed (#${d.version}) https://app.pulumi.com/${d.stack}/deployments/${d.version}`,
+      );
+      cloud.nextStatuses = ["not-started", "running", "succeeded"];
+      const unwaited = await rollout();
+      expect(unwaited.code).to.equal(1);
+      expect(JSON.parse(unwaited.stdout).accounts[0].error).to.match(
+        /^deployment not finished within the wait budget \(deployment #\d+ not-started; the outcome arrives by webhook, https:/,
+      );
+    });
   });
 });

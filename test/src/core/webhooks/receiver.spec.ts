@@ -316,9 +316,35 @@ describe("WebhookReceiver", () => {
 
     it("leaves terminal records alone", async () => {
       const { receiver, ledger } = setup();
-      await seed(ledger, "SUCCEEDED");
+      // The record waited for deployment #12 and SUCCEEDED; a late failure event of #12 changes nothing.
+      await seed(ledger, "SUCCEEDED", "account stack queued: deployment #12 running");
+      const before = (await ledger.get(EMAIL))!.version;
       expect((await receiver.handle(delivery("deployment", deployment("failed")))).body.action).to.equal("stale");
       expect((await ledger.get(EMAIL))?.state).to.equal("SUCCEEDED");
+      expect((await ledger.get(EMAIL))?.version).to.equal(before);
+    });
+
+    it("notes a newer deployment of a SUCCEEDED record's stack (a fleet rollout), once, without a state change", async () => {
+      const { receiver, ledger, queue } = setup();
+      await seed(ledger, "SUCCEEDED", "account stack queued: deployment #12 running");
+      const url = "https://app.pulumi.com/acme/meshstack-avm/account-222233334444/deployments/13";
+      const newer = deployment("succeeded", { version: 13, deploymentUrl: url });
+      expect((await receiver.handle(delivery("deployment", newer, { id: "d-13" }))).body).to.deep.equal({
+        ok: true,
+        message: "deployment update succeeded (#13): deployment-recorded (SUCCEEDED)",
+        action: "deployment-recorded",
+        requestId: "req-1",
+      });
+      // A redelivery under another id, and an older deployment's late event, change nothing.
+      expect((await receiver.handle(delivery("deployment", newer, { id: "d-13b" }))).body.action).to.equal("stale");
+      const older = deployment("failed", { version: 11 });
+      expect((await receiver.handle(delivery("deployment", older, { id: "d-11" }))).body.action).to.equal("stale");
+      const record = (await ledger.get(EMAIL))!;
+      expect([record.state, record.history.at(-1)?.note, queue.items]).to.deep.equal([
+        "SUCCEEDED",
+        `deployment: deployment update succeeded (#13) ${url} (webhook d-13)`,
+        [],
+      ]);
     });
 
     it("acknowledges events for unknown accounts and for stacks that are not account stacks", async () => {
