@@ -1,14 +1,10 @@
 import { expect } from "chai";
-import { VEND } from "./commandsFixture";
-import { CliHarness } from "./harness";
+import { VEND, useCliHarness } from "./commandsFixture";
+import type { CliHarness } from "./harness";
 
 describe("avm CLI commands (in-process, fake Organizations)", function () {
   let h: CliHarness;
-  beforeEach(() => {
-    h = new CliHarness();
-    h.org.addOu("Workloads");
-  });
-  afterEach(() => h.dispose());
+  useCliHarness((harness) => (h = harness));
 
   describe("bootstrap", () => {
     it("deploys with the local runner using the ledger record's tags", async () => {

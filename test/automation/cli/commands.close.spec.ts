@@ -1,15 +1,11 @@
 import { expect } from "chai";
 import { recordJson } from "../../../automation/cli/output";
-import { VEND } from "./commandsFixture";
-import { CliHarness } from "./harness";
+import { VEND, useCliHarness } from "./commandsFixture";
+import type { CliHarness } from "./harness";
 
 describe("avm CLI commands (in-process, fake Organizations)", function () {
   let h: CliHarness;
-  beforeEach(() => {
-    h = new CliHarness();
-    h.org.addOu("Workloads");
-  });
-  afterEach(() => h.dispose());
+  useCliHarness((harness) => (h = harness));
 
   describe("close", () => {
     beforeEach(async () => {

@@ -1,16 +1,12 @@
 import { expect } from "chai";
 import { AutomationConfigError } from "../../../automation/errors";
 import { OfflinePlanError } from "../../../automation/plan/offlinePlan";
-import { VEND } from "./commandsFixture";
+import { VEND, useCliHarness } from "./commandsFixture";
 import { CliHarness, fakePlan } from "./harness";
 
 describe("avm CLI commands (in-process, fake Organizations)", function () {
   let h: CliHarness;
-  beforeEach(() => {
-    h = new CliHarness();
-    h.org.addOu("Workloads");
-  });
-  afterEach(() => h.dispose());
+  useCliHarness((harness) => (h = harness));
 
   describe("plan", () => {
     it("renders the offline plan with the ledger record's tags and prints the --json shape", async () => {

@@ -3,13 +3,6 @@ import { defaultDeps } from "../../../automation/cli/deps";
 import { CliHarness } from "./harness";
 
 describe("avm CLI commands (in-process, fake Organizations)", function () {
-  let h: CliHarness;
-  beforeEach(() => {
-    h = new CliHarness();
-    h.org.addOu("Workloads");
-  });
-  afterEach(() => h.dispose());
-
   describe("default runner wiring", () => {
     it("names a missing passphrase for the local Automation API runner (file backend)", async () => {
       const real = new CliHarness({ localStackRunner: defaultDeps().localStackRunner });

@@ -3,16 +3,12 @@ import { createHmac } from "node:crypto";
 import { request } from "node:http";
 import { run } from "../../../automation/cli/main";
 import { waitUntil } from "../../support/hangGuard";
-import { exitedOf, VEND } from "./commandsFixture";
-import { CliHarness } from "./harness";
+import { VEND, exitedOf, useCliHarness } from "./commandsFixture";
+import type { CliHarness } from "./harness";
 
 describe("avm CLI commands (in-process, fake Organizations)", function () {
   let h: CliHarness;
-  beforeEach(() => {
-    h = new CliHarness();
-    h.org.addOu("Workloads");
-  });
-  afterEach(() => h.dispose());
+  useCliHarness((harness) => (h = harness));
 
   describe("serve", () => {
     it("listens on 127.0.0.1, answers a ping, and stops on the interrupt signal", async () => {

@@ -7,17 +7,16 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { recordJson } from "../../../automation/cli/output";
 import { OfflinePlanError } from "../../../automation/plan/offlinePlan";
-import { VEND } from "./commandsFixture";
+import { VEND, useCliHarness } from "./commandsFixture";
 import { CliHarness } from "./harness";
 
 describe("avm CLI commands (in-process, fake Organizations)", function () {
   let h: CliHarness;
   let ouId: string;
-  beforeEach(() => {
-    h = new CliHarness();
-    ouId = h.org.addOu("Workloads");
+  useCliHarness((harness, ou) => {
+    h = harness;
+    ouId = ou;
   });
-  afterEach(() => h.dispose());
 
   describe("vend", () => {
     it("with --runner offline creates, moves, tags and plans the stack, and ends PLANNED without completion tags", async () => {
