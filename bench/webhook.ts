@@ -1,35 +1,44 @@
 /**
- * Webhook receiver throughput: verified deliveries per second of `avm serve`'s receiver (`automation/serve.ts`:
- * HMAC-SHA256 over the raw body with a constant-time compare, de-duplication by `Pulumi-Webhook-ID`, JSON parse,
- * schema check, ledger lookup), side by side with a bare `node:http` server in the same run. Also the rate at
- * which forged deliveries are turned away.
+ * Webhook receiver throughput: deliveries per second of `avm serve`'s receiver (`automation/serve.ts`: HMAC-SHA256
+ * over the raw body with a constant-time compare, de-duplication by `Pulumi-Webhook-ID`, JSON parse, schema check,
+ * then the ledger recorder) side by side with a bare `node:http` server in the same run, and the rate at which forged
+ * deliveries are turned away.
  *
- * Each server runs in its own process on 127.0.0.1; autocannon runs here for a bounded duration per scenario.
- * Every verified delivery carries a fresh `Pulumi-Webhook-ID`, so none is answered from the duplicate path.
+ * The ledger is populated (`bench/support/webhookServer.ts`): per verified delivery there is a fresh account waiting
+ * in `BOOTSTRAPPING` (and as many `SUCCEEDED` records besides), and every delivery reports its stack deployment
+ * succeeded, so each one is applied: index lookup by account id, read by email, compare-and-set to `COMPLETING`, a
+ * work item enqueued. The server counts what the recorder did and the bench prints it, so a run where deliveries were
+ * not applied shows. Ledgers: the in-memory one with indexes, the SQLite ledger in memory (same SQL, no disk) and in
+ * a file as `avm serve` uses it by default (every write committed to disk, so far fewer requests per round).
  *
- *   node --import tsx bench/webhook.ts [--seconds 5] [--connections 10]
+ * Each server runs in its own process on 127.0.0.1; autocannon sends a fixed number of requests per scenario and
+ * round (so the accounts to populate are known), scenarios alternate, medians are shown; rate = requests / time.
+ *
+ *   node --import tsx bench/webhook.ts [--requests 15000] [--connections 10] [--rounds 3]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import autocannon from "autocannon";
 import { computeSignature } from "../src/core/webhooks/signature";
+import { benchAccountId } from "./support/webhookAccounts";
 
 interface Options {
-  seconds: number;
+  requests: number;
   connections: number;
   rounds: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { seconds: 5, connections: 10, rounds: 3 };
+  const options: Options = { requests: 15_000, connections: 10, rounds: 3 };
   for (let i = 0; i < argv.length; i += 2) {
     const value = Number(argv[i + 1]);
-    if (argv[i] === "--seconds") options.seconds = value;
+    if (argv[i] === "--requests") options.requests = value;
     else if (argv[i] === "--connections") options.connections = value;
     else if (argv[i] === "--rounds") options.rounds = value;
-    else throw new Error(`unknown argument ${argv[i]}; use --seconds N --connections N --rounds N`);
+    else throw new Error(`unknown argument ${argv[i]}; use --requests N --connections N --rounds N`);
   }
-  if (!(options.seconds >= 1 && options.seconds <= 60)) throw new Error("--seconds: 1-60");
+  if (!Number.isInteger(options.requests) || options.requests < 100 || options.requests > 200_000)
+    throw new Error("--requests: 100-200000");
   if (!Number.isInteger(options.connections) || options.connections < 1 || options.connections > 200)
     throw new Error("--connections: 1-200");
   if (!Number.isInteger(options.rounds) || options.rounds < 1 || options.rounds > 10) throw new Error("--rounds: 1-10");
@@ -37,35 +46,59 @@ function parseArgs(argv: string[]): Options {
 }
 
 const SECRET = "bench-webhook-secret-0123456789abcdef";
-const BODY = JSON.stringify({
-  projectName: "meshstack-avm",
-  stackName: "account-222233334444",
-  status: "succeeded",
-  operation: "update",
-  version: 7,
-  deploymentId: "dep-7",
-});
 
-async function startServer(mode: "avm" | "bare"): Promise<{ url: string; child: ChildProcess }> {
+/** The deployment-succeeded event for the account stack of `accountId`. */
+function bodyFor(accountId: string): string {
+  return JSON.stringify({
+    projectName: "meshstack-avm",
+    stackName: `account-${accountId}`,
+    status: "succeeded",
+    operation: "update",
+    version: 7,
+    deploymentId: "dep-7",
+  });
+}
+
+type ServerKind = "bare" | "memory" | "sqlite-memory" | "sqlite";
+
+interface Server {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** The server's stdout after `listening` (the `actions` line comes at the end). */
+  readonly output: () => string;
+}
+
+async function startServer(kind: ServerKind, accounts: number): Promise<Server> {
+  const args = kind === "bare" ? ["bare"] : ["avm", SECRET, kind, String(accounts)];
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(__dirname, "support", "webhookServer.ts"), mode, SECRET],
-    { stdio: ["pipe", "pipe", "inherit"] },
+    [
+      "--import",
+      "tsx",
+      "--disable-warning=ExperimentalWarning",
+      path.join(__dirname, "support", "webhookServer.ts"),
+      ...args,
+    ],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
   );
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
   const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 20 s`)), 20_000);
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start within 10 minutes`)), 600_000);
+    const check = () => {
       const match = /listening (\S+)/.exec(out);
       if (match) {
         clearTimeout(timer);
+        child.stdout!.off("data", check);
         resolve(match[1]!);
       }
-    });
-    child.once("exit", (code) => reject(new Error(`${mode} server exited (${code})`)));
+    };
+    child.stdout!.on("data", check);
+    child.once("exit", (code) => reject(new Error(`${kind} server exited (${code})`)));
   });
-  return { url, child };
+  return { url, child, output: () => out };
 }
 
 function stopServer(child: ChildProcess): Promise<void> {
@@ -81,39 +114,49 @@ function stopServer(child: ChildProcess): Promise<void> {
 
 interface Scenario {
   readonly label: string;
-  readonly mode: "avm" | "bare";
-  readonly signature: string;
+  readonly server: ServerKind;
+  /** Requests per round (the SQLite file ledger gets a tenth: every write goes to disk). */
+  readonly requests: number;
+  /** The delivery of the n-th request of the scenario: its body and signature. */
+  readonly delivery: (n: number) => { body: string; signature: string };
   /** The status code every answer must have. */
   readonly expect: number;
 }
 
-async function load(url: string, scenario: Scenario, options: Options) {
-  let id = 0;
-  const result = await autocannon({
+async function load(url: string, scenario: Scenario, requests: number, options: Options, first: number) {
+  let n = first;
+  let ids = 0;
+  const started = process.hrtime.bigint();
+  let last = started;
+  const instance = autocannon({
     url,
     method: "POST",
-    duration: options.seconds,
+    amount: requests,
     connections: options.connections,
-    body: BODY,
-    headers: {
-      "content-type": "application/json",
-      "pulumi-webhook-kind": "deployment",
-      "pulumi-webhook-signature": scenario.signature,
-    },
+    headers: { "content-type": "application/json", "pulumi-webhook-kind": "deployment" },
     requests: [
       {
         setupRequest: (request: Record<string, any>) => {
-          request.headers = { ...request.headers, "pulumi-webhook-id": `bench-${process.pid}-${++id}` };
+          const { body, signature } = scenario.delivery(n++);
+          request.body = body;
+          request.headers = {
+            ...request.headers,
+            "pulumi-webhook-id": `bench-${process.pid}-${++ids}-${n}`,
+            "pulumi-webhook-signature": signature,
+          };
           return request;
         },
       },
     ],
-    expectBody: undefined,
   });
+  // From the start to the last answer: autocannon itself ends a run with `amount` only at its next 1-second tick.
+  (instance as unknown as NodeJS.EventEmitter).on("response", () => (last = process.hrtime.bigint()));
+  const result = await instance;
   const statusKey = `${Math.floor(scenario.expect / 100)}xx`;
   const matching = (result as unknown as Record<string, number>)[statusKey] ?? 0;
+  const seconds = Number(last - started) / 1e9;
   return {
-    rps: result.requests.average,
+    rps: result.requests.total / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     total: result.requests.total,
@@ -124,33 +167,98 @@ async function load(url: string, scenario: Scenario, options: Options) {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const good = computeSignature(SECRET, BODY);
+  const warmup = Math.max(100, Math.floor(options.requests / 10));
+  const fileRequests = Math.max(100, Math.floor(options.requests / 10));
+  // Signed deliveries, one per fresh account, computed before the run so the load generator does no HMAC work.
+  const signed = (count: number) => {
+    const deliveries = Array.from({ length: count }, (_, i) => {
+      const body = bodyFor(benchAccountId(i));
+      return { body, signature: computeSignature(SECRET, body) };
+    });
+    return (n: number) => deliveries[n % count]!;
+  };
+  const perServer = (requests: number) => warmup + options.rounds * requests;
+  const anyBody = bodyFor(benchAccountId(0));
+  const forged = { body: anyBody, signature: "0".repeat(64) };
+  const bare = { body: anyBody, signature: computeSignature(SECRET, anyBody) };
   const scenarios: Scenario[] = [
-    { label: "bare node:http (reads body, answers JSON)", mode: "bare", signature: good, expect: 200 },
-    { label: "avm serve receiver, signed deliveries", mode: "avm", signature: good, expect: 200 },
-    { label: "avm serve receiver, forged deliveries", mode: "avm", signature: "0".repeat(64), expect: 401 },
+    {
+      label: "bare node:http (reads body, answers JSON)",
+      server: "bare",
+      requests: options.requests,
+      delivery: () => bare,
+      expect: 200,
+    },
+    {
+      label: "avm serve, signed, applied (memory ledger)",
+      server: "memory",
+      requests: options.requests,
+      delivery: signed(perServer(options.requests)),
+      expect: 200,
+    },
+    {
+      label: "avm serve, forged (401)",
+      server: "memory",
+      requests: options.requests,
+      delivery: () => forged,
+      expect: 401,
+    },
+    {
+      label: "avm serve, signed, applied (SQLite :memory:)",
+      server: "sqlite-memory",
+      requests: options.requests,
+      delivery: signed(perServer(options.requests)),
+      expect: 200,
+    },
+    {
+      label: "avm serve, signed, applied (SQLite file)",
+      server: "sqlite",
+      requests: fileRequests,
+      delivery: signed(perServer(fileRequests)),
+      expect: 200,
+    },
   ];
   console.log(
-    `webhook bench: node ${process.version}, autocannon ${options.connections} connections x ${options.seconds} s ` +
-      `per scenario and round after a 1 s warm-up, ${options.rounds} rounds (scenarios alternate; medians shown), 127.0.0.1, ` +
-      `body ${BODY.length} bytes`,
+    `webhook bench: node ${process.version}, autocannon ${options.connections} connections, ${options.requests} ` +
+      `requests per scenario and round (${fileRequests} on the SQLite file) after a warm-up of ${warmup}, ` +
+      `${options.rounds} rounds (scenarios alternate; medians shown), 127.0.0.1, body ${anyBody.length} bytes; ` +
+      `ledgers populated with ${perServer(options.requests)} BOOTSTRAPPING + as many SUCCEEDED records ` +
+      `(${perServer(fileRequests)} + ${perServer(fileRequests)} in the file)`,
   );
-  const servers = { bare: await startServer("bare"), avm: await startServer("avm") };
+  const servers = new Map<ServerKind, Server>();
   const results = new Map<Scenario, Awaited<ReturnType<typeof load>>[]>();
+  const sent = new Map<Scenario, number>();
   try {
+    for (const kind of ["bare", "memory", "sqlite-memory", "sqlite"] as const) {
+      const requests = kind === "sqlite" ? fileRequests : options.requests;
+      servers.set(kind, await startServer(kind, perServer(requests)));
+    }
     // Warm-up (JIT, connection pools), not counted.
-    for (const scenario of scenarios) await load(servers[scenario.mode].url, scenario, { ...options, seconds: 1 });
+    for (const scenario of scenarios) {
+      await load(servers.get(scenario.server)!.url, scenario, warmup, options, 0);
+      sent.set(scenario, warmup);
+    }
     for (let round = 0; round < options.rounds; round++) {
       for (const scenario of scenarios) {
-        const r = await load(servers[scenario.mode].url, scenario, options);
+        const r = await load(
+          servers.get(scenario.server)!.url,
+          scenario,
+          scenario.requests,
+          options,
+          sent.get(scenario)!,
+        );
+        sent.set(scenario, sent.get(scenario)! + scenario.requests);
         results.set(scenario, [...(results.get(scenario) ?? []), r]);
       }
     }
   } finally {
-    await Promise.all([stopServer(servers.bare.child), stopServer(servers.avm.child)]);
+    await Promise.all([...servers.values()].map((server) => stopServer(server.child)));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  console.log("  scenario                                      req/s (rounds)              p50 ms  p99 ms  answers");
+  const bareRps = median(results.get(scenarios[0]!)!.map((r) => r.rps));
+  console.log(
+    "  scenario                                      req/s (rounds)                x bare  p50 ms  p99 ms  answers",
+  );
   for (const scenario of scenarios) {
     const rs = results.get(scenario)!;
     const rps = rs.map((r) => r.rps);
@@ -161,9 +269,15 @@ async function main(): Promise<void> {
       `  ${scenario.label.padEnd(44)} ${median(rps).toFixed(0).padStart(6)} (${rps.map((v) => v.toFixed(0)).join(", ")})`.padEnd(
         79,
       ) +
-        `${String(median(rs.map((r) => r.p50))).padStart(6)}  ${String(median(rs.map((r) => r.p99))).padStart(6)}` +
+        `${(median(rps) / bareRps).toFixed(2).padStart(6)}` +
+        `${String(median(rs.map((r) => r.p50))).padStart(8)}  ${String(median(rs.map((r) => r.p99))).padStart(6)}` +
         `  ${matching}/${total} x ${scenario.expect}${other > 0 ? `, ${other} other` : ""}`,
     );
+  }
+  // What the recorder did in each avm server (warm-up included): "completing" = applied.
+  for (const [kind, server] of servers) {
+    const actions = /actions (\{.*\})/.exec(server.output())?.[1];
+    if (actions !== undefined) console.log(`  recorder actions, ${kind} ledger: ${actions}`);
   }
 }
 

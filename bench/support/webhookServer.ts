@@ -1,41 +1,95 @@
 /**
  * Server side of `bench/webhook.ts`, run in its own process so the load generator does not share its event loop:
- * - `avm`: the webhook receiver on `automation/serve.ts` with a secret (every delivery HMAC-verified, de-duplicated
- *   by id in the in-memory store, recorded through the ledger recorder over an in-memory ledger);
+ * - `avm <secret> <ledger> <accounts>`: the webhook receiver on `automation/serve.ts` (what `avm serve` runs) with a
+ *   secret: every delivery HMAC-verified, de-duplicated by id in the in-memory store and applied through the
+ *   ledger recorder to a populated ledger. The ledger holds `<accounts>` records in `BOOTSTRAPPING` for the account
+ *   ids `benchAccountId(0..accounts-1)` (each waits for its stack outcome, so every delivery for a fresh account is
+ *   applied: the record moves to `COMPLETING` and a work item is enqueued) and as many `SUCCEEDED` records besides.
+ *   `<ledger>` is `memory` (the in-memory ledger with its indexes), `sqlite-memory` (the SQLite ledger, `:memory:`)
+ *   or `sqlite` (the SQLite ledger in a file, as `avm serve` uses by default: every write is committed to disk).
  * - `bare`: a plain `node:http` server that reads the body and answers a small JSON document.
- * Prints `listening <url>` and runs until its stdin closes.
+ * Prints `listening <url>` once ready; when its stdin closes it prints `actions <json>` (what the recorder did, by
+ * action) and exits.
  *
- *   node --import tsx bench/support/webhookServer.ts avm|bare <secret>
+ *   node --import tsx bench/support/webhookServer.ts avm <secret> memory|sqlite-memory|sqlite <accounts>
+ *   node --import tsx bench/support/webhookServer.ts bare
  */
 import { createServer } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { startWebhookServer } from "../../automation/serve";
 import { realTiming } from "../../src/shared/timing";
 import { InProcessWorkQueue } from "../../src/adapters/local/inProcessWorkQueue";
 import { MemoryLedger } from "../../test/support/memoryLedger";
+import { SqliteLedger } from "../../src/adapters/local/sqliteLedger";
 import { MemoryDeliveryStore } from "../../src/adapters/local/memoryDeliveryStore";
 import { WebhookReceiver } from "../../src/core/webhooks/receiver";
 import { LedgerStackOutcomeRecorder } from "../../src/core/webhooks/stackOutcomeRecorder";
+import type { Ledger } from "../../src/core/ports";
+import { benchAccountId } from "./webhookAccounts";
+
+async function populate(ledger: Ledger, accounts: number): Promise<void> {
+  const now = new Date();
+  for (let i = 0; i < accounts; i++) {
+    for (const [state, accountId] of [
+      ["BOOTSTRAPPING", benchAccountId(i)],
+      ["SUCCEEDED", String(300_000_000_000 + i)],
+    ] as const) {
+      const email = `bench+${accountId}@example.com`;
+      await ledger.claim(
+        {
+          email,
+          requestId: `req-${accountId}`,
+          kind: "vend",
+          request: { accountName: `bench ${accountId}`, email, tags: { CostCenter: "1" } },
+          accountId,
+          state,
+        },
+        now,
+      );
+    }
+  }
+}
 
 async function main(): Promise<void> {
-  const [mode, secret] = process.argv.slice(2);
+  const [mode, secret, ledgerKind, accountsArg] = process.argv.slice(2);
   let stop: () => Promise<void>;
   if (mode === "avm") {
-    if (!secret) throw new Error("usage: webhookServer.ts avm <secret>");
+    const accounts = Number(accountsArg);
+    if (!secret || !["memory", "sqlite-memory", "sqlite"].includes(ledgerKind ?? "") || !(accounts >= 0)) {
+      throw new Error("usage: webhookServer.ts avm <secret> memory|sqlite-memory|sqlite <accounts>");
+    }
+    const dir = ledgerKind === "sqlite" ? mkdtempSync(path.join(tmpdir(), "avm-webhook-bench-")) : undefined;
+    const ledger: Ledger =
+      ledgerKind === "memory"
+        ? new MemoryLedger()
+        : new SqliteLedger({ path: dir === undefined ? ":memory:" : path.join(dir, "ledger.sqlite") });
+    await populate(ledger, accounts);
+    const actions: Record<string, number> = {};
+    const recorder = new LedgerStackOutcomeRecorder({ ledger, queue: new InProcessWorkQueue(), timing: realTiming });
     const receiver = new WebhookReceiver({
       secret,
-      recorder: new LedgerStackOutcomeRecorder({
-        ledger: new MemoryLedger(),
-        queue: new InProcessWorkQueue(),
-        timing: realTiming,
-      }),
-      deliveries: new MemoryDeliveryStore({ maxEntries: 100_000 }),
+      recorder: {
+        record: async (accountId, outcome) => {
+          const result = await recorder.record(accountId, outcome);
+          actions[result.action] = (actions[result.action] ?? 0) + 1;
+          return result;
+        },
+      },
+      deliveries: new MemoryDeliveryStore({ maxEntries: 1_000_000 }),
       timing: realTiming,
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
     const server = await startWebhookServer({ receiver });
     console.log(`listening ${server.url}`);
-    stop = () => server.stop();
+    stop = async () => {
+      await server.stop();
+      console.log(`actions ${JSON.stringify(actions)}`);
+      await ledger.close();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    };
   } else if (mode === "bare") {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -54,11 +108,13 @@ async function main(): Promise<void> {
         server.closeAllConnections();
       });
   } else {
-    throw new Error("usage: webhookServer.ts avm|bare [secret]");
+    throw new Error("usage: webhookServer.ts avm|bare ...");
   }
+  let stopping: Promise<void> | undefined;
+  const end = () => (stopping ??= stop().then(() => process.exit(0)));
   process.stdin.resume();
-  process.stdin.on("end", () => void stop().then(() => process.exit(0)));
-  process.stdin.on("close", () => void stop().then(() => process.exit(0)));
+  process.stdin.on("end", () => void end());
+  process.stdin.on("close", () => void end());
 }
 
 void main();

@@ -15,9 +15,12 @@ import {
   selectRecords,
 } from "../../src/core/ledgerRecords";
 
-/** A ledger held in a `Map`; lost when the process ends. */
+/** A ledger held in a `Map`, with indexes by request id and account id; lost when the process ends. */
 export class MemoryLedger implements Ledger {
   private readonly records = new Map<string, LedgerRecord>();
+  /** Emails by request id and by account id (the lookups of a populated ledger stay cheap, as in SQLite/DynamoDB). */
+  private readonly byRequestId = new Map<string, Set<string>>();
+  private readonly byAccountId = new Map<string, Set<string>>();
   private closed = false;
 
   async claim(record: NewLedgerRecord, now: Date): Promise<ClaimResult> {
@@ -26,6 +29,7 @@ export class MemoryLedger implements Ledger {
     const existing = this.records.get(created.email);
     if (existing) return { created: false, record: copyRecord(existing) };
     this.records.set(created.email, created);
+    this.index(created);
     return { created: true, record: copyRecord(created) };
   }
 
@@ -37,12 +41,12 @@ export class MemoryLedger implements Ledger {
 
   async getByRequestId(requestId: string): Promise<LedgerRecord | undefined> {
     this.checkOpen();
-    return this.find((record) => record.requestId === requestId);
+    return this.find(this.byRequestId.get(requestId), (record) => record.requestId === requestId);
   }
 
   async getByAccountId(accountId: string): Promise<LedgerRecord | undefined> {
     this.checkOpen();
-    return this.find((record) => record.accountId === accountId);
+    return this.find(this.byAccountId.get(accountId), (record) => record.accountId === accountId);
   }
 
   async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
@@ -58,6 +62,7 @@ export class MemoryLedger implements Ledger {
     if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
     const next = applyPatch(current, patch, now);
     this.records.set(key, next);
+    this.index(next);
     return copyRecord(next);
   }
 
@@ -65,9 +70,22 @@ export class MemoryLedger implements Ledger {
     this.closed = true;
   }
 
-  private find(match: (record: LedgerRecord) => boolean): LedgerRecord | undefined {
-    // Oldest first, so a lookup is deterministic if two records ever share an id.
-    const found = selectRecords(this.records.values()).find(match);
+  private index(record: LedgerRecord): void {
+    const add = (index: Map<string, Set<string>>, id: string | undefined) => {
+      if (id === undefined) return;
+      const emails = index.get(id) ?? new Set<string>();
+      emails.add(record.email);
+      index.set(id, emails);
+    };
+    add(this.byRequestId, record.requestId);
+    add(this.byAccountId, record.accountId);
+  }
+
+  private find(emails: Set<string> | undefined, match: (record: LedgerRecord) => boolean): LedgerRecord | undefined {
+    // Oldest first, so a lookup is deterministic if two records ever share an id; an index entry left by a changed
+    // account id no longer matches.
+    const candidates = [...(emails ?? [])].map((email) => this.records.get(email)!).filter(match);
+    const found = selectRecords(candidates)[0];
     return found && copyRecord(found);
   }
 
