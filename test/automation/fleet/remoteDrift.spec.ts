@@ -6,6 +6,7 @@
  * rollout whose deployments outlast the polling budget is finished by their `deployment` webhook events the same way.
  */
 import type { Timing } from "../../../src/shared/timing";
+import type { AccountStackSettings } from "../../../src/stacks/accountStackConfig";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -98,18 +99,7 @@ describe("avm fleet drift --remote (fake Pulumi Cloud, webhook receiver, ledger)
       hasPulumiCli: () => true,
       timing,
       openLedger: async () => shared,
-      remoteDriftRunner: async (stackSettings) =>
-        new DeploymentsAccountStackRunner({
-          client: pulumiCloudClientFromEnv(
-            { PULUMI_ACCESS_TOKEN: TOKEN, PULUMI_API_URL: apiUrl },
-            new RecordingTiming(),
-          ),
-          organization: "acme",
-          source: { repoUrl: "https://github.com/acme/meshstack-avm.git", branch: "main" },
-          settings: stackSettings,
-          timing: new RecordingTiming(),
-          pollIntervalMs: 1,
-        }),
+      remoteDriftRunner: async (stackSettings) => deploymentsRunner(stackSettings),
     };
   });
   afterEach(async () => {
@@ -117,6 +107,18 @@ describe("avm fleet drift --remote (fake Pulumi Cloud, webhook receiver, ledger)
     await cloud.stop();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** The real Deployments runner against the fake, instant polls; `waitTimeoutMs` 0 stops polling at once. */
+  const deploymentsRunner = (settings: AccountStackSettings, waitTimeoutMs?: number) =>
+    new DeploymentsAccountStackRunner({
+      client: pulumiCloudClientFromEnv({ PULUMI_ACCESS_TOKEN: TOKEN, PULUMI_API_URL: apiUrl }, new RecordingTiming()),
+      organization: "acme",
+      source: { repoUrl: "https://github.com/acme/meshstack-avm.git", branch: "main" },
+      settings,
+      timing: new RecordingTiming(),
+      pollIntervalMs: 1,
+      ...(waitTimeoutMs === undefined ? {} : { waitTimeoutMs }),
+    });
 
   const drift = (...args: string[]) =>
     runAvm(["--ledger", ":memory:", "fleet", "drift", "--remote", ...STACK_FLAGS, ...args], deps, { cwd: dir });
@@ -255,19 +257,7 @@ describe("avm fleet drift --remote (fake Pulumi Cloud, webhook receiver, ledger)
       clock = new YieldingTiming();
       // Polling stops right after the deployment is created: the result can only come by webhook.
       deps = { ...deps, timing: clock };
-      deps.remoteStackRunner = async (stackSettings) =>
-        new DeploymentsAccountStackRunner({
-          client: pulumiCloudClientFromEnv(
-            { PULUMI_ACCESS_TOKEN: TOKEN, PULUMI_API_URL: apiUrl },
-            new RecordingTiming(),
-          ),
-          organization: "acme",
-          source: { repoUrl: "https://github.com/acme/meshstack-avm.git", branch: "main" },
-          settings: stackSettings,
-          timing: new RecordingTiming(),
-          pollIntervalMs: 1,
-          waitTimeoutMs: 0,
-        });
+      deps.remoteStackRunner = async (stackSettings) => deploymentsRunner(stackSettings, 0);
     });
     const rollout = (...args: string[]) =>
       runAvm(
