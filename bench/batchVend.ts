@@ -4,12 +4,14 @@
  * in the README uses). Per N: wall time of the whole command (process start to exit) and per account. Side by side,
  * in the same run: a create+move+tag-only baseline that calls Organizations directly from this process (CreateAccount,
  * MoveAccount, TagResource with 5 in flight; no ledger, no stack step), i.e. what a tool that only creates, moves and
- * tags costs against the same moto.
+ * tags costs against the same moto. Also the marginal cost per account between consecutive N (the fixed start-up
+ * cost, e.g. the offline planners loading `@pulumi/aws`, cancels out: flat when each account costs the same) and the
+ * `avm` process's peak resident set (`/usr/bin/time -f %M`, when present).
  *
- *   node --import tsx bench/batchVend.ts [--sizes 10,50,200] [--concurrency 10]
+ *   node --import tsx bench/batchVend.ts [--sizes 10,50,200] [--concurrency 5]
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -28,12 +30,12 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizes: [10, 50, 200], concurrency: 10 };
+  const options: Options = { sizes: [10, 50, 200], concurrency: 5 };
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1] ?? "";
     if (argv[i] === "--sizes") options.sizes = value.split(",").map(Number);
     else if (argv[i] === "--concurrency") options.concurrency = Number(value);
-    else throw new Error(`unknown argument ${argv[i]}; use --sizes 10,50,200 --concurrency 10`);
+    else throw new Error(`unknown argument ${argv[i]}; use --sizes 10,50,200 --concurrency 5`);
   }
   if (options.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error("--sizes: 1-2000");
   return options;
@@ -83,7 +85,11 @@ async function main(): Promise<void> {
       `batch vend bench: node ${process.version}, moto ${moto.version}, SQLite ledger, --runner offline, ` +
         `--concurrency ${options.concurrency}`,
     );
-    console.log("\n  N     avm vend -f (wall)  per account   create+move+tag only (wall)  per account");
+    console.log(
+      "\n  N     avm vend -f (wall)  per account  marginal/acct  peak RSS   create+move+tag only (wall)  per account",
+    );
+    let previous: { n: number; wall: number } | undefined;
+    const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
     for (const n of options.sizes) {
       await resetMoto(moto.endpoint);
       const org = await createOrganizationWithOu(moto.endpoint, "Workloads");
@@ -99,9 +105,21 @@ async function main(): Promise<void> {
       writeFileSync(file, `${lines.join("\n")}\n`);
       const ledger = path.join(dir, `ledger-${n}.sqlite`);
       const started = performance.now();
+      const avm = [
+        bin,
+        "vend",
+        "-f",
+        file,
+        "--json",
+        "-q",
+        "--ledger",
+        ledger,
+        "--concurrency",
+        String(options.concurrency),
+      ];
       const run = spawnSync(
-        process.execPath,
-        [bin, "vend", "-f", file, "--json", "-q", "--ledger", ledger, "--concurrency", String(options.concurrency)],
+        time ?? process.execPath,
+        time ? ["-f", "avm-max-rss-kib %M", process.execPath, ...avm] : avm,
         {
           encoding: "utf8",
           maxBuffer: 512 * 1024 * 1024,
@@ -126,8 +144,13 @@ async function main(): Promise<void> {
       await resetMoto(moto.endpoint);
       const base = await createOrganizationWithOu(moto.endpoint, "Workloads");
       const baseWall = await baseline(moto.endpoint, n, base.ouId, base.rootId);
+      const rss = /avm-max-rss-kib (\d+)/.exec(run.stderr)?.[1];
+      const marginal = previous ? ((wall - previous.wall) / (n - previous.n)) * 1000 : undefined;
+      previous = { n, wall };
       console.log(
         `  ${String(n).padEnd(4)}  ${`${wall.toFixed(2)} s`.padStart(18)}  ${`${((wall / n) * 1000).toFixed(0)} ms`.padStart(11)}` +
+          `  ${(marginal === undefined ? "-" : `${marginal.toFixed(0)} ms`).padStart(13)}` +
+          `  ${(rss === undefined ? "-" : `${(Number(rss) / 1024).toFixed(0)} MiB`).padStart(8)}` +
           `   ${`${baseWall.toFixed(2)} s`.padStart(27)}  ${`${((baseWall / n) * 1000).toFixed(0)} ms`.padStart(11)}`,
       );
     }

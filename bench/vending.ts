@@ -1,7 +1,8 @@
 /**
  * Vending throughput against moto: vends N accounts (default N = 10, 50, 100) with 5 concurrent workers
  * through the real workflow (Organizations gateway, ledger, CreateAccount slots) and prints accounts per
- * second and the orchestration time per account beyond the time spent inside AWS calls.
+ * second, the orchestration time per account beyond the time spent inside AWS calls, and the bench process's peak
+ * resident set size.
  *
  * Starts and stops its own moto server; each N runs on a freshly reset moto with a new organization.
  * The account stack step is a no-op runner answering `deployed` (no Pulumi CLI here), so requests go on to the
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
         `node ${process.version}, account stack step = no-op reported deployed`,
     );
     console.log(
-      "       N   wall s  acct/s  calls/acct (orgs)  total ms/acct  AWS ms/acct  orch ms/acct  orch p50  orch p95  succeeded",
+      "       N   wall s  acct/s  calls/acct (orgs)  total ms/acct  AWS ms/acct  orch ms/acct  orch p50  orch p95  succeeded  peak RSS MiB",
     );
     for (const n of options.sizes) {
       byCommand.clear();
@@ -233,6 +234,9 @@ async function main(): Promise<void> {
           fmt(percentile(orchestration, 50)).padStart(9),
           fmt(percentile(orchestration, 95)).padStart(9),
           `${result.succeeded}/${n}`.padStart(10),
+          // The bench process's peak resident set so far (sizes run in the order given, so after the largest N it
+          // is that run's peak); moto runs in its own process and is not counted.
+          (process.resourceUsage().maxRSS / 1024).toFixed(0).padStart(14),
         ].join(""),
       );
       const perCommand = [...byCommand].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ${(k / n).toFixed(1)}`);
