@@ -78,6 +78,37 @@ export interface RequestLease {
   readonly heartbeatAt: string;
 }
 
+/**
+ * The CreateAccount attempts of a request, as typed data (older records kept them only as history notes, which
+ * `createAttempts` in the workflow still reads when this field is absent).
+ */
+export interface CreateAttemptsState {
+  /**
+   * Attempts that may have reached AWS since the request was last retried (attempts AWS rejected outright, e.g.
+   * throttled to the end, are not counted): the budget of the workflow's `maxCreateAttempts`.
+   */
+  readonly issued: number;
+  /** Attempts that may have reached AWS over the request's whole life, retries included. */
+  readonly total: number;
+  /**
+   * ISO-8601 time of the last attempt while its request id is not stored yet: its outcome is unknown (a lost reply,
+   * or the worker stopped between the call and the write), so its account may exist or be on its way.
+   */
+  readonly unconfirmedAt?: string;
+  /** ISO-8601 time of the latest earlier attempt that was interrupted that way and then superseded by a new one. */
+  readonly interruptedAt?: string;
+}
+
+/** The remote account-stack deployment a BOOTSTRAPPING record waits for (its webhook moves the record on). */
+export interface AwaitedDeployment {
+  /** ISO-8601 time the deployment was queued. */
+  readonly queuedAt: string;
+  /** Pulumi Deployments version (`#N`), when known: older deployments' events are stale. */
+  readonly version?: number;
+  /** Console URL of the deployment, when known. */
+  readonly url?: string;
+}
+
 /** One account request and everything the workflow learned about it. */
 export interface LedgerRecord {
   /** Normalised (trimmed, lower-case) account root email: the key. */
@@ -98,6 +129,13 @@ export interface LedgerRecord {
   readonly attempts: number;
   /** The runner working on the request, while one is (see {@link RequestLease}). */
   readonly lease?: RequestLease;
+  /** CreateAccount attempts (absent on records written before it was a field, and before the first attempt). */
+  readonly createAttempts?: CreateAttemptsState;
+  /** The remote deployment the record waits for; kept only while the record is BOOTSTRAPPING. */
+  readonly awaitedDeployment?: AwaitedDeployment;
+  /** Times `avm reconcile` re-drove the request from the dead-letter queue (absent: never, or an older record). */
+  readonly redrives?: number;
+  /** For people: every step with its time and note. Capped; lifecycle state lives in the typed fields above. */
   readonly history: readonly HistoryEntry[];
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -117,7 +155,7 @@ export interface NewLedgerRecord {
 }
 
 /** Optional record fields a {@link LedgerPatch} can remove. */
-export type ClearableField = "failureReason" | "createAccountRequestId" | "lease";
+export type ClearableField = "failureReason" | "createAccountRequestId" | "lease" | "awaitedDeployment";
 
 /** Fields an update may change. `undefined` leaves a field as it is. */
 export interface LedgerPatch {
@@ -128,6 +166,12 @@ export interface LedgerPatch {
   readonly attempts?: number;
   /** Takes or renews the lease (`clear: ["lease"]` releases it). */
   readonly lease?: RequestLease;
+  /** Replaces the CreateAccount attempts. */
+  readonly createAttempts?: CreateAttemptsState;
+  /** Sets the awaited deployment (dropped by any write that leaves the record in another state than BOOTSTRAPPING). */
+  readonly awaitedDeployment?: AwaitedDeployment;
+  /** Sets the re-drive count. */
+  readonly redrives?: number;
   /** Replaces the stored request (a corrected resubmission of a FAILED request). */
   readonly request?: Readonly<Record<string, unknown>>;
   /** Optional fields to remove (applied before the fields this patch sets). */

@@ -116,7 +116,17 @@ export function applyPatch(record: LedgerRecord, patch: LedgerPatch, now: Date):
   if (patch.state !== undefined || patch.note !== undefined) entries.push(entry(state, patch.note));
   const history: readonly HistoryEntry[] =
     entries.length === 0 ? record.history : boundHistory([...record.history, ...entries]);
+  if (patch.redrives !== undefined && (!Number.isInteger(patch.redrives) || patch.redrives < 0)) {
+    throw new LedgerInputError(`patch.redrives must be a non-negative integer, got ${patch.redrives}`);
+  }
   const cleared = new Set(patch.clear ?? []);
+  const createAttempts = patch.createAttempts ?? record.createAttempts;
+  // The awaited deployment belongs to the BOOTSTRAPPING phase it was queued in.
+  const awaitedDeployment =
+    state !== "BOOTSTRAPPING"
+      ? undefined
+      : (patch.awaitedDeployment ?? (cleared.has("awaitedDeployment") ? undefined : record.awaitedDeployment));
+  const redrives = patch.redrives ?? record.redrives;
   const lease = patch.lease ?? (cleared.has("lease") ? undefined : record.lease);
   const accountId = patch.accountId ?? record.accountId;
   const createAccountRequestId =
@@ -138,6 +148,9 @@ export function applyPatch(record: LedgerRecord, patch: LedgerPatch, now: Date):
     ...(failureReason !== undefined ? { failureReason } : {}),
     attempts: patch.attempts ?? record.attempts,
     ...(lease !== undefined ? { lease: { ...lease } } : {}),
+    ...(createAttempts !== undefined ? { createAttempts: { ...createAttempts } } : {}),
+    ...(awaitedDeployment !== undefined ? { awaitedDeployment: { ...awaitedDeployment } } : {}),
+    ...(redrives !== undefined ? { redrives } : {}),
     history,
     createdAt: record.createdAt,
     updatedAt: at,

@@ -158,6 +158,8 @@ export interface AccountStackResult {
   readonly outputs?: Readonly<Record<string, unknown>>;
   /** Human-facing link (Pulumi Cloud console, deployment log), when there is one. */
   readonly url?: string;
+  /** Pulumi Deployments version of a `queued` deployment (`#N`), when known: the record waits for its webhook. */
+  readonly deploymentVersion?: number;
   /** One-line summary for logs and the ledger history. */
   readonly summary: string;
 }

@@ -181,7 +181,12 @@ export class DeploymentsAccountStackRunner implements AccountStackRunner {
     const label = `deployment #${outcome.version ?? "?"}`;
     const base = { stackName: outcome.stackName, ...(outcome.consoleUrl ? { url: outcome.consoleUrl } : {}) };
     if (outcome.status === "succeeded") return { ...base, status: "deployed", summary: `${label} succeeded` };
-    return { ...base, status: "queued", summary: `${label} ${outcome.status}; the outcome arrives by webhook` };
+    return {
+      ...base,
+      status: "queued",
+      ...(outcome.version !== undefined ? { deploymentVersion: outcome.version } : {}),
+      summary: `${label} ${outcome.status}; the outcome arrives by webhook`,
+    };
   }
 
   /**

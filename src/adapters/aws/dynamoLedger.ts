@@ -26,6 +26,8 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   LedgerError,
+  type AwaitedDeployment,
+  type CreateAttemptsState,
   type HistoryEntry,
   type LedgerPatch,
   type LedgerRecord,
@@ -311,6 +313,9 @@ function fromItem(item: Record<string, AttributeValue>): LedgerRecord {
     ...optional("failureReason"),
     attempts: Number(raw["attempts"] ?? 0),
     ...leaseOf(raw["lease"]),
+    ...createAttemptsOf(raw["createAttempts"]),
+    ...awaitedDeploymentOf(raw["awaitedDeployment"]),
+    ...(typeof raw["redrives"] === "number" ? { redrives: raw["redrives"] } : {}),
     history: ((raw["history"] ?? []) as HistoryEntry[]).map((entry) => ({
       at: entry.at,
       state: entry.state,
@@ -319,6 +324,31 @@ function fromItem(item: Record<string, AttributeValue>): LedgerRecord {
     createdAt: String(raw["createdAt"]),
     updatedAt: String(raw["updatedAt"]),
     version: Number(raw["version"]),
+  };
+}
+
+function createAttemptsOf(value: unknown): { createAttempts?: CreateAttemptsState } {
+  if (value === null || typeof value !== "object") return {};
+  const attempts = value as Record<string, unknown>;
+  return {
+    createAttempts: {
+      issued: Number(attempts["issued"] ?? 0),
+      total: Number(attempts["total"] ?? 0),
+      ...(typeof attempts["unconfirmedAt"] === "string" ? { unconfirmedAt: attempts["unconfirmedAt"] } : {}),
+      ...(typeof attempts["interruptedAt"] === "string" ? { interruptedAt: attempts["interruptedAt"] } : {}),
+    },
+  };
+}
+
+function awaitedDeploymentOf(value: unknown): { awaitedDeployment?: AwaitedDeployment } {
+  if (value === null || typeof value !== "object") return {};
+  const awaited = value as Record<string, unknown>;
+  return {
+    awaitedDeployment: {
+      queuedAt: String(awaited["queuedAt"]),
+      ...(typeof awaited["version"] === "number" ? { version: awaited["version"] } : {}),
+      ...(typeof awaited["url"] === "string" ? { url: awaited["url"] } : {}),
+    },
   };
 }
 

@@ -31,7 +31,7 @@ import { silentLogger, type Ledger, type Logger } from "../ports";
 import type { Timing } from "../../shared/timing";
 import type { WorkQueue } from "../ports";
 import { parseWorkItem } from "../workItem";
-import { createAttempts } from "./workflow";
+import { createAttempts } from "./createAttempts";
 
 /** One message received from the dead-letter queue. */
 export interface DeadLetterMessage {
@@ -130,8 +130,12 @@ export function deadLetterReason(state: RequestState, receiveCount: number): str
   return `dead-lettered in ${state} after ${receiveCount} deliveries`;
 }
 
-/** Times the record was re-driven from the dead-letter queue (counted from its history notes). */
-export function redriveCount(record: Pick<LedgerRecord, "history">): number {
+/**
+ * Times the record was re-driven from the dead-letter queue: its `redrives` field, or (records written before it
+ * was a field) its re-drive history notes.
+ */
+export function redriveCount(record: Pick<LedgerRecord, "history" | "redrives">): number {
+  if (record.redrives !== undefined) return record.redrives;
   return record.history.filter((entry) => entry.note?.startsWith(REDRIVE_NOTE_PREFIX) === true).length;
 }
 
@@ -146,7 +150,7 @@ export function accountEvidence(record: LedgerRecord): string | undefined {
 type Decision =
   | { readonly action: "skipped"; readonly reason: string; readonly delete: boolean }
   | { readonly action: "failed"; readonly reason: string; readonly note: string; readonly failureReason: string }
-  | { readonly action: "requeued"; readonly reason: string; readonly note: string };
+  | { readonly action: "requeued"; readonly reason: string; readonly note: string; readonly redrives: number };
 
 function decide(record: LedgerRecord, message: DeadLetterMessage, maxRedrives: number, canRequeue: boolean): Decision {
   if (TERMINAL_STATES.has(record.state)) {
@@ -167,7 +171,7 @@ function decide(record: LedgerRecord, message: DeadLetterMessage, maxRedrives: n
       };
     }
     const note = `${REDRIVE_NOTE_PREFIX} (${redrives + 1} of ${maxRedrives}): ${reason}; ${evidence}`;
-    return { action: "requeued", reason: note, note };
+    return { action: "requeued", reason: note, note, redrives: redrives + 1 };
   }
   const lastNote = record.history.at(-1)?.note;
   const bound = evidence !== undefined ? `; ${evidence} but it was re-driven ${redrives} times already` : "";
@@ -234,7 +238,12 @@ export async function reconcileDeadLetters(options: ReconcileOptions): Promise<R
         );
       } else if (decision.action === "requeued") {
         // Note first: the re-drive bound counts even if the enqueue below fails and the run is repeated.
-        await ledger.update(record.email, record.version, { note: decision.note }, timing.now());
+        await ledger.update(
+          record.email,
+          record.version,
+          { note: decision.note, redrives: decision.redrives },
+          timing.now(),
+        );
         await workQueue!.enqueue(item);
       }
     } catch (error) {

@@ -10,7 +10,7 @@
  */
 import type { Ledger } from "../ports";
 import type { LedgerRecord } from "../ledger";
-import { createAttempts, RETRY_NOTE } from "./workflow";
+import { attemptsRetried, createAttempts, RETRY_NOTE } from "./createAttempts";
 
 /** True when the request's account exists or may exist (an account id, a CreateAccount id or attempt). */
 export function accountMayExist(record: LedgerRecord): boolean {
@@ -57,6 +57,7 @@ export async function reopenFailedRequest(
     {
       state: "RECEIVED",
       clear: ["failureReason", "createAccountRequestId"],
+      createAttempts: attemptsRetried(record),
       ...(options.request !== undefined ? { request: options.request } : {}),
       note: `${RETRY_NOTE} by ${options.by} (was ${was})`,
     },

@@ -58,8 +58,10 @@ import { backoffDelay } from "../retry";
 import { DEFAULT_BOOTSTRAP_ROLE_NAME } from "../../shared/naming";
 import { WorkflowError, WorkflowRecordError } from "./workflowErrors";
 import { workflowInputOf, type WorkflowInput } from "./workflowInput";
+import { attemptConfirmed, attemptIssued, attemptRejected, createAttempts } from "./createAttempts";
 
 export { WorkflowError, WorkflowRecordError } from "./workflowErrors";
+export { createAttempts, RETRY_NOTE, type CreateAttempts } from "./createAttempts";
 export { workflowInputOf, type WorkflowInput } from "./workflowInput";
 import { ADOPT_EXISTING_KEY } from "./entryPointGate";
 
@@ -244,11 +246,6 @@ export class CloseQuotaExceededError extends CloseRefusedError {
   }
 }
 
-const ISSUING = /^CreateAccount attempt (\d+) issuing/;
-/** History note that starts every retry of a FAILED request (see `retryRequest.ts`). */
-export const RETRY_NOTE = "retry requested";
-const ISSUED = /^CreateAccount attempt (\d+) request /;
-const REJECTED = /^CreateAccount attempt (\d+) rejected: /;
 const STACK_QUEUED = /^account stack queued/;
 const CLOSE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -697,7 +694,11 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
           return { stop: { status: "deferred", record: current, reason: "every CreateAccount slot is taken" } };
         }
         const attempt = issued + 1;
-        current = await update(current, { note: `CreateAccount attempt ${attempt} issuing`, state: "CREATING" });
+        current = await update(current, {
+          note: `CreateAccount attempt ${attempt} issuing`,
+          state: "CREATING",
+          createAttempts: attemptIssued(current, timing.now().toISOString()),
+        });
         try {
           status = await organizations.createAccount({ email: input.email, accountName: input.accountName, roleName });
         } catch (error) {
@@ -720,6 +721,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
             await update(current, {
               state: "CREATING",
               note: `CreateAccount attempt ${attempt} rejected: ${error.message}`,
+              createAttempts: attemptRejected(current),
             });
           }
           throw error;
@@ -728,6 +730,7 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
           createAccountRequestId: status.requestId,
           note: `CreateAccount attempt ${attempt} request ${status.requestId}`,
           state: "CREATING",
+          createAttempts: attemptConfirmed(current),
         });
         log.info("CreateAccount issued", {
           requestId: current.requestId,
@@ -825,9 +828,9 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
 
   async function stepBootstrapping(record: LedgerRecord, input: WorkflowInput): Promise<StepResult> {
     const accountId = requireAccountId(record);
-    const last = record.history.at(-1);
-    if (last?.state === "BOOTSTRAPPING" && last.note !== undefined && STACK_QUEUED.test(last.note)) {
-      const age = timing.now().getTime() - Date.parse(last.at);
+    const awaited = record.awaitedDeployment ?? legacyAwaitedDeployment(record);
+    if (awaited !== undefined) {
+      const age = timing.now().getTime() - Date.parse(awaited.queuedAt);
       if (age < stackQueuedTimeoutMs) {
         return {
           stop: { status: "waiting", record, reason: "account stack deployment queued; waiting for its webhook" },
@@ -860,6 +863,11 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
       const queued = await update(record, {
         state: "BOOTSTRAPPING",
         note: `account stack queued: ${result.summary}${where}`,
+        awaitedDeployment: {
+          queuedAt: timing.now().toISOString(),
+          ...(result.deploymentVersion !== undefined ? { version: result.deploymentVersion } : {}),
+          ...(result.url !== undefined ? { url: result.url } : {}),
+        },
       });
       return { stop: { status: "waiting", record: queued, reason: result.summary } };
     }
@@ -1080,64 +1088,18 @@ export function createWorkflow(deps: WorkflowDeps): Workflow {
   return { processRequest, closeAccount, closeQuota };
 }
 
+/**
+ * The queued deployment of a record written before `awaitedDeployment` was a field: its last history entry is the
+ * BOOTSTRAPPING `account stack queued` note.
+ */
+function legacyAwaitedDeployment(record: LedgerRecord): { queuedAt: string } | undefined {
+  const last = record.history.at(-1);
+  if (last?.state !== "BOOTSTRAPPING" || last.note === undefined || !STACK_QUEUED.test(last.note)) return undefined;
+  return { queuedAt: last.at };
+}
+
 function requireAccountId(record: LedgerRecord): string {
   if (!record.accountId)
     throw new WorkflowRecordError(`ledger record ${record.requestId} is ${record.state} without an account id`);
   return record.accountId;
-}
-
-/** CreateAccount attempts as recorded in a record's history (see {@link createAttempts}). */
-export interface CreateAttempts {
-  /**
-   * Attempts that may have reached AWS since the request was last retried (`issuing` markers minus those AWS
-   * rejected outright): the budget of {@link WorkflowOptions.maxCreateAttempts}.
-   */
-  readonly issued: number;
-  /** Attempts that may have reached AWS over the request's whole life, retries included. */
-  readonly total: number;
-  /** The last attempt has no persisted request id yet (the worker stopped between the call and the write). */
-  readonly unconfirmed: boolean;
-  /** Time of that unconfirmed attempt (set when `unconfirmed`). */
-  readonly unconfirmedAt?: string;
-  /**
-   * Time of the latest earlier attempt that was interrupted that way and then superseded by a new
-   * attempt: its account may still be being created.
-   */
-  readonly interruptedAt?: string;
-}
-
-/** Reads the CreateAccount attempt markers the workflow writes into the history. */
-export function createAttempts(record: Pick<LedgerRecord, "history">): CreateAttempts {
-  let retried = 0;
-  let issued = 0;
-  let unconfirmed = false;
-  let interruptedAt: string | undefined;
-  let lastIssuingAt: string | undefined;
-  for (const entry of record.history) {
-    const note = entry.note ?? "";
-    if (ISSUING.test(note)) {
-      if (unconfirmed) interruptedAt = lastIssuingAt;
-      issued += 1;
-      unconfirmed = true;
-      lastIssuingAt = entry.at;
-    } else if (ISSUED.test(note)) {
-      unconfirmed = false;
-    } else if (REJECTED.test(note)) {
-      issued -= 1;
-      unconfirmed = false;
-    } else if (note.startsWith(RETRY_NOTE)) {
-      // A retry looks the email up before it creates (stepReceived) and starts a new attempt budget.
-      retried += issued;
-      issued = 0;
-      unconfirmed = false;
-      interruptedAt = undefined;
-    }
-  }
-  return {
-    issued,
-    total: retried + issued,
-    unconfirmed,
-    ...(unconfirmed && lastIssuingAt !== undefined ? { unconfirmedAt: lastIssuingAt } : {}),
-    ...(interruptedAt !== undefined ? { interruptedAt } : {}),
-  };
 }

@@ -60,8 +60,12 @@ export interface LedgerStackOutcomeRecorderOptions {
 
 const WAITING_FOR_DEPLOYMENT = /deployment #(\d+)/;
 
-/** The deployment version a BOOTSTRAPPING record waits for, from its latest history note that names one. */
+/**
+ * The deployment version a BOOTSTRAPPING record waits for: its `awaitedDeployment` field, or (records written before
+ * it was a field) the latest history note that names one.
+ */
 export function awaitedDeploymentVersion(record: LedgerRecord): number | undefined {
+  if (record.awaitedDeployment !== undefined) return record.awaitedDeployment.version;
   for (let i = record.history.length - 1; i >= 0; i--) {
     const match = WAITING_FOR_DEPLOYMENT.exec(record.history[i]?.note ?? "");
     if (match) return Number(match[1]);

@@ -163,6 +163,58 @@ export function ledgerContract(name: string, factory: LedgerFactory): void {
       expect(bad.message).to.match(/^patch\.steps\[\]\.state must be one of RECEIVED, .*, got "NOPE"$/);
     });
 
+    it("persists the lifecycle fields (CreateAccount attempts, awaited deployment, re-drives) as typed data", async () => {
+      await ledger.claim(vend("t@example.com", "req-t", { accountId: "123412341234" }), T0);
+      const attempts = {
+        issued: 2,
+        total: 3,
+        unconfirmedAt: "2026-01-02T03:04:06.000Z",
+        interruptedAt: T0.toISOString(),
+      };
+      const creating = await ledger.update(
+        "t@example.com",
+        1,
+        { state: "CREATING", createAttempts: attempts, redrives: 1 },
+        at(1),
+      );
+      expect([creating.createAttempts, creating.redrives, creating.awaitedDeployment]).to.deep.equal([
+        attempts,
+        1,
+        undefined,
+      ]);
+      const awaited = { queuedAt: "2026-01-02T03:04:07.000Z", version: 7, url: "https://app.pulumi.com/d/7" };
+      const waiting = await ledger.update(
+        "t@example.com",
+        2,
+        { state: "BOOTSTRAPPING", awaitedDeployment: awaited, createAttempts: { issued: 2, total: 3 } },
+        at(2),
+      );
+      expect(waiting.awaitedDeployment).to.deep.equal(awaited);
+      expect(waiting.createAttempts).to.deep.equal({ issued: 2, total: 3 });
+      // Read back the same through every lookup.
+      expect(await ledger.get("t@example.com")).to.deep.equal(waiting);
+      expect(await ledger.getByRequestId("req-t")).to.deep.equal(waiting);
+      expect(await ledger.getByAccountId("123412341234")).to.deep.equal(waiting);
+      expect(await ledger.list({ states: ["BOOTSTRAPPING"] })).to.deep.equal([waiting]);
+      // A write in the same state keeps it; leaving BOOTSTRAPPING drops it; the other fields stay.
+      const renewed = await ledger.update("t@example.com", 3, { note: "still waiting" }, at(3));
+      expect(renewed.awaitedDeployment).to.deep.equal(awaited);
+      const completing = await ledger.update("t@example.com", 4, { state: "COMPLETING" }, at(4));
+      expect(completing.awaitedDeployment).to.equal(undefined);
+      expect([completing.createAttempts, completing.redrives]).to.deep.equal([{ issued: 2, total: 3 }, 1]);
+      expect(await ledger.get("t@example.com")).to.deep.equal(completing);
+      const bad = await rejection(ledger.update("t@example.com", 5, { redrives: -1 }, at(5)));
+      expect(bad).to.be.instanceOf(LedgerInputError);
+      expect(bad.message).to.equal("patch.redrives must be a non-negative integer, got -1");
+    });
+
+    it("reads a record written before the lifecycle fields existed: none of them set", async () => {
+      const { record } = await ledger.claim(vend("old@example.com", "req-old"), T0);
+      expect(["createAttempts", "awaitedDeployment", "redrives"].filter((field) => field in record)).to.deep.equal([]);
+      const stored = (await ledger.get("old@example.com"))!;
+      expect(["createAttempts", "awaitedDeployment", "redrives"].filter((field) => field in stored)).to.deep.equal([]);
+    });
+
     it("does not append history for a patch without state or note", async () => {
       await ledger.claim(vend("f@example.com", "req-f"), T0);
       const updated = await ledger.update("f@example.com", 1, { attempts: 3 }, at(1));

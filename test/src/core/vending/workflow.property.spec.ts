@@ -17,6 +17,8 @@ import * as fc from "fast-check";
 import { OrganizationsGateway } from "../../../../src/adapters/aws/organizationsGateway";
 import { InProcessCreateSlots } from "../../../../src/adapters/local/inProcessCreateSlots";
 import { TERMINAL_STATES } from "../../../../src/core/ledger";
+import { MAX_HISTORY_ENTRIES } from "../../../../src/core/ledgerRecords";
+import { createAttempts } from "../../../../src/core/vending/createAttempts";
 import { acceptRequest } from "../../../../src/core/vending/intake";
 import { RequestValidationError } from "../../../../src/core/vending/requestRules";
 import { createWorkflow, DEFAULT_LEASE_TTL_MS, type Workflow } from "../../../../src/core/vending/workflow";
@@ -563,6 +565,13 @@ async function drainAndCheck(real: Real, model: Model): Promise<void> {
     }
   }
   expect(real.queue).to.deep.equal([]);
+  // The typed CreateAccount attempts say exactly what the history notes say (the notes are for people now).
+  for (const record of await ledger.list()) {
+    if (record.history.length >= MAX_HISTORY_ENTRIES) continue;
+    expect(createAttempts(record), `typed attempts of ${record.email}`).to.deep.equal(
+      createAttempts({ history: record.history }),
+    );
+  }
   expect(real.cloud.outbox, "webhook deliveries never answered with a 2xx").to.deep.equal([]);
   // The fake is strongly consistent and a worker that stops between CreateAccount and storing its id never
   // resumes, so here the workflow can always know better than to issue CreateAccount again.
