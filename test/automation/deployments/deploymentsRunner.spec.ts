@@ -170,6 +170,7 @@ describe("DeploymentsAccountStackRunner", () => {
       stackName: "account-222233334444",
       url: "https://app.pulumi.com/acme/meshstack-avm/account-222233334444/deployments/1",
       status: "queued",
+      deploymentVersion: 1,
       summary: "deployment #1 not-started; the outcome arrives by webhook",
     });
     expect(timing.sleeps).to.deep.equal([5000, 5000]);

@@ -54,6 +54,7 @@ describe("createLambdaAccountStackRunner (worker Lambda -> Pulumi Deployments)",
       stackName: "account-222233334444",
       url: "https://app.pulumi.com/acme/meshstack-avm/account-222233334444/deployments/1",
       status: "queued",
+      deploymentVersion: 1,
       summary: "deployment #1 not-started; the outcome arrives by webhook",
     });
     await runner.deploy(request);
