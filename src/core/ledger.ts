@@ -203,6 +203,23 @@ export class LedgerError extends Error {
 /** A compare-and-set update lost against a concurrent writer. */
 export class LedgerConflictError extends LedgerError {}
 
+/**
+ * A claim named an account id another record (another email) already holds: one record per account id. Nothing
+ * was written. Raised atomically by the ledger, so of two concurrent claims for one account id only one succeeds.
+ */
+export class LedgerIdentityConflictError extends LedgerError {
+  constructor(
+    /** The account id both claims named. */
+    readonly accountId: string,
+    /** The email of the claim that was refused. */
+    readonly email: string,
+    /** The record holding the account id. */
+    readonly holder: { readonly email: string; readonly requestId: string },
+  ) {
+    super(`account ${accountId} is already recorded for ${holder.email} (request ${holder.requestId}), not ${email}`);
+  }
+}
+
 /** No record exists for the email. */
 export class LedgerNotFoundError extends LedgerError {}
 

@@ -43,7 +43,11 @@ export interface ListOptions {
 
 /** The durable request store. */
 export interface Ledger {
-  /** Inserts a record unless one exists for the email. Never overwrites. */
+  /**
+   * Inserts a record unless one exists for the email. Never overwrites. A new record with an `accountId` that
+   * another email's record holds is refused atomically (of concurrent claims for one account id, one wins).
+   * @throws LedgerIdentityConflictError when the account id is held by another email's record (nothing written).
+   */
   claim(record: NewLedgerRecord, now: Date): Promise<ClaimResult>;
   get(email: string): Promise<LedgerRecord | undefined>;
   /**

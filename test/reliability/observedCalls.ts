@@ -43,6 +43,18 @@ export class CallRecorder {
         if (when()) {
           const command = (ctx.commandName ?? "").replace(/Command$/, "");
           const input = ((args as { input?: Record<string, unknown> }).input ?? {}) as Record<string, unknown>;
+          if (service === "dynamodb" && command === "TransactWriteItems") {
+            // IAM authorises a transaction by the actions in it, each on its own table.
+            const { partition: p, region: r, accountId: a } = this.context;
+            for (const item of (input["TransactItems"] ?? []) as Record<string, { TableName?: string }>[]) {
+              for (const [kind, write] of Object.entries(item)) {
+                const action = `dynamodb:${kind === "ConditionCheck" ? "ConditionCheckItem" : `${kind}Item`}`;
+                const call = { role, action, resource: `arn:${p}:dynamodb:${r}:${a}:table/${write.TableName ?? ""}` };
+                this.seen.set(JSON.stringify(call), call);
+              }
+            }
+            return next(args);
+          }
           for (const resource of this.resourcesOf(service, command, input)) {
             const call = { role, action: `${service}:${command}`, resource };
             this.seen.set(JSON.stringify(call), call);

@@ -3,7 +3,12 @@
  * Same semantics as the durable ledgers (they share `ledgerRecords.ts` and one contract test suite).
  */
 import { type ClaimResult, type Ledger, type ListOptions } from "../../src/core/ports";
-import { type LedgerPatch, type LedgerRecord, type NewLedgerRecord } from "../../src/core/ledger";
+import {
+  LedgerIdentityConflictError,
+  type LedgerPatch,
+  type LedgerRecord,
+  type NewLedgerRecord,
+} from "../../src/core/ledger";
 import {
   applyPatch,
   conflictError,
@@ -28,6 +33,13 @@ export class MemoryLedger implements Ledger {
     const created = createRecord(record, now);
     const existing = this.records.get(created.email);
     if (existing) return { created: false, record: copyRecord(existing) };
+    const holder =
+      record.accountId === undefined
+        ? undefined
+        : [...this.records.values()].find((other) => other.accountId === record.accountId);
+    if (holder !== undefined && record.accountId !== undefined) {
+      throw new LedgerIdentityConflictError(record.accountId, created.email, holder);
+    }
     this.records.set(created.email, created);
     this.index(created);
     return { created: true, record: copyRecord(created) };

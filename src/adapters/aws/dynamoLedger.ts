@@ -19,6 +19,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactWriteItemsCommand,
   QueryCommand,
   ScanCommand,
   type AttributeValue,
@@ -26,6 +27,7 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   LedgerError,
+  LedgerIdentityConflictError,
   type AwaitedDeployment,
   type CreateAttemptsState,
   type HistoryEntry,
@@ -92,6 +94,19 @@ function isOwnWrite(stored: Record<string, AttributeValue>, written: LedgerRecor
   return isDeepStrictEqual(fromItem(stored), fromItem(toItem(written)));
 }
 
+/** Key prefix of the items that tie an account id to the one email holding it (reserved: starts with `#`). */
+const ACCOUNT_KEY_PREFIX = `${RESERVED_KEY_PREFIX}account#`;
+
+/** The per-item cancellation codes of a cancelled transaction (`None`, `ConditionalCheckFailed`, ...), if it was one. */
+function cancellationReasons(error: unknown): (string | undefined)[] | undefined {
+  if ((error as { name?: unknown } | null)?.name !== "TransactionCanceledException") return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  if (reasons !== undefined) return reasons.map((reason) => reason.Code);
+  // Without structured reasons, DynamoDB's message lists them: "... [ConditionalCheckFailed, None]".
+  const listed = /\[([^\]]*)\]/.exec((error as Error).message ?? "")?.[1];
+  return listed?.split(",").map((code) => code.trim());
+}
+
 /** The item a failed conditional write returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), if any. */
 function itemOfConditionFailure(error: unknown): Record<string, AttributeValue> | undefined {
   return (error as { Item?: Record<string, AttributeValue> } | null)?.Item;
@@ -124,6 +139,7 @@ export class DynamoLedger implements Ledger {
   async claim(input: NewLedgerRecord, now: Date): Promise<ClaimResult> {
     this.checkOpen();
     const record = createRecord(input, now);
+    if (record.accountId !== undefined) return this.claimWithAccount(record, record.accountId);
     try {
       await this.client.send(
         new PutItemCommand({
@@ -145,6 +161,75 @@ export class DynamoLedger implements Ledger {
     const existing = await this.get(record.email);
     if (!existing) throw new DynamoLedgerError(`claim for ${record.email} lost a race but found no record`);
     return { created: false, record: existing };
+  }
+
+  /**
+   * The claim of a record with an account id: one transaction puts the record (unless its email exists) and the
+   * account id's key item `#account#<id>` (unless another email holds it), so of two concurrent claims for one
+   * account id only one succeeds. Records whose account id was set before key items existed are found by the
+   * caller's `getByAccountId` check first.
+   */
+  private async claimWithAccount(record: LedgerRecord, accountId: string): Promise<ClaimResult> {
+    const accountKey = `${ACCOUNT_KEY_PREFIX}${accountId}`;
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: toItem(record),
+                ConditionExpression: "attribute_not_exists(#email)",
+                ExpressionAttributeNames: { "#email": names["#email"] },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { email: { S: accountKey }, owner: { S: record.email } },
+                ConditionExpression: "attribute_not_exists(#email) OR #owner = :owner",
+                ExpressionAttributeNames: { "#email": names["#email"], "#owner": "owner" },
+                ExpressionAttributeValues: { ":owner": { S: record.email } },
+              },
+            },
+          ],
+        }),
+      );
+      return { created: true, record: this.remember(record) };
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons === undefined) throw classifyDynamoError(error, record.email, 0, "claim");
+      if (reasons[0] === "ConditionalCheckFailed") {
+        // The email exists: ours (a lost reply the SDK resent) or an earlier record.
+        const existing = await this.get(record.email);
+        if (!existing) throw new DynamoLedgerError(`claim for ${record.email} lost a race but found no record`);
+        if (isDeepStrictEqual(existing, fromItem(toItem(record)))) return { created: true, record: existing };
+        return { created: false, record: existing };
+      }
+      if (reasons[1] === "ConditionalCheckFailed") {
+        const owner = await this.accountOwner(accountKey);
+        const holder = owner === undefined ? undefined : await this.get(owner);
+        throw new LedgerIdentityConflictError(
+          accountId,
+          record.email,
+          holder ?? { email: owner ?? "another email", requestId: "unknown" },
+        );
+      }
+      throw classifyDynamoError(error, record.email, 0, "claim");
+    }
+  }
+
+  /** The email holding the account id's key item, if any. */
+  private async accountOwner(accountKey: string): Promise<string | undefined> {
+    try {
+      const result = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { email: { S: accountKey } }, ConsistentRead: true }),
+      );
+      const owner = result.Item?.["owner"]?.S;
+      return owner;
+    } catch (error) {
+      throw classifyDynamoError(error, accountKey, 0, "GetItem");
+    }
   }
 
   async get(email: string): Promise<LedgerRecord | undefined> {

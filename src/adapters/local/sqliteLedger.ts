@@ -7,7 +7,13 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { LedgerError, type LedgerPatch, type LedgerRecord, type NewLedgerRecord } from "../../core/ledger";
+import {
+  LedgerError,
+  LedgerIdentityConflictError,
+  type LedgerPatch,
+  type LedgerRecord,
+  type NewLedgerRecord,
+} from "../../core/ledger";
 import { type ClaimResult, type Ledger, type ListOptions } from "../../core/ports";
 import {
   applyPatch,
@@ -79,15 +85,50 @@ export class SqliteLedger implements Ledger {
 
   async claim(input: NewLedgerRecord, now: Date): Promise<ClaimResult> {
     const record = createRecord(input, now);
-    const inserted = this.run(
-      `INSERT INTO ledger (email, request_id, account_id, state, created_at, version, record)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING`,
-      ...columns(record),
-    );
+    const inserted =
+      record.accountId === undefined ? this.insert(record) : this.insertUnlessAccountHeld(record, record.accountId);
     if (inserted === 1) return { created: true, record };
     const existing = this.one("SELECT record FROM ledger WHERE email = ?", record.email);
     if (!existing) throw new SqliteLedgerError(`claim for ${record.email} neither inserted nor found a record`);
     return { created: false, record: existing };
+  }
+
+  private insert(record: LedgerRecord): number {
+    return this.run(
+      `INSERT INTO ledger (email, request_id, account_id, state, created_at, version, record)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING`,
+      ...columns(record),
+    );
+  }
+
+  /**
+   * The insert of a record with an account id, under the database's write lock (`BEGIN IMMEDIATE`, across
+   * processes): refused when another email's record holds the account id, so two concurrent claims for one account
+   * id never both succeed.
+   */
+  private insertUnlessAccountHeld(record: LedgerRecord, accountId: string): number {
+    const db = this.open();
+    try {
+      db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw new SqliteLedgerError(`SQLite ledger at ${this.path} is busy: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    try {
+      const holder = this.one(
+        "SELECT record FROM ledger WHERE account_id = ? AND email <> ? ORDER BY created_at, email LIMIT 1",
+        accountId,
+        record.email,
+      );
+      if (holder !== undefined) throw new LedgerIdentityConflictError(accountId, record.email, holder);
+      const inserted = this.insert(record);
+      db.exec("COMMIT");
+      return inserted;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   async get(email: string): Promise<LedgerRecord | undefined> {

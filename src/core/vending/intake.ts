@@ -17,9 +17,16 @@
  * (and once, to note a failed enqueue).
  */
 import { randomUUID } from "node:crypto";
-import { normaliseEmail, TERMINAL_STATES, type LedgerRecord, type RequestKind, type RequestState } from "../ledger";
+import {
+  LedgerIdentityConflictError,
+  normaliseEmail,
+  TERMINAL_STATES,
+  type LedgerRecord,
+  type RequestKind,
+  type RequestState,
+} from "../ledger";
 import type { WorkQueue } from "../ports";
-import { silentLogger, type Ledger, type Logger } from "../ports";
+import { silentLogger, type ClaimResult, type Ledger, type Logger } from "../ports";
 import { ADOPT_EXISTING_KEY, type EntryPointGate } from "./entryPointGate";
 import { RequestValidationError, type AccountRequest } from "./requestRules";
 import { parseRequest } from "./requests";
@@ -144,16 +151,25 @@ export async function acceptRequest(input: unknown, deps: IntakeDeps): Promise<A
 
   const now = deps.now();
   const stored = storedRequest(request, deps.gate);
-  const claimed = await deps.ledger.claim(
-    {
-      email: request.email,
-      requestId,
-      kind: request.kind,
-      request: stored,
-      ...(request.kind === "meshstack-hook" ? { accountId: request.accountId } : {}),
-    },
-    now,
-  );
+  let claimed: ClaimResult;
+  try {
+    claimed = await deps.ledger.claim(
+      {
+        email: request.email,
+        requestId,
+        kind: request.kind,
+        request: stored,
+        ...(request.kind === "meshstack-hook" ? { accountId: request.accountId } : {}),
+      },
+      now,
+    );
+  } catch (error) {
+    // The check above read before it wrote; the ledger's claim is the atomic guard when two hooks race.
+    if (error instanceof LedgerIdentityConflictError) {
+      throw new RequestValidationError([{ field: "AccountId", message: error.message }], request.kind);
+    }
+    throw error;
+  }
 
   const created = claimed.created;
   if (!created && request.kind === "meshstack-hook" && claimed.record.accountId !== undefined) {

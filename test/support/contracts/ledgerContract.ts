@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import {
   LedgerConflictError,
+  LedgerIdentityConflictError,
   LedgerNotFoundError,
   type LedgerRecord,
   type NewLedgerRecord,
@@ -213,6 +214,47 @@ export function ledgerContract(name: string, factory: LedgerFactory): void {
       expect(["createAttempts", "awaitedDeployment", "redrives"].filter((field) => field in record)).to.deep.equal([]);
       const stored = (await ledger.get("old@example.com"))!;
       expect(["createAttempts", "awaitedDeployment", "redrives"].filter((field) => field in stored)).to.deep.equal([]);
+    });
+
+    it("refuses a claim whose account id another email holds, writing nothing (one record per account id)", async () => {
+      const { record: holder } = await ledger.claim(
+        vend("holder@example.com", "req-h", { kind: "meshstack-hook", accountId: "111122223333" }),
+        T0,
+      );
+      const error = await rejection(
+        ledger.claim(vend("Other@Example.com", "req-o", { kind: "meshstack-hook", accountId: "111122223333" }), at(1)),
+      );
+      expect(error).to.be.instanceOf(LedgerIdentityConflictError);
+      expect(error.message).to.equal(
+        "account 111122223333 is already recorded for holder@example.com (request req-h), not other@example.com",
+      );
+      expect(await ledger.get("other@example.com")).to.equal(undefined);
+      expect(await ledger.list()).to.deep.equal([holder]);
+      // The holder's own repeated claim is no conflict.
+      const again = await ledger.claim(
+        vend("holder@example.com", "req-h2", { kind: "meshstack-hook", accountId: "111122223333" }),
+        at(2),
+      );
+      expect(again).to.deep.equal({ created: false, record: holder });
+    });
+
+    it("lets exactly one of 20 concurrent claims of one account id under different emails succeed", async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          ledger.claim(
+            vend(`race-${i}@example.com`, `req-${i}`, { kind: "meshstack-hook", accountId: "444455556666" }),
+            T0,
+          ),
+        ),
+      );
+      const won = results.filter((r) => r.status === "fulfilled");
+      const refused = results.filter((r) => r.status === "rejected");
+      expect(won).to.have.length(1);
+      expect(refused.map((r) => (r as PromiseRejectedResult).reason)).to.satisfy((reasons: unknown[]) =>
+        reasons.every((reason) => reason instanceof LedgerIdentityConflictError),
+      );
+      const records = await ledger.list();
+      expect(records.map((r) => r.accountId)).to.deep.equal(["444455556666"]);
     });
 
     it("does not append history for a patch without state or note", async () => {

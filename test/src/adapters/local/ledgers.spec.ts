@@ -89,4 +89,50 @@ describe("SqliteLedger (file)", () => {
     expect(await ledger.list()).to.have.length(30);
     await ledger.close();
   });
+
+  it("gives each account id to exactly one email when separate processes claim hooks for the same accounts", async function () {
+    this.timeout(HANG_GUARD_MS);
+    const file = path.join(dir, "accounts.sqlite");
+    new SqliteLedger({ path: file }).close(); // create the schema once
+    // Each process claims the same 20 account ids, each under an email of its own: a conflicting hook per account.
+    const script = `
+      const { SqliteLedger } = require(${JSON.stringify(path.resolve(__dirname, "../../../../src/adapters/local/sqliteLedger.ts"))});
+      const { LedgerIdentityConflictError } = require(${JSON.stringify(path.resolve(__dirname, "../../../../src/core/ledger.ts"))});
+      (async () => {
+        const ledger = new SqliteLedger({ path: ${JSON.stringify(file)} });
+        let created = 0, refused = 0;
+        for (let i = 0; i < 20; i++) {
+          const accountId = String(100000000000 + i);
+          try {
+            const r = await ledger.claim({ email: process.argv[1] + "-" + i + "@example.com", requestId: process.argv[1] + "-" + i, kind: "meshstack-hook", request: {}, accountId }, new Date());
+            if (r.created) created++;
+          } catch (error) {
+            if (!(error instanceof LedgerIdentityConflictError)) throw error;
+            refused++;
+          }
+        }
+        await ledger.close();
+        process.stdout.write(created + " " + refused);
+      })();`;
+    const run = (tag: string) =>
+      new Promise<[number, number]>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "--no-warnings", "-e", script, tag], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let out = "";
+        child.stdout.on("data", (chunk) => (out += chunk));
+        child.on("error", reject);
+        child.on("exit", (code) =>
+          code === 0 ? resolve(out.split(" ").map(Number) as [number, number]) : reject(new Error(`exit ${code}`)),
+        );
+      });
+    const results = await Promise.all([run("a"), run("b"), run("c"), run("d")]);
+    expect(results.reduce((sum, [created]) => sum + created, 0)).to.equal(20);
+    expect(results.reduce((sum, [, refused]) => sum + refused, 0)).to.equal(60);
+    const ledger = new SqliteLedger({ path: file });
+    const records = await ledger.list();
+    expect(records).to.have.length(20);
+    expect(new Set(records.map((r) => r.accountId)).size).to.equal(20);
+    await ledger.close();
+  });
 });
