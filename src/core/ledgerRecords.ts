@@ -187,5 +187,6 @@ export function selectRecords(records: Iterable<LedgerRecord>, options: ListOpti
 
 /** Deep-copies a JSON record so callers can never mutate stored state. */
 export function copyRecord(record: LedgerRecord): LedgerRecord {
-  return structuredClone(record);
+  // A JSON round trip: records are JSON by contract, and for them it is several times faster than structuredClone.
+  return JSON.parse(JSON.stringify(record)) as LedgerRecord;
 }
