@@ -185,12 +185,19 @@ export interface AccountStackRunner {
 export const DEFAULT_PROCESSING_MS = 60_000;
 
 /** Claims delivery ids. */
+/**
+ * What {@link DeliveryStore.claim} found: `claimed` (this caller processes the delivery), `in-progress` (another
+ * handler claimed it and has not finished: answer so that Pulumi Cloud redelivers later, because that handler may
+ * have died), or `processed` (a duplicate of a delivery that was applied).
+ */
+export type DeliveryClaim = "claimed" | "in-progress" | "processed";
+
 export interface DeliveryStore {
   /**
-   * Claims `id`. Resolves `true` for the first claim, `false` when the id was already claimed (and not
-   * released) within the store's retention.
+   * Claims `id` for {@link DEFAULT_PROCESSING_MS} (or the store's processing time). `claimed` for the first claim or
+   * one whose earlier claim expired or was released; otherwise what the earlier claim says.
    */
-  claim(id: string, now: Date): Promise<boolean>;
+  claim(id: string, now: Date): Promise<DeliveryClaim>;
   /** Marks `id` processed: redeliveries are duplicates for the store's whole retention. */
   complete(id: string, now: Date): Promise<void>;
   /** Releases a claim so a redelivery of `id` is processed again. */

@@ -6,7 +6,7 @@
  * ledger queries either. `expiresAt` (epoch seconds) lets a table TTL remove them.
  */
 import { PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_PROCESSING_MS, type DeliveryStore } from "../../core/ports";
+import { DEFAULT_PROCESSING_MS, type DeliveryClaim, type DeliveryStore } from "../../core/ports";
 import { LEDGER_TABLE, RESERVED_KEY_PREFIX, isConditionFailure } from "./ledgerTable";
 
 /** Key prefix of delivery items in the ledger table; never a valid (normalised) email. */
@@ -37,7 +37,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return { [LEDGER_TABLE.hashKey]: { S: `${DELIVERY_KEY_PREFIX}${id}` } };
   }
 
-  async claim(id: string, now: Date): Promise<boolean> {
+  async claim(id: string, now: Date): Promise<DeliveryClaim> {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     try {
       await this.options.client.send(
@@ -54,11 +54,16 @@ export class DynamoDeliveryStore implements DeliveryStore {
           ConditionExpression: "attribute_not_exists(#k) OR expiresAt < :now",
           ExpressionAttributeNames: { "#k": LEDGER_TABLE.hashKey },
           ExpressionAttributeValues: { ":now": { N: String(nowSeconds) } },
+          // The earlier claim comes back with the refusal: applied (`completedAt`) or still being processed.
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return true;
+      return "claimed";
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) {
+        const earlier = (error as { Item?: Record<string, unknown> }).Item;
+        return earlier !== undefined && "completedAt" in earlier ? "processed" : "in-progress";
+      }
       throw error;
     }
   }
@@ -73,6 +78,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
           ...this.key(id),
           kind: { S: "webhook-delivery" },
           claimedAt: { S: now.toISOString() },
+          completedAt: { S: now.toISOString() },
           expiresAt: { N: String(nowSeconds + this.ttlSeconds) },
         },
       }),

@@ -2,7 +2,7 @@
  * Webhook delivery de-duplication in this process's memory (`avm serve`); see `DeliveryStore` in
  * `src/core/ports.ts` for the claim / complete / release contract.
  */
-import { DEFAULT_PROCESSING_MS, type DeliveryStore } from "../../core/ports";
+import { DEFAULT_PROCESSING_MS, type DeliveryClaim, type DeliveryStore } from "../../core/ports";
 
 /** Options of {@link MemoryDeliveryStore}. */
 export interface MemoryDeliveryStoreOptions {
@@ -16,7 +16,8 @@ export interface MemoryDeliveryStoreOptions {
 
 /** In-process LRU with TTL, for `avm serve` (one process). */
 export class MemoryDeliveryStore implements DeliveryStore {
-  private readonly seen = new Map<string, number>();
+  /** Id -> until when it blocks redeliveries, and whether its delivery was applied. */
+  private readonly seen = new Map<string, { until: number; done: boolean }>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly processingMs: number;
@@ -35,22 +36,22 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return this.seen.size;
   }
 
-  async claim(id: string, now: Date): Promise<boolean> {
+  async claim(id: string, now: Date): Promise<DeliveryClaim> {
     const at = now.getTime();
-    const expiresAt = this.seen.get(id);
-    if (expiresAt !== undefined && at < expiresAt) return false;
+    const earlier = this.seen.get(id);
+    if (earlier !== undefined && at < earlier.until) return earlier.done ? "processed" : "in-progress";
     this.seen.delete(id);
-    this.seen.set(id, at + this.processingMs);
+    this.seen.set(id, { until: at + this.processingMs, done: false });
     while (this.seen.size > this.maxEntries) {
       const oldest = this.seen.keys().next().value as string;
       this.seen.delete(oldest);
     }
-    return true;
+    return "claimed";
   }
 
   async complete(id: string, now: Date): Promise<void> {
     this.seen.delete(id);
-    this.seen.set(id, now.getTime() + this.ttlMs);
+    this.seen.set(id, { until: now.getTime() + this.ttlMs, done: true });
   }
 
   async release(id: string): Promise<void> {

@@ -43,7 +43,7 @@ export interface WebhookResponseBody {
   readonly ok: boolean;
   readonly message: string;
   /** What happened to the ledger (only for account-stack events). */
-  readonly action?: RecordAction | "ignored" | "duplicate" | "pong";
+  readonly action?: RecordAction | "ignored" | "duplicate" | "in-progress" | "pong";
   readonly requestId?: string;
 }
 
@@ -128,9 +128,20 @@ export class WebhookReceiver {
     if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId)) {
       return reply(400, { ok: false, message: "missing or malformed Pulumi-Webhook-ID header" });
     }
-    if (!(await this.claim(deliveryId))) {
+    const claim = await this.options.deliveries.claim(deliveryId, this.options.timing.now());
+    if (claim === "processed") {
       logger.info("webhook duplicate ignored", { deliveryId, kind });
       return reply(200, { ok: true, message: `delivery ${deliveryId} already processed`, action: "duplicate" });
+    }
+    if (claim === "in-progress") {
+      // Another handler holds the claim and has not finished; it may have died. Not 2xx, so Pulumi Cloud delivers
+      // again later: after the claim expires (or the other handler completed) that redelivery is decided for good.
+      logger.warn("webhook delivery still in progress elsewhere", { deliveryId, kind });
+      return reply(503, {
+        ok: false,
+        message: `delivery ${deliveryId} is being processed; Pulumi Cloud will redeliver`,
+        action: "in-progress",
+      });
     }
     try {
       const response = await this.process(deliveryId, kind, request.body);
@@ -142,10 +153,6 @@ export class WebhookReceiver {
       logger.error("webhook processing failed", { deliveryId, kind, error: describe(error) });
       return reply(500, { ok: false, message: "internal error; Pulumi Cloud will redeliver" });
     }
-  }
-
-  private async claim(deliveryId: string): Promise<boolean> {
-    return this.options.deliveries.claim(deliveryId, this.options.timing.now());
   }
 
   private async process(deliveryId: string, kind: string, body: Uint8Array): Promise<WebhookResponse> {

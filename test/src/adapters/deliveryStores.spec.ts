@@ -30,18 +30,19 @@ describe("webhook signatures", () => {
 describe("MemoryDeliveryStore", () => {
   it("claims a processed id once within the TTL, again after it", async () => {
     const store = new MemoryDeliveryStore({ ttlMs: 1000, processingMs: 100 });
-    expect(await store.claim("a", T0)).to.equal(true);
+    expect(await store.claim("a", T0)).to.equal("claimed");
     await store.complete("a", T0);
-    expect(await store.claim("a", later(999))).to.equal(false);
-    expect(await store.claim("a", later(1000))).to.equal(true);
+    expect(await store.claim("a", later(999))).to.equal("processed");
+    expect(await store.claim("a", later(1000))).to.equal("claimed");
   });
 
   it("claims an id only for as long as processing may take: a redelivery after a timeout is processed", async () => {
     const store = new MemoryDeliveryStore({ ttlMs: 1000, processingMs: 100 });
-    expect(await store.claim("a", T0)).to.equal(true);
-    // The handler timed out: it neither completed nor released the claim.
-    expect(await store.claim("a", later(99))).to.equal(false);
-    expect(await store.claim("a", later(100))).to.equal(true);
+    expect(await store.claim("a", T0)).to.equal("claimed");
+    // The handler timed out: it neither completed nor released the claim. A redelivery meanwhile is told the
+    // delivery is still in progress (not a duplicate), so Pulumi Cloud sends it again.
+    expect(await store.claim("a", later(99))).to.equal("in-progress");
+    expect(await store.claim("a", later(100))).to.equal("claimed");
   });
 
   it("evicts the oldest ids beyond maxEntries", async () => {
@@ -50,15 +51,15 @@ describe("MemoryDeliveryStore", () => {
     await store.claim("b", T0);
     await store.claim("c", T0);
     expect(store.size).to.equal(2);
-    expect(await store.claim("a", T0)).to.equal(true);
-    expect(await store.claim("c", T0)).to.equal(false);
+    expect(await store.claim("a", T0)).to.equal("claimed");
+    expect(await store.claim("c", T0)).to.equal("in-progress");
   });
 
   it("releases a claim", async () => {
     const store = new MemoryDeliveryStore();
     await store.claim("a", T0);
     await store.release("a");
-    expect(await store.claim("a", T0)).to.equal(true);
+    expect(await store.claim("a", T0)).to.equal("claimed");
   });
 });
 
@@ -81,7 +82,7 @@ describe("DynamoDeliveryStore", () => {
 
   it("claims with a conditional put under the ledger's reserved prefix", async () => {
     ddb.on(PutItemCommand).resolves({});
-    expect(await store().claim("d-1", T0)).to.equal(true);
+    expect(await store().claim("d-1", T0)).to.equal("claimed");
     expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).to.deep.equal({
       TableName: "avm-ledger",
       Item: {
@@ -94,15 +95,27 @@ describe("DynamoDeliveryStore", () => {
       ConditionExpression: "attribute_not_exists(#k) OR expiresAt < :now",
       ExpressionAttributeNames: { "#k": "email" },
       ExpressionAttributeValues: { ":now": { N: String(T0.getTime() / 1000) } },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     });
     expect(DELIVERY_KEY_PREFIX).to.equal("#webhook-delivery#");
   });
 
-  it("reports a failed condition as an already-claimed id", async () => {
+  it("reports a failed condition as in progress, or as processed when the earlier claim was completed", async () => {
+    const refused = (item?: Record<string, { S: string }>) =>
+      new ConditionalCheckFailedException({
+        message: "The conditional request failed",
+        $metadata: {},
+        ...(item ? { Item: item } : {}),
+      });
+    const claimItem = { email: { S: "#webhook-delivery#d-1" }, claimedAt: { S: "2026-01-01T00:00:00.000Z" } };
     ddb
       .on(PutItemCommand)
-      .rejects(new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }));
-    expect(await store().claim("d-1", T0)).to.equal(false);
+      .rejectsOnce(refused(claimItem))
+      .rejectsOnce(refused({ ...claimItem, completedAt: { S: "2026-01-01T00:00:01.000Z" } }))
+      .rejectsOnce(refused());
+    expect(await store().claim("d-1", T0)).to.equal("in-progress");
+    expect(await store().claim("d-1", T0)).to.equal("processed");
+    expect(await store().claim("d-1", T0)).to.equal("in-progress");
   });
 
   it("propagates other DynamoDB errors", async () => {
@@ -125,6 +138,7 @@ describe("DynamoDeliveryStore", () => {
         email: { S: "#webhook-delivery#d-1" },
         kind: { S: "webhook-delivery" },
         claimedAt: { S: "2026-01-01T00:00:00.000Z" },
+        completedAt: { S: "2026-01-01T00:00:00.000Z" },
         expiresAt: { N: String(T0.getTime() / 1000 + 60) },
       },
     });

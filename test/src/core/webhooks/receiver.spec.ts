@@ -400,6 +400,27 @@ describe("WebhookReceiver", () => {
       expect(queue.items).to.have.length(1);
     });
 
+    it("answers 503 while a handler that died mid-delivery still holds the claim, and processes the redelivery after it expired", async () => {
+      const { receiver, ledger, queue, deliveries, timing } = setup();
+      await seed(ledger, "BOOTSTRAPPING");
+      // A handler claimed the delivery and died (Lambda timeout): no completion, no release.
+      expect(await deliveries.claim("died-1", timing.now())).to.equal("claimed");
+      const request = delivery("deployment", deployment("succeeded"), { id: "died-1" });
+      timing.advance(10_000);
+      expect(await receiver.handle(request)).to.deep.equal({
+        statusCode: 503,
+        body: {
+          ok: false,
+          message: "delivery died-1 is being processed; Pulumi Cloud will redeliver",
+          action: "in-progress",
+        },
+      });
+      expect([(await ledger.get(EMAIL))?.state, queue.items]).to.deep.equal(["BOOTSTRAPPING", []]);
+      timing.advance(50_000); // the claim (60 s) expired
+      expect((await receiver.handle(request)).body.action).to.equal("completing");
+      expect(queue.items).to.have.length(1);
+    });
+
     it("releases the delivery id when processing fails, so the redelivery is processed", async () => {
       const { receiver, ledger, queue } = setup();
       await seed(ledger, "BOOTSTRAPPING");
