@@ -33,10 +33,11 @@ export class MemoryLedger implements Ledger {
     const created = createRecord(record, now);
     const existing = this.records.get(created.email);
     if (existing) return { created: false, record: copyRecord(existing) };
+    const accountId = record.accountId;
     const holder =
-      record.accountId === undefined
+      accountId === undefined
         ? undefined
-        : [...this.records.values()].find((other) => other.accountId === record.accountId);
+        : this.find(this.byAccountId.get(accountId), (other) => other.accountId === accountId);
     if (holder !== undefined && record.accountId !== undefined) {
       throw new LedgerIdentityConflictError(record.accountId, created.email, holder);
     }
