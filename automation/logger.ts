@@ -2,17 +2,12 @@
  * The logging surface of the automation layer: the core's {@link Logger} plus `debug` (engine output lines).
  * Structurally compatible with `@aws-lambda-powertools/logger`'s `Logger` and with `console`.
  */
-import type { Logger } from "../src/core/ports";
+import { silentLogger as silentCoreLogger, type Logger } from "../src/core/ports";
 
 /** {@link Logger} with a `debug` level. */
 export interface AutomationLogger extends Logger {
   debug(message: string, ...attributes: Record<string, unknown>[]): void;
 }
 
-/** Discards everything (the default where no logger is given). */
-export const silentLogger: AutomationLogger = Object.freeze({
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-});
+/** Discards everything (the default where no logger is given): the core's null logger plus `debug`. */
+export const silentLogger: AutomationLogger = Object.freeze({ ...silentCoreLogger, debug: () => undefined });
