@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/batchVend.ts [--sizes 10,50,200] [--concurrency 5]
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -75,6 +75,27 @@ async function baseline(endpoint: string, n: number, ouId: string, rootId: strin
   }
 }
 
+/** Runs a command to its end without blocking this process's event loop; stops it after 30 minutes. */
+function runToEnd(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-64_000)));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30 * 60_000);
+    child.once("error", reject);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const moto = await startMoto();
@@ -117,22 +138,19 @@ async function main(): Promise<void> {
         "--concurrency",
         String(options.concurrency),
       ];
-      const run = spawnSync(
+      // Asynchronous on purpose: moto's request log goes through a pipe this process drains on its event loop, and a
+      // blocking spawnSync left that pipe full after about 40 accounts, which stalled moto (and the batch) for good.
+      const run = await runToEnd(
         time ?? process.execPath,
         time ? ["-f", "avm-max-rss-kib %M", process.execPath, ...avm] : avm,
         {
-          encoding: "utf8",
-          maxBuffer: 512 * 1024 * 1024,
-          timeout: 30 * 60_000,
-          env: {
-            ...process.env,
-            AWS_ENDPOINT_URL: moto.endpoint,
-            AWS_ACCESS_KEY_ID: "testing",
-            AWS_SECRET_ACCESS_KEY: "testing",
-            AWS_REGION: "us-east-1",
-            AVM_STACK_RUNNER: "offline",
-            AVM_AUTOMATION_ACCOUNT_ID: "444455556666",
-          },
+          ...process.env,
+          AWS_ENDPOINT_URL: moto.endpoint,
+          AWS_ACCESS_KEY_ID: "testing",
+          AWS_SECRET_ACCESS_KEY: "testing",
+          AWS_REGION: "us-east-1",
+          AVM_STACK_RUNNER: "offline",
+          AVM_AUTOMATION_ACCOUNT_ID: "444455556666",
         },
       );
       const wall = (performance.now() - started) / 1000;
