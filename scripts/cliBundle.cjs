@@ -1,5 +1,6 @@
 // Builds the `avm` CLI into one compiled JavaScript file, dist/cli/main.js, with esbuild, so `bin/avm.js` starts
-// without transpiling TypeScript (tsx). The project's own sources and the small libraries (commander, zod) are
+// without transpiling TypeScript (tsx). The offline planner child (automation/plan/planChild.ts) is built beside it
+// as dist/cli/planChild.js, so batch vending's planners start without tsx too. The project's own sources and the small libraries (commander, zod) are
 // bundled; the heavy packages (@pulumi/*, the AWS SDK, ...) stay in node_modules and are loaded only by the
 // commands that need them. dist/cli/main.inputs.json records every bundled source with its mtime and size, so a
 // stale bundle (a source edited, package-lock.json changed) is rebuilt on the next run.
@@ -12,8 +13,12 @@ const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
 const ENTRY = path.join(ROOT, "automation", "cli", "main.ts");
-// Same depth as automation/cli/ so code that locates the repository from __dirname finds the same root.
-const OUT = path.join(ROOT, "dist", "cli", "main.js");
+const PLANNER_ENTRY = path.join(ROOT, "automation", "plan", "planChild.ts");
+// Same depth as automation/cli/ and automation/plan/ so code that locates the repository from __dirname finds the
+// same root.
+const OUT_DIR = path.join(ROOT, "dist", "cli");
+const OUT = path.join(OUT_DIR, "main.js");
+const PLANNER_OUT = path.join(OUT_DIR, "planChild.js");
 const MANIFEST = path.join(ROOT, "dist", "cli", "main.inputs.json");
 /** Packages loaded from node_modules at run time (large, or native, or loaded by a few commands only). */
 const EXTERNAL = [
@@ -37,12 +42,12 @@ function fingerprint(file) {
   return `${Math.round(stat.mtimeMs)}:${stat.size}`;
 }
 
-/** True when dist/cli/main.js exists and every file it was built from is unchanged. */
+/** True when dist/cli/main.js and dist/cli/planChild.js exist and every file they were built from is unchanged. */
 function isFresh() {
   let manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(MANIFEST, "utf8"));
-    if (manifest.node !== process.versions.node || !fs.existsSync(OUT)) return false;
+    if (manifest.node !== process.versions.node || !fs.existsSync(OUT) || !fs.existsSync(PLANNER_OUT)) return false;
     for (const [file, print] of Object.entries(manifest.inputs)) if (fingerprint(file) !== print) return false;
     return true;
   } catch {
@@ -50,11 +55,11 @@ function isFresh() {
   }
 }
 
-/** Builds the bundle (atomically: a concurrent run sees the old or the new file, never half of one). */
+/** Builds the bundles (atomically: a concurrent run sees the old or the new files, never half of one). */
 function build() {
   const esbuild = require("esbuild");
   const result = esbuild.buildSync({
-    entryPoints: [ENTRY],
+    entryPoints: { main: ENTRY, planChild: PLANNER_ENTRY },
     bundle: true,
     write: false,
     platform: "node",
@@ -67,18 +72,19 @@ function build() {
     metafile: true,
     logLevel: "silent",
     absWorkingDir: ROOT,
-    outfile: OUT,
+    outdir: OUT_DIR,
   });
   const inputs = {};
   for (const file of [...Object.keys(result.metafile.inputs), ...ALSO_WATCHED]) {
     // Bundled files of node_modules change only with the lockfile, which is watched.
     if (!file.includes("node_modules/")) inputs[file] = fingerprint(file);
   }
-  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.mkdirSync(OUT_DIR, { recursive: true });
   const suffix = `.${process.pid}.tmp`;
-  fs.writeFileSync(OUT + suffix, result.outputFiles[0].contents);
+  for (const file of result.outputFiles) fs.writeFileSync(file.path + suffix, file.contents);
   fs.writeFileSync(MANIFEST + suffix, JSON.stringify({ node: process.versions.node, inputs }));
-  fs.renameSync(OUT + suffix, OUT);
+  // The manifest last: until it is renamed, a concurrent run sees a stale bundle and builds its own.
+  for (const file of result.outputFiles) fs.renameSync(file.path + suffix, file.path);
   fs.renameSync(MANIFEST + suffix, MANIFEST);
   return OUT;
 }
@@ -97,7 +103,7 @@ function ensureCliBundle() {
   }
 }
 
-module.exports = { ensureCliBundle, build, isFresh, OUT };
+module.exports = { ensureCliBundle, build, isFresh, OUT, PLANNER_OUT };
 
 if (require.main === module) {
   const started = Date.now();

@@ -5,15 +5,13 @@
  * every policy document. {@link OfflinePlanRunner} exposes it as an {@link AccountStackRunner} (status
  * `planned`: nothing is deployed), for machines without a `pulumi` binary (the demo).
  */
-import { spawn } from "node:child_process";
-import * as path from "node:path";
 import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../../src/core/ports";
 import { PROJECT_NAME, accountStackName } from "../../src/shared/naming";
 import { buildAccountStackConfig, type AccountStackSettings, type AccountStackTarget } from "../stacks/stackConfig";
 import { defaultRepoRoot } from "../stacks/workspaceSettings";
 import { PlannerExitError, PlanPool } from "./planPool";
 import {
-  planChildEnv,
+  spawnPlanner,
   PLAN_MARKER,
   type PlanChildRequest,
   type PlanChildResult,
@@ -132,16 +130,7 @@ async function planInChild(
   incomplete: (detail: string) => OfflinePlanError,
 ): Promise<PlanChildResult> {
   const repoRoot = options.repoRoot ?? defaultRepoRoot();
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(repoRoot, "automation", "plan", "planChild.ts")],
-    {
-      cwd: repoRoot,
-      stdio: ["pipe", "pipe", "pipe"],
-      // The child must not inherit a PULUMI_CONFIG meant for another stack.
-      env: { ...planChildEnv(), PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
-    },
-  );
+  const child = spawnPlanner(repoRoot, "one");
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));

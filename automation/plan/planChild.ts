@@ -6,9 +6,13 @@
  *
  * With `--serve` it plans many stacks in one process (batch vending, `planPool.ts`): every stdin line is a
  * {@link PlanServeRequest}, answered one at a time by a {@link PlanServeResponse} line after the marker; the
- * program (`src/program.ts` `avmProgram`) runs again under fresh mocks for each, so `@pulumi/aws` loads once.
+ * program (`avmProgram`) runs again under fresh mocks for each, so `@pulumi/aws` loads once. A planner pool runs
+ * this mode from `dist/cli/planChild.js`, compiled with the CLI bundle, when that is fresh (no tsx to start).
  */
+// First, before anything loads @pulumi/pulumi.
+import "./lazyClosurePackages";
 import * as path from "node:path";
+import { avmProgram } from "../../src/program";
 import { checkPolicyActions } from "../../src/policies/iamCatalog";
 import { policyActions, type PolicyDocument } from "../../src/policies/document";
 import { installPlanMocks, settle, type MockedResource } from "./mockRuntime";
@@ -23,6 +27,11 @@ import {
 } from "./planProtocol";
 
 const SECRET = "[secret]";
+
+// The Pulumi runtime captures a stack trace for every promise it makes (leak diagnostics) and every resource
+// (source positions), which was a third of a plan's time here. Nothing the planner reports carries a stack (a
+// plan error is its message), so none is captured unless AVM_DEBUG=1 asks for them.
+if (process.env.AVM_DEBUG !== "1") Error.stackTraceLimit = 0;
 
 function parseJsonString(value: unknown): unknown {
   if (typeof value !== "string") return value;
@@ -136,14 +145,12 @@ async function plan(request: PlanChildRequest, runProgram: () => void): Promise<
 
 async function main(): Promise<PlanChildResult> {
   const request = JSON.parse(await readStdin()) as PlanChildRequest;
+  // The checkout's entry file, exactly what `pulumi up` runs (this mode always runs from the sources, through tsx).
   return plan(request, () => require(path.resolve(__dirname, "..", "..", "src", "index.ts")));
 }
 
 /** `--serve`: one request per stdin line, answered in order; ends when stdin closes. */
 async function serve(): Promise<void> {
-  const { avmProgram } = require(path.resolve(__dirname, "..", "..", "src", "program.ts")) as {
-    avmProgram(): unknown;
-  };
   const { createInterface } = await import("node:readline");
   for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
     if (line.trim() === "") continue;

@@ -3,8 +3,7 @@
  * `planChild.ts --serve`, each loading `@pulumi/aws` once and then planning one account stack after another
  * (mocks are process-global, so a child plans one stack at a time). Requests go to the least busy child.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import * as path from "node:path";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import {
   PLAN_MARKER,
@@ -12,7 +11,7 @@ import {
   type PlanChildResult,
   type PlanServeRequest,
   type PlanServeResponse,
-  planChildEnv,
+  spawnPlanner,
 } from "./planProtocol";
 
 /** A planner child died or timed out; `detail` is the end of its stderr (secrets masked by the caller). */
@@ -37,16 +36,7 @@ class Planner {
   private exited = false;
 
   constructor(repoRoot: string) {
-    this.child = spawn(
-      process.execPath,
-      ["--import", "tsx", path.join(repoRoot, "automation", "plan", "planChild.ts"), "--serve"],
-      {
-        cwd: repoRoot,
-        stdio: ["pipe", "pipe", "pipe"],
-        // The child must not inherit a PULUMI_CONFIG meant for another stack.
-        env: { ...planChildEnv(), PULUMI_CONFIG: undefined, PULUMI_CONFIG_SECRET_KEYS: undefined },
-      },
-    );
+    this.child = spawnPlanner(repoRoot, "serve");
     createInterface({ input: this.child.stdout }).on("line", (line) => {
       if (!line.startsWith(PLAN_MARKER)) return;
       const response = JSON.parse(line.slice(PLAN_MARKER.length)) as PlanServeResponse;

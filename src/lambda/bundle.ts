@@ -12,6 +12,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
+import { repoRoot } from "../shared/repoRoot";
 
 /** The Lambda handler entry files, relative to this folder. */
 export const HANDLER_ENTRIES = {
@@ -51,6 +52,12 @@ export interface BundledHandler {
 /** The second file of a split function: its `deps.ts` and everything it imports, loaded on the first invocation. */
 export const DEPS_FILE = "deps.js";
 
+/** `src/lambda/` of the checkout, also when this module runs bundled (the offline planner, `dist/cli/`). */
+function lambdaSources(): string {
+  const root = repoRoot();
+  return root === undefined ? __dirname : path.join(root, "src", "lambda");
+}
+
 /** Raised when esbuild fails; keeps esbuild's error as `cause`. */
 export class BundleError extends Error {
   override readonly name = "BundleError";
@@ -62,7 +69,7 @@ export class BundleError extends Error {
  * @throws BundleError naming the entry when esbuild fails.
  */
 export function bundleHandler(entry: string, options: BundleOptions = {}): BundledHandler {
-  const entryPath = path.isAbsolute(entry) ? entry : path.join(__dirname, entry);
+  const entryPath = path.isAbsolute(entry) ? entry : path.join(lambdaSources(), entry);
   const depsPath = path.join(path.dirname(entryPath), "deps.ts");
   const split = options.split !== false && existsSync(depsPath) && path.resolve(depsPath) !== path.resolve(entryPath);
   try {

@@ -6,8 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import * as path from "node:path";
+import { repoRoot } from "./repoRoot";
 
 /** Name of the account stack output holding the {@link DeploymentStamp}. */
 export const DEPLOYMENT_STAMP_OUTPUT = "avmDeployment";
@@ -82,14 +81,6 @@ export interface ProgramVersionOptions {
   readonly gitRevision?: () => string | undefined;
   /** Package version; default `version` of the repository's package.json. */
   readonly packageVersion?: string;
-}
-
-/** The nearest directory at or above this module holding `Pulumi.yaml` (source tree or a bundle under `dist/`). */
-function repoRoot(): string | undefined {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-    if (path.dirname(dir) === dir) return undefined;
-  }
 }
 
 let cachedRevision: { value: string | undefined } | undefined;

@@ -3,8 +3,6 @@
  * (`src/components/`), the DynamoDB ledger and delivery store (which read and write it) and `createLedgerTable`
  * (tests, benchmarks) all derive from, and the conventions every adapter sharing the table keeps.
  */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-
 /** One global secondary index: its name and its string hash key; every index projects ALL attributes. */
 export interface LedgerIndex {
   readonly name: string;
@@ -38,12 +36,10 @@ export const LEDGER_KEY_ATTRIBUTES: readonly string[] = [LEDGER_TABLE.hashKey, .
 export const RESERVED_KEY_PREFIX = "#";
 
 /**
- * True when a write was rejected by its condition expression. The name check covers errors built by
- * other copies of the SDK (e.g. bundled vs. the Lambda runtime's) where `instanceof` fails.
+ * True when a write was rejected by its condition expression. By the error's name, which every copy of the SDK
+ * sets (bundled or the Lambda runtime's, where `instanceof` would fail), so this module needs no SDK: the platform
+ * stack's table component imports it, and a Pulumi program should not load a DynamoDB client.
  */
 export function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException"
-  );
+  return (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
 }

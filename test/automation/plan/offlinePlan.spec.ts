@@ -18,6 +18,7 @@ import { deploymentsRolePermissionsPolicy, deploymentsRoleTrustPolicy } from "..
 import { meshfedServicePolicy } from "../../../src/policies/meshfedServicePolicy";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
+import { ensureCliBundle, OUT } from "../../../scripts/cliBundle.cjs";
 
 const settings: AccountStackSettings = {
   managementAccountId: "111122223333",
@@ -118,6 +119,29 @@ describe("offline plan", function () {
       "assumeRolePolicy",
     ]);
     expect(JSON.stringify(plan)).to.not.include("ext-plan-secret-9");
+  });
+
+  it("plans the same stack with long-lived planners (compiled dist/cli/planChild.js) as with a single plan", async () => {
+    // The CLI bundle is fresh here (the suite builds it), so the pool runs the compiled planner, which defers the
+    // closure-serialisation packages and captures no stack traces; a single plan runs src/index.ts through tsx.
+    expect(ensureCliBundle()).to.equal(OUT);
+    const request = { accountId: "222233334444", tags: { CostCenter: "1234", Team: "a b" } };
+    const single = await planAccountStack(request, settings);
+    const pooled = new OfflinePlanRunner(settings, { planners: 1 });
+    try {
+      await pooled.deploy({ ...request, accountName: "team-a", email: "team-a@example.com", requestId: "req-1" });
+      await pooled.deploy({
+        ...request,
+        accountId: "555566667777",
+        accountName: "b",
+        email: "b@x.io",
+        requestId: "r2",
+      });
+    } finally {
+      await pooled.close();
+    }
+    expect(pooled.plans.get("222233334444")).to.deep.equal(single);
+    expect(pooled.plans.get("555566667777")?.stackName).to.equal("account-555566667777");
   });
 
   it("rejects invalid settings with the program's own message before starting a child", async () => {
