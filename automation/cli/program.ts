@@ -262,8 +262,21 @@ Example:
     .command("list")
     .description("list ledger records, oldest first")
     .option("--state <states>", "only these states, comma-separated (e.g. FAILED or CREATING,MOVING)")
-    .option("--limit <n>", "at most n records", positiveInt("--limit"))
-    .addHelpText("after", `\nExample:\n  $ avm list --state FAILED\n  $ avm list --json --limit 20`)
+    .option("--limit <n>", "records per page (default 100; 1000 with --all)", positiveInt("--limit"))
+    .option("--after <cursor>", "the page after this cursor (printed by the previous page)")
+    .option("--all", "every page, in one output")
+    .addHelpText(
+      "after",
+      `
+Pages: without --all, one page of --limit records; when more follow, the last line is the
+command for the next page ("next page: avm list ... --after <cursor>"; --json: "next").
+A page costs the same whatever the size of the ledger (DynamoDB: one Query per state asked for).
+
+Example:
+  $ avm list --state FAILED
+  $ avm list --json --limit 20
+  $ avm list --all --json`,
+    )
     .action(action(async (ctx, options) => commands.list().listCommand(ctx, options as never)));
 
   addStackOptions(

@@ -163,25 +163,79 @@ function boundHistory(history: HistoryEntry[]): HistoryEntry[] {
   return [history[0]!, ...history.slice(history.length - MAX_HISTORY_ENTRIES + 1)];
 }
 
-/** Checks list options. @throws LedgerInputError for an unknown state or a bad limit. */
+/** A position in the `list` order: right after the record with this `createdAt` and email. */
+export interface ListPosition {
+  readonly createdAt: string;
+  readonly email: string;
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The opaque cursor of {@link ListOptions.after} for the position right after `record`: base64url of its
+ * `createdAt` and email (the `list` order's keyset), so it stays valid whatever happens to the record later.
+ */
+export function encodeListCursor(record: Pick<LedgerRecord, "createdAt" | "email">): string {
+  return Buffer.from(JSON.stringify([record.createdAt, record.email]), "utf8").toString("base64url");
+}
+
+/**
+ * The position a cursor of {@link encodeListCursor} stands for.
+ * @throws LedgerInputError naming `after` when `cursor` is not such a cursor
+ */
+export function decodeListCursor(cursor: string): ListPosition {
+  let decoded: unknown;
+  try {
+    decoded = /^[A-Za-z0-9_-]+$/.test(cursor)
+      ? JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
+      : undefined;
+  } catch {
+    decoded = undefined;
+  }
+  if (
+    Array.isArray(decoded) &&
+    decoded.length === 2 &&
+    typeof decoded[0] === "string" &&
+    ISO_INSTANT.test(decoded[0]) &&
+    typeof decoded[1] === "string" &&
+    decoded[1].includes("@")
+  ) {
+    return { createdAt: decoded[0], email: decoded[1] };
+  }
+  throw new LedgerInputError(`after must be a cursor of a previous list page, got "${cut(cursor, 80)}"`);
+}
+
+/** True when `record` comes after `position` in the `list` order. */
+export function isAfterPosition(record: Pick<LedgerRecord, "createdAt" | "email">, position: ListPosition): boolean {
+  return compareRecords(record, position) > 0;
+}
+
+/** Checks list options. @throws LedgerInputError for an unknown state, a bad limit or a malformed cursor. */
 export function checkListOptions(options: ListOptions): void {
   for (const state of options.states ?? []) checkState(state, "states");
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) {
     throw new LedgerInputError(`limit must be a non-negative integer, got ${options.limit}`);
   }
+  if (options.after !== undefined) decodeListCursor(options.after);
 }
 
 /** The order every `list` returns: oldest first (`createdAt`), then by email. */
-export function compareRecords(a: LedgerRecord, b: LedgerRecord): number {
+export function compareRecords(
+  a: Pick<LedgerRecord, "createdAt" | "email">,
+  b: Pick<LedgerRecord, "createdAt" | "email">,
+): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
   return a.email < b.email ? -1 : a.email > b.email ? 1 : 0;
 }
 
-/** Applies `list` options to records in any order: state filter, order, limit. */
+/** Applies `list` options to records in any order: state filter, cursor, order, limit. */
 export function selectRecords(records: Iterable<LedgerRecord>, options: ListOptions = {}): LedgerRecord[] {
   checkListOptions(options);
   const states = options.states ? new Set<string>(options.states) : undefined;
-  const selected = [...records].filter((record) => !states || states.has(record.state)).sort(compareRecords);
+  const after = options.after === undefined ? undefined : decodeListCursor(options.after);
+  const selected = [...records]
+    .filter((record) => (!states || states.has(record.state)) && (!after || isAfterPosition(record, after)))
+    .sort(compareRecords);
   return options.limit === undefined ? selected : selected.slice(0, options.limit);
 }
 

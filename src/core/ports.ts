@@ -35,10 +35,19 @@ export interface ClaimResult {
   readonly record: LedgerRecord;
 }
 
-/** Filter for {@link Ledger.list}. */
+/**
+ * Filter and window of {@link Ledger.list}. Records come oldest first (`createdAt`), then by email; that order is
+ * also the keyset of the paging: `after` (a cursor from `encodeListCursor` of `./ledgerRecords`, or the `next` of
+ * `listPage` in `./ledgerPages`) starts right after a record's position, so consecutive pages never repeat or skip a
+ * record, whatever is added meanwhile.
+ */
 export interface ListOptions {
+  /** Only records in these states (an empty list selects nothing). Default: every state. */
   readonly states?: readonly RequestState[];
+  /** At most this many records. Default: every matching record. */
   readonly limit?: number;
+  /** Opaque cursor: only records after this position (`createdAt`, then email). Default: from the first record. */
+  readonly after?: string;
 }
 
 /** The durable request store. */
@@ -57,6 +66,11 @@ export interface Ledger {
   getByRequestId(requestId: string): Promise<LedgerRecord | undefined>;
   /** The record with this account id; may lag a write by a moment like {@link Ledger.getByRequestId}. */
   getByAccountId(accountId: string): Promise<LedgerRecord | undefined>;
+  /**
+   * The records `options` selects, oldest first (`createdAt`), then by email. With a `limit`, the cost is bounded by
+   * the page, not by the ledger (DynamoDB: one Query per state asked for); without one, every matching record.
+   * @throws LedgerInputError for an unknown state, a bad limit or a malformed `after` cursor.
+   */
   list(options?: ListOptions): Promise<LedgerRecord[]>;
   /**
    * Applies `patch` if the stored version equals `expectedVersion`; appends a history entry.

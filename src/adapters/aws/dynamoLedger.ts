@@ -1,6 +1,6 @@
 /**
  * The deployed {@link Ledger}: a DynamoDB table laid out as `ledgerTable.ts` says (hash key `email`,
- * global secondary indexes `byRequestId`, `byAccountId`, `byState`).
+ * global secondary indexes `byRequestId`, `byAccountId`, `byState`, `byStateCreatedAt`).
  *
  * - `claim` is a `PutItem` with `attribute_not_exists(email)`: of two concurrent claims exactly one wins.
  * - `update` reads the item (strongly consistent), applies the patch and writes it back with
@@ -28,6 +28,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   LedgerError,
   LedgerIdentityConflictError,
+  REQUEST_STATES,
   type AwaitedDeployment,
   type CreateAttemptsState,
   type HistoryEntry,
@@ -43,19 +44,23 @@ import {
   checkListOptions,
   conflictError,
   createRecord,
+  decodeListCursor,
   LedgerClosedError,
   ledgerKey,
   notFoundError,
   selectRecords,
+  type ListPosition,
 } from "../../core/ledgerRecords";
 import { type ClaimResult, type Ledger, type ListOptions } from "../../core/ports";
 import {
   isConditionFailure,
+  isIndexUnavailable,
   LEDGER_INDEXES,
   LEDGER_KEY_ATTRIBUTES,
   LEDGER_TABLE,
   RESERVED_KEY_PREFIX,
 } from "./ledgerTable";
+import { mergeStatePages, type ReadStateChunk } from "./mergeStatePages";
 
 /** A DynamoDB call failed for a reason other than a lost compare-and-set. */
 export class DynamoLedgerError extends LedgerError {}
@@ -257,37 +262,101 @@ export class DynamoLedger implements Ledger {
     return this.getByIndex(LEDGER_TABLE.byAccountIdIndex, "accountId", accountId);
   }
 
+  /**
+   * With a `limit`: one Query of the `byStateCreatedAt` index per state asked for (all 11 without `states`), each
+   * for `limit + 1` items from the cursor's `createdAt`, merged in order (`mergeStatePages.ts`), so a page costs the
+   * same whatever the size of the table. While that index is missing or still backfilling (a table deployed before
+   * it), the old path below answers instead and the page is cut from its result. Without a `limit`: every matching
+   * record, by a Scan (or a Query of `byState` per state), in pages of 1 MB.
+   */
   async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
     this.checkOpen();
     checkListOptions(options);
-    const records: LedgerRecord[] = [];
-    try {
-      if (options.states !== undefined) {
-        for (const state of new Set(options.states)) {
-          records.push(
-            ...(await this.queryAll(LEDGER_TABLE.byStateIndex, "state", state)).filter((r) => r.state === state),
-          );
+    if (options.limit === 0 || options.states?.length === 0) return [];
+    if (options.limit !== undefined) {
+      const after = options.after === undefined ? undefined : decodeListCursor(options.after);
+      try {
+        return await mergeStatePages(
+          options.states ?? REQUEST_STATES,
+          after,
+          options.limit,
+          this.stateChunkReader(after, options.limit + 1),
+        );
+      } catch (error) {
+        if (!isIndexUnavailable(error, LEDGER_TABLE.byStateCreatedAtIndex)) {
+          throw classifyDynamoError(error, this.tableName, 0, "list");
         }
-      } else {
-        let start: Record<string, AttributeValue> | undefined;
-        do {
-          const page = await this.client.send(
-            new ScanCommand({
-              TableName: this.tableName,
-              FilterExpression: "NOT begins_with(#email, :reserved)",
-              ExpressionAttributeNames: { "#email": names["#email"] },
-              ExpressionAttributeValues: { ":reserved": { S: RESERVED_KEY_PREFIX } },
-              ExclusiveStartKey: start,
-            }),
-          );
-          records.push(...(page.Items ?? []).map(fromItem));
-          start = page.LastEvaluatedKey;
-        } while (start);
       }
+    }
+    let records: LedgerRecord[];
+    try {
+      records = await this.readAll(options.states);
     } catch (error) {
       throw classifyDynamoError(error, this.tableName, 0, "list");
     }
     return selectRecords(records, options);
+  }
+
+  /** Reads one state's partition of `byStateCreatedAt`: `limit` items from `after`'s `createdAt` on, or from `start`. */
+  private stateChunkReader(
+    after: ListPosition | undefined,
+    limit: number,
+  ): ReadStateChunk<Record<string, AttributeValue>> {
+    return async (state, start) => {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: LEDGER_TABLE.byStateCreatedAtIndex,
+          KeyConditionExpression:
+            after === undefined ? "#state = :state" : "#state = :state AND #createdAt >= :createdAt",
+          ExpressionAttributeNames: {
+            "#state": "state",
+            ...(after === undefined ? {} : { "#createdAt": "createdAt" }),
+          },
+          ExpressionAttributeValues: {
+            ":state": { S: state },
+            ...(after === undefined ? {} : { ":createdAt": { S: after.createdAt } }),
+          },
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const items = page.Items ?? [];
+      const lastCreatedAt = items[items.length - 1]?.["createdAt"]?.S;
+      return {
+        records: items.filter((item) => !item["email"]?.S?.startsWith(RESERVED_KEY_PREFIX)).map(fromItem),
+        ...(lastCreatedAt !== undefined ? { lastCreatedAt } : {}),
+        ...(page.LastEvaluatedKey !== undefined ? { next: page.LastEvaluatedKey } : {}),
+      };
+    };
+  }
+
+  /** Every request record of `states` (of every state when `undefined`), in no particular order. */
+  private async readAll(states: readonly RequestState[] | undefined): Promise<LedgerRecord[]> {
+    const records: LedgerRecord[] = [];
+    if (states !== undefined) {
+      for (const state of new Set(states)) {
+        records.push(
+          ...(await this.queryAll(LEDGER_TABLE.byStateIndex, "state", state)).filter((r) => r.state === state),
+        );
+      }
+      return records;
+    }
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "NOT begins_with(#email, :reserved)",
+          ExpressionAttributeNames: { "#email": names["#email"] },
+          ExpressionAttributeValues: { ":reserved": { S: RESERVED_KEY_PREFIX } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      records.push(...(page.Items ?? []).map(fromItem));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return records;
   }
 
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
@@ -465,7 +534,10 @@ export async function createLedgerTable(client: DynamoDBClient, tableName: strin
       KeySchema: [{ AttributeName: LEDGER_TABLE.hashKey, KeyType: "HASH" }],
       GlobalSecondaryIndexes: LEDGER_INDEXES.map((index) => ({
         IndexName: index.name,
-        KeySchema: [{ AttributeName: index.hashKey, KeyType: "HASH" }],
+        KeySchema: [
+          { AttributeName: index.hashKey, KeyType: "HASH" },
+          ...(index.rangeKey === undefined ? [] : [{ AttributeName: index.rangeKey, KeyType: "RANGE" as const }]),
+        ],
         Projection: { ProjectionType: "ALL" },
       })),
     }),

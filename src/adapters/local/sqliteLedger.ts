@@ -20,6 +20,7 @@ import {
   checkListOptions,
   conflictError,
   createRecord,
+  decodeListCursor,
   ledgerKey,
   LedgerClosedError,
   notFoundError,
@@ -39,7 +40,12 @@ export interface SqliteLedgerOptions {
 /** The SQLite file could not be opened or used. */
 export class SqliteLedgerError extends LedgerError {}
 
-const SCHEMA_VERSION = 1;
+/**
+ * Schema version in `PRAGMA user_version`. 2 added the keyset indexes of `list` paging (`ledger_by_created`,
+ * `ledger_by_state_created`); every open creates what is missing (`IF NOT EXISTS`), so a version-1 file is
+ * upgraded in place the first time this version opens it.
+ */
+const SCHEMA_VERSION = 2;
 
 interface Row {
   record: string;
@@ -72,6 +78,8 @@ export class SqliteLedger implements Ledger {
         CREATE INDEX IF NOT EXISTS ledger_by_request_id ON ledger (request_id);
         CREATE INDEX IF NOT EXISTS ledger_by_account_id ON ledger (account_id);
         CREATE INDEX IF NOT EXISTS ledger_by_state ON ledger (state, created_at);
+        CREATE INDEX IF NOT EXISTS ledger_by_created ON ledger (created_at, email);
+        CREATE INDEX IF NOT EXISTS ledger_by_state_created ON ledger (state, created_at, email);
         PRAGMA user_version = ${SCHEMA_VERSION};
       `);
     } catch (error) {
@@ -143,21 +151,43 @@ export class SqliteLedger implements Ledger {
     return this.one("SELECT record FROM ledger WHERE account_id = ? ORDER BY created_at, email LIMIT 1", accountId);
   }
 
+  /**
+   * One keyset query on the `(created_at, email)` indexes: `WHERE (created_at, email) > (?, ?) ORDER BY created_at,
+   * email LIMIT ?`, so a page reads only its own rows. With a limit and several states, one such query per state
+   * (`UNION ALL`, each on `ledger_by_state_created`) keeps the rows read bounded by the page, not by the ledger.
+   */
   async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
     checkListOptions(options);
-    const params: SQLInputValue[] = [];
-    let sql = "SELECT record FROM ledger";
-    if (options.states !== undefined) {
-      if (options.states.length === 0) return [];
-      sql += ` WHERE state IN (${options.states.map(() => "?").join(", ")})`;
-      params.push(...options.states);
+    const states = options.states === undefined ? undefined : [...new Set(options.states)];
+    if (states?.length === 0) return [];
+    const after = options.after === undefined ? undefined : decodeListCursor(options.after);
+    const order = " ORDER BY created_at, email" + (options.limit === undefined ? "" : " LIMIT ?");
+    const window = (...conditions: string[]): { sql: string; params: SQLInputValue[] } => {
+      const where = [...conditions, ...(after === undefined ? [] : ["(created_at, email) > (?, ?)"])];
+      const params: SQLInputValue[] = after === undefined ? [] : [after.createdAt, after.email];
+      return { sql: where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`, params };
+    };
+    const limit: SQLInputValue[] = options.limit === undefined ? [] : [options.limit];
+    if (states === undefined || states.length === 1 || options.limit === undefined) {
+      const condition =
+        states === undefined
+          ? []
+          : [states.length === 1 ? "state = ?" : `state IN (${states.map(() => "?").join(", ")})`];
+      const { sql, params } = window(...condition);
+      return this.all(`SELECT record FROM ledger${sql}${order}`, ...(states ?? []), ...params, ...limit);
     }
-    sql += " ORDER BY created_at, email";
-    if (options.limit !== undefined) {
-      sql += " LIMIT ?";
-      params.push(options.limit);
-    }
-    return this.all(sql, ...params);
+    const parts = states.map((state) => {
+      const { sql, params } = window("state = ?");
+      return {
+        sql: `SELECT * FROM (SELECT record, created_at, email FROM ledger${sql}${order})`,
+        params: [state, ...params, ...limit],
+      };
+    });
+    return this.all(
+      `SELECT record FROM (${parts.map((part) => part.sql).join(" UNION ALL ")})${order}`,
+      ...parts.flatMap((part) => part.params),
+      ...limit,
+    );
   }
 
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {

@@ -155,11 +155,15 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
         { name: "requestId", type: "S" },
         { name: "accountId", type: "S" },
         { name: "state", type: "S" },
+        { name: "createdAt", type: "S" },
       ],
+      // The first three indexes exactly as first deployed (changing one would delete and recreate it);
+      // byStateCreatedAt (list paging) is added next to them, an in-place update of the table.
       globalSecondaryIndexes: [
         { name: "byRequestId", hashKey: "requestId", projectionType: "ALL" },
         { name: "byAccountId", hashKey: "accountId", projectionType: "ALL" },
         { name: "byState", hashKey: "state", projectionType: "ALL" },
+        { name: "byStateCreatedAt", hashKey: "state", rangeKey: "createdAt", projectionType: "ALL" },
       ],
       ttl: { attributeName: "expiresAt", enabled: true },
       pointInTimeRecovery: { enabled: true },

@@ -11,7 +11,13 @@ import {
   type NewLedgerRecord,
 } from "../../../src/core/ledger";
 import { type Ledger } from "../../../src/core/ports";
-import { LedgerClosedError, LedgerInputError, MAX_HISTORY_ENTRIES } from "../../../src/core/ledgerRecords";
+import {
+  encodeListCursor,
+  LedgerClosedError,
+  LedgerInputError,
+  MAX_HISTORY_ENTRIES,
+} from "../../../src/core/ledgerRecords";
+import { listPage, type PageOptions } from "../../../src/core/ledgerPages";
 
 /** Creates a fresh, empty ledger for one test. */
 export type LedgerFactory = () => Promise<Ledger>;
@@ -317,6 +323,143 @@ export function ledgerContract(name: string, factory: LedgerFactory): void {
       expect(emails(await ledger.list({ states: ["RECEIVED"], limit: 1 }))).to.deep.equal(["y@example.com"]);
       expect(await ledger.list({ states: [] })).to.deep.equal([]);
       expect(await ledger.list({ limit: 0 })).to.deep.equal([]);
+    });
+
+    describe("paging", () => {
+      const emails = (records: readonly LedgerRecord[]) => records.map((record) => record.email);
+
+      /** Every page of `options` (each of `limit` records), concatenated, and the page sizes. */
+      async function walk(options: Omit<PageOptions, "after">): Promise<{ emails: string[]; sizes: number[] }> {
+        const seen: string[] = [];
+        const sizes: number[] = [];
+        let after: string | undefined;
+        for (let guard = 0; guard < 100; guard += 1) {
+          const page = await listPage(ledger, { ...options, ...(after !== undefined ? { after } : {}) });
+          seen.push(...emails(page.records));
+          sizes.push(page.records.length);
+          if (page.next === null) return { emails: seen, sizes };
+          after = page.next;
+        }
+        throw new Error("more than 100 pages");
+      }
+
+      /** Nine records: three share one createdAt (ties cross a page boundary), states mixed. */
+      async function nine(): Promise<void> {
+        const plan: [string, number][] = [
+          ["e@example.com", 5],
+          ["a@example.com", 1],
+          ["i@example.com", 9],
+          ["d@example.com", 3],
+          ["c@example.com", 3],
+          ["b@example.com", 3],
+          ["h@example.com", 8],
+          ["f@example.com", 6],
+          ["g@example.com", 7],
+        ];
+        for (const [email, second] of plan) await ledger.claim(vend(email, `req-${email[0]}`), at(second));
+        for (const email of ["b@example.com", "f@example.com", "i@example.com"]) {
+          await ledger.update(email, 1, { state: "FAILED", failureReason: "r" }, at(20));
+        }
+        await ledger.update("c@example.com", 1, { state: "SUCCEEDED" }, at(20));
+      }
+
+      it("walks every record once, in list order, page by page, and says when no page follows", async () => {
+        await nine();
+        const all = emails(await ledger.list());
+        expect(all).to.deep.equal([
+          "a@example.com",
+          "b@example.com",
+          "c@example.com",
+          "d@example.com",
+          "e@example.com",
+          "f@example.com",
+          "g@example.com",
+          "h@example.com",
+          "i@example.com",
+        ]);
+        expect(await walk({ limit: 2 })).to.deep.equal({ emails: all, sizes: [2, 2, 2, 2, 1] });
+        expect(await walk({ limit: 3 })).to.deep.equal({ emails: all, sizes: [3, 3, 3] });
+        expect(await walk({ limit: 9 })).to.deep.equal({ emails: all, sizes: [9] });
+        expect(await walk({ limit: 50 })).to.deep.equal({ emails: all, sizes: [9] });
+        const first = await listPage(ledger, { limit: 2 });
+        expect(first.next).to.equal(encodeListCursor({ createdAt: at(3).toISOString(), email: "b@example.com" }));
+        const second = await listPage(ledger, { limit: 2, after: first.next! });
+        expect(emails(second.records)).to.deep.equal(["c@example.com", "d@example.com"]);
+        expect(await ledger.list({ after: first.next!, limit: 3 })).to.deep.equal((await ledger.list()).slice(2, 5));
+        expect(emails(await ledger.list({ after: first.next! }))).to.deep.equal(all.slice(2));
+      });
+
+      it("pages within the states asked for, the cursor being a position whatever the record's state now", async () => {
+        await nine();
+        expect(await walk({ limit: 1, states: ["FAILED"] })).to.deep.equal({
+          emails: ["b@example.com", "f@example.com", "i@example.com"],
+          sizes: [1, 1, 1],
+        });
+        expect(await walk({ limit: 2, states: ["FAILED", "SUCCEEDED"] })).to.deep.equal({
+          emails: ["b@example.com", "c@example.com", "f@example.com", "i@example.com"],
+          sizes: [2, 2],
+        });
+        expect(await walk({ limit: 2, states: ["RECEIVED", "RECEIVED"] })).to.deep.equal({
+          emails: ["a@example.com", "d@example.com", "e@example.com", "g@example.com", "h@example.com"],
+          sizes: [2, 2, 1],
+        });
+        // After the position of a RECEIVED record (d), the FAILED ones that follow it.
+        const afterD = encodeListCursor({ createdAt: at(3).toISOString(), email: "d@example.com" });
+        expect(emails(await ledger.list({ states: ["FAILED"], after: afterD, limit: 5 }))).to.deep.equal([
+          "f@example.com",
+          "i@example.com",
+        ]);
+        // After a position no record holds (between c and d), and after the last record.
+        const between = encodeListCursor({ createdAt: at(3).toISOString(), email: "cc@example.com" });
+        expect(emails(await ledger.list({ after: between, limit: 2 }))).to.deep.equal([
+          "d@example.com",
+          "e@example.com",
+        ]);
+        const end = encodeListCursor({ createdAt: at(9).toISOString(), email: "i@example.com" });
+        expect(await listPage(ledger, { limit: 3, after: end })).to.deep.equal({ records: [], next: null });
+        expect(await listPage(ledger, { limit: 3, states: [] })).to.deep.equal({ records: [], next: null });
+      });
+
+      it("neither repeats nor skips a record across pages while records are added and updated", async () => {
+        for (let i = 0; i < 5; i += 1) await ledger.claim(vend(`r${i}@example.com`, `req-r${i}`), at(i));
+        const seen: string[] = [];
+        let after: string | undefined;
+        let added = 0;
+        for (let guard = 0; guard < 100; guard += 1) {
+          const page = await listPage(ledger, { limit: 2, ...(after !== undefined ? { after } : {}) });
+          seen.push(...emails(page.records));
+          // Between pages: two new requests (later, one of them in the same second as the previous) and a state change.
+          if (added < 6) {
+            await ledger.claim(vend(`n${added}@example.com`, `req-n${added}`), at(100 + added));
+            await ledger.claim(vend(`m${added}@example.com`, `req-m${added}`), at(100 + added));
+            added += 2;
+          }
+          const moved = page.records[0];
+          if (moved !== undefined) await ledger.update(moved.email, moved.version, { state: "FAILED" }, at(200));
+          if (page.next === null) break;
+          after = page.next;
+        }
+        const all = emails(await ledger.list());
+        expect(all).to.have.length(11);
+        expect(seen).to.deep.equal(all);
+      });
+
+      it("rejects a malformed cursor and a page size below 1, naming the option", async () => {
+        await ledger.claim(vend("p@example.com", "req-p"), T0);
+        for (const cursor of [
+          "nope!",
+          "",
+          "bm9wZQ",
+          encodeListCursor({ createdAt: "yesterday", email: "p@example.com" }),
+        ]) {
+          const error = await rejection(ledger.list({ after: cursor, limit: 1 }));
+          expect(error, cursor).to.be.instanceOf(LedgerInputError);
+          expect(error.message).to.equal(`after must be a cursor of a previous list page, got "${cursor}"`);
+        }
+        const zero = await rejection(listPage(ledger, { limit: 0 }));
+        expect(zero).to.be.instanceOf(LedgerInputError);
+        expect(zero.message).to.equal("limit must be a positive integer, got 0");
+      });
     });
 
     it("keeps the first and the latest history entries when the history grows long", async () => {

@@ -37,6 +37,7 @@ describe("DynamoLedger on moto", function () {
     expect(Table?.KeySchema).to.deep.equal([{ AttributeName: "email", KeyType: "HASH" }]);
     expect(Table?.AttributeDefinitions?.map((a) => [a.AttributeName, a.AttributeType]).sort()).to.deep.equal([
       ["accountId", "S"],
+      ["createdAt", "S"],
       ["email", "S"],
       ["requestId", "S"],
       ["state", "S"],
@@ -51,6 +52,14 @@ describe("DynamoLedger on moto", function () {
       { name: "byAccountId", keys: [{ AttributeName: "accountId", KeyType: "HASH" }], projection: "ALL" },
       { name: "byRequestId", keys: [{ AttributeName: "requestId", KeyType: "HASH" }], projection: "ALL" },
       { name: "byState", keys: [{ AttributeName: "state", KeyType: "HASH" }], projection: "ALL" },
+      {
+        name: "byStateCreatedAt",
+        keys: [
+          { AttributeName: "state", KeyType: "HASH" },
+          { AttributeName: "createdAt", KeyType: "RANGE" },
+        ],
+        projection: "ALL",
+      },
     ]);
     expect(Table?.BillingModeSummary?.BillingMode).to.equal("PAY_PER_REQUEST");
   });

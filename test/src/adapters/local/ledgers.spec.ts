@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
+import { DatabaseSync } from "node:sqlite";
+import { listPage } from "../../../../src/core/ledgerPages";
+import { createRecord, encodeListCursor } from "../../../../src/core/ledgerRecords";
 import { MemoryLedger } from "../../../support/memoryLedger";
 import { SqliteLedger, SqliteLedgerError } from "../../../../src/adapters/local/sqliteLedger";
 import { ledgerContract } from "../../../support/contracts/ledgerContract";
@@ -33,6 +36,62 @@ describe("SqliteLedger (file)", () => {
     const second = new SqliteLedger({ path: file });
     expect((await second.get("a@example.com"))?.requestId).to.equal("r1");
     await second.close();
+  });
+
+  it("upgrades a ledger file of schema 1 in place: its records kept, the paging indexes added", async () => {
+    const file = path.join(dir, "v1.sqlite");
+    // The schema as version 1 wrote it, with two records in it.
+    const old = new DatabaseSync(file);
+    old.exec(`
+      PRAGMA journal_mode = WAL;
+      CREATE TABLE ledger (email TEXT PRIMARY KEY, request_id TEXT NOT NULL, account_id TEXT, state TEXT NOT NULL,
+        created_at TEXT NOT NULL, version INTEGER NOT NULL, record TEXT NOT NULL);
+      CREATE INDEX ledger_by_request_id ON ledger (request_id);
+      CREATE INDEX ledger_by_account_id ON ledger (account_id);
+      CREATE INDEX ledger_by_state ON ledger (state, created_at);
+      PRAGMA user_version = 1;
+    `);
+    const written = [0, 1].map((i) =>
+      createRecord({ email: `v${i}@example.com`, requestId: `r${i}`, kind: "vend", request: {} }, new Date(i * 1000)),
+    );
+    for (const record of written) {
+      old
+        .prepare("INSERT INTO ledger VALUES (?, ?, NULL, ?, ?, 1, ?)")
+        .run(record.email, record.requestId, record.state, record.createdAt, JSON.stringify(record));
+    }
+    old.close();
+    const ledger = new SqliteLedger({ path: file });
+    const first = await listPage(ledger, { limit: 1 });
+    expect(first).to.deep.equal({ records: [written[0]], next: encodeListCursor(written[0]!) });
+    expect(await listPage(ledger, { limit: 1, after: first.next! })).to.deep.equal({
+      records: [written[1]],
+      next: null,
+    });
+    await ledger.close();
+    const check = new DatabaseSync(file);
+    try {
+      expect(check.prepare("PRAGMA user_version").get()).to.deep.equal({ user_version: 2 });
+      const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
+      expect(indexes.map((row) => row["name"])).to.deep.equal([
+        "ledger_by_account_id",
+        "ledger_by_created",
+        "ledger_by_request_id",
+        "ledger_by_state",
+        "ledger_by_state_created",
+        "sqlite_autoindex_ledger_1",
+      ]);
+      // A page is a search of the keyset index, not a scan and sort of the table.
+      const plan = check
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT record FROM ledger WHERE (created_at, email) > (?, ?) ORDER BY created_at, email LIMIT 3",
+        )
+        .all("a", "b");
+      expect(plan.map((row) => row["detail"])).to.deep.equal([
+        "SEARCH ledger USING INDEX ledger_by_created ((created_at,email)>(?,?))",
+      ]);
+    } finally {
+      check.close();
+    }
   });
 
   it("defaults to .avm/ledger.sqlite under the working directory", async () => {
