@@ -133,6 +133,11 @@ export class DynamoLedger implements Ledger {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private closed = false;
+  /**
+   * Set when `byStateCreatedAt` answered that it is missing or backfilling: later pages of this ledger object go
+   * straight to the old path (an `avm list --all` walk does not ask again per page). A new object asks again.
+   */
+  private pagingIndexUnavailable = false;
   /** The last version this ledger read or wrote, by key (bounded, oldest dropped first). */
   private readonly known = new Map<string, LedgerRecord>();
 
@@ -266,14 +271,14 @@ export class DynamoLedger implements Ledger {
    * With a `limit`: one Query of the `byStateCreatedAt` index per state asked for (all 11 without `states`), each
    * for `limit + 1` items from the cursor's `createdAt`, merged in order (`mergeStatePages.ts`), so a page costs the
    * same whatever the size of the table. While that index is missing or still backfilling (a table deployed before
-   * it), the old path below answers instead and the page is cut from its result. Without a `limit`: every matching
+   * it), the old path below answers instead and the page is cut from its result (from then on for this object). Without a `limit`: every matching
    * record, by a Scan (or a Query of `byState` per state), in pages of 1 MB.
    */
   async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
     this.checkOpen();
     checkListOptions(options);
     if (options.limit === 0 || options.states?.length === 0) return [];
-    if (options.limit !== undefined) {
+    if (options.limit !== undefined && !this.pagingIndexUnavailable) {
       const after = options.after === undefined ? undefined : decodeListCursor(options.after);
       try {
         return await mergeStatePages(
@@ -286,6 +291,7 @@ export class DynamoLedger implements Ledger {
         if (!isIndexUnavailable(error, LEDGER_TABLE.byStateCreatedAtIndex)) {
           throw classifyDynamoError(error, this.tableName, 0, "list");
         }
+        this.pagingIndexUnavailable = true;
       }
     }
     let records: LedgerRecord[];

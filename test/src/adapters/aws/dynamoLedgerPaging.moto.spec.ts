@@ -124,14 +124,20 @@ describe("DynamoLedger paging (moto)", function () {
     // moto names the missing index differently from AWS (see moto-notes.md): both are recognised.
     expect(calls).to.deep.equal([...Array(11).fill("Query byStateCreatedAt"), "Scan -"]);
     calls.length = 0;
+    // This ledger object remembers that the index is not there: later pages take the old path at once.
     expect(await listPage(ledger, { limit: 4, after: first.next! })).to.deep.equal({
       records: all.slice(4),
       next: null,
     });
+    expect(calls).to.deep.equal(["Scan -"]);
     calls.length = 0;
     const failed = await listPage(ledger, { limit: 5, states: ["FAILED", "SUCCEEDED"] });
     expect(failed).to.deep.equal({ records: [all[1], all[2], all[4]], next: null });
-    expect(calls.slice(-2)).to.deep.equal(["Query byState", "Query byState"]);
+    expect(calls).to.deep.equal(["Query byState", "Query byState"]);
+    // A new object asks the index again (it may have been added since).
+    calls.length = 0;
+    await listPage(counted(legacy, calls), { limit: 1, states: ["FAILED"] });
+    expect(calls).to.deep.equal(["Query byStateCreatedAt", "Query byState"]);
   });
 
   it("uses byStateCreatedAt once the deployed table is updated in place to add it (old records included)", async () => {
