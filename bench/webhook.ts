@@ -14,7 +14,11 @@
  * Each server runs in its own process on 127.0.0.1; autocannon sends a fixed number of requests per scenario and
  * round (so the accounts to populate are known), scenarios alternate, medians are shown; rate = requests / time.
  *
- *   node --import tsx bench/webhook.ts [--requests 15000] [--connections 10] [--rounds 3]
+ * Each scenario has its own server process. `--profile DIR` writes a V8 CPU profile of each one to
+ * `DIR/<scenario>.cpuprofile` (population included); `node --import tsx bench/support/cpuProfileSummary.ts
+ * DIR/signed-memory.cpuprofile` prints where its time went, population left out.
+ *
+ *   node --import tsx bench/webhook.ts [--requests 15000] [--connections 10] [--rounds 3] [--profile DIR]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -26,6 +30,8 @@ interface Options {
   requests: number;
   connections: number;
   rounds: number;
+  /** Folder for a V8 CPU profile of each server process (`--cpu-prof`), or none. */
+  profile?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -35,7 +41,8 @@ function parseArgs(argv: string[]): Options {
     if (argv[i] === "--requests") options.requests = value;
     else if (argv[i] === "--connections") options.connections = value;
     else if (argv[i] === "--rounds") options.rounds = value;
-    else throw new Error(`unknown argument ${argv[i]}; use --requests N --connections N --rounds N`);
+    else if (argv[i] === "--profile" && argv[i + 1] !== undefined) options.profile = path.resolve(argv[i + 1]!);
+    else throw new Error(`unknown argument ${argv[i]}; use --requests N --connections N --rounds N --profile DIR`);
   }
   if (!Number.isInteger(options.requests) || options.requests < 100 || options.requests > 200_000)
     throw new Error("--requests: 100-200000");
@@ -68,11 +75,14 @@ interface Server {
   readonly output: () => string;
 }
 
-async function startServer(kind: ServerKind, accounts: number): Promise<Server> {
+async function startServer(kind: ServerKind, accounts: number, profile: string | undefined): Promise<Server> {
   const args = kind === "bare" ? ["bare"] : ["avm", SECRET, kind, String(accounts)];
   const child = spawn(
     process.execPath,
     [
+      ...(profile === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${path.dirname(profile)}`, `--cpu-prof-name=${path.basename(profile)}`]),
       "--import",
       "tsx",
       "--disable-warning=ExperimentalWarning",
@@ -113,6 +123,8 @@ function stopServer(child: ChildProcess): Promise<void> {
 }
 
 interface Scenario {
+  /** Names the scenario's server process (and its profile, `<id>.cpuprofile`). */
+  readonly id: string;
   readonly label: string;
   readonly server: ServerKind;
   /** Requests per round (the SQLite file ledger gets a tenth: every write goes to disk). */
@@ -183,6 +195,7 @@ async function main(): Promise<void> {
   const bare = { body: anyBody, signature: computeSignature(SECRET, anyBody) };
   const scenarios: Scenario[] = [
     {
+      id: "bare",
       label: "bare node:http (reads body, answers JSON)",
       server: "bare",
       requests: options.requests,
@@ -190,6 +203,7 @@ async function main(): Promise<void> {
       expect: 200,
     },
     {
+      id: "signed-memory",
       label: "avm serve, signed, applied (memory ledger)",
       server: "memory",
       requests: options.requests,
@@ -197,6 +211,7 @@ async function main(): Promise<void> {
       expect: 200,
     },
     {
+      id: "forged",
       label: "avm serve, forged (401)",
       server: "memory",
       requests: options.requests,
@@ -204,6 +219,7 @@ async function main(): Promise<void> {
       expect: 401,
     },
     {
+      id: "signed-sqlite-memory",
       label: "avm serve, signed, applied (SQLite :memory:)",
       server: "sqlite-memory",
       requests: options.requests,
@@ -211,6 +227,7 @@ async function main(): Promise<void> {
       expect: 200,
     },
     {
+      id: "signed-sqlite-file",
       label: "avm serve, signed, applied (SQLite file)",
       server: "sqlite",
       requests: fileRequests,
@@ -225,28 +242,23 @@ async function main(): Promise<void> {
       `ledgers populated with ${perServer(options.requests)} BOOTSTRAPPING + as many SUCCEEDED records ` +
       `(${perServer(fileRequests)} + ${perServer(fileRequests)} in the file)`,
   );
-  const servers = new Map<ServerKind, Server>();
+  const servers = new Map<Scenario, Server>();
   const results = new Map<Scenario, Awaited<ReturnType<typeof load>>[]>();
   const sent = new Map<Scenario, number>();
   try {
-    for (const kind of ["bare", "memory", "sqlite-memory", "sqlite"] as const) {
-      const requests = kind === "sqlite" ? fileRequests : options.requests;
-      servers.set(kind, await startServer(kind, perServer(requests)));
+    // One server process per scenario, so each profile shows one kind of delivery.
+    for (const scenario of scenarios) {
+      const profile = options.profile && path.join(options.profile, `${scenario.id}.cpuprofile`);
+      servers.set(scenario, await startServer(scenario.server, perServer(scenario.requests), profile));
     }
     // Warm-up (JIT, connection pools), not counted.
     for (const scenario of scenarios) {
-      await load(servers.get(scenario.server)!.url, scenario, warmup, options, 0);
+      await load(servers.get(scenario)!.url, scenario, warmup, options, 0);
       sent.set(scenario, warmup);
     }
     for (let round = 0; round < options.rounds; round++) {
       for (const scenario of scenarios) {
-        const r = await load(
-          servers.get(scenario.server)!.url,
-          scenario,
-          scenario.requests,
-          options,
-          sent.get(scenario)!,
-        );
+        const r = await load(servers.get(scenario)!.url, scenario, scenario.requests, options, sent.get(scenario)!);
         sent.set(scenario, sent.get(scenario)! + scenario.requests);
         results.set(scenario, [...(results.get(scenario) ?? []), r]);
       }
@@ -275,9 +287,9 @@ async function main(): Promise<void> {
     );
   }
   // What the recorder did in each avm server (warm-up included): "completing" = applied.
-  for (const [kind, server] of servers) {
+  for (const [scenario, server] of servers) {
     const actions = /actions (\{.*\})/.exec(server.output())?.[1];
-    if (actions !== undefined) console.log(`  recorder actions, ${kind} ledger: ${actions}`);
+    if (actions !== undefined) console.log(`  recorder actions, ${scenario.id}: ${actions}`);
   }
 }
 

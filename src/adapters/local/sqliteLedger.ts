@@ -3,10 +3,19 @@
  * `node:sqlite` (no native addon). WAL journal and a busy timeout let several processes (CLI, `avm serve`,
  * a demo) share one file; `claim` is `INSERT ... ON CONFLICT DO NOTHING` and `update` is a
  * compare-and-set `UPDATE ... WHERE version = ?`, so exactly-once holds across processes too.
+ *
+ * Group commit: the writes (`claim`, `update`) issued in one turn of the event loop share one transaction
+ * (`BEGIN IMMEDIATE`, so the check and the write of each are atomic across processes), committed with
+ * `synchronous = FULL` once the turn's I/O callbacks have run (`setImmediate`): one fsync for all of them instead
+ * of one each. A write's promise settles only after that commit returned, so a caller is never told "written"
+ * before its write is on disk; when the commit fails, every write of the transaction rejects and nothing of it is
+ * stored. A read that returns a record written by the open transaction (and `list`, or a lookup by account id,
+ * while that transaction wrote anything, resp. moved an account id) also waits for the commit, so nothing
+ * uncommitted reaches a caller; other reads answer at once.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import {
   LedgerError,
   LedgerIdentityConflictError,
@@ -51,11 +60,28 @@ interface Row {
   record: string;
 }
 
+/** The transaction the writes of the current event-loop turn share (see the module comment). */
+interface Batch {
+  /** Keys of the records this transaction wrote (not committed yet). */
+  readonly dirty: Set<string>;
+  /** The transaction changed a record's account id (what {@link SqliteLedger.getByAccountId} selects on). */
+  accountIdsChanged: boolean;
+  /** Settles once the transaction committed (or failed: then with the error). */
+  readonly committed: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Prepared statements kept per connection (the fixed ones, plus `list`'s few variants). */
+const MAX_CACHED_STATEMENTS = 64;
+
 /** A {@link Ledger} stored in a SQLite file. */
 export class SqliteLedger implements Ledger {
   /** Absolute path of the database file (or `:memory:`). */
   readonly path: string;
   private db: DatabaseSync | undefined;
+  private readonly statements = new Map<string, StatementSync>();
+  private batch: Batch | undefined;
 
   constructor(options: SqliteLedgerOptions = {}) {
     const file = options.path ?? DEFAULT_SQLITE_LEDGER_PATH;
@@ -64,7 +90,12 @@ export class SqliteLedger implements Ledger {
       if (this.path !== ":memory:") mkdirSync(path.dirname(this.path), { recursive: true });
       this.db = new DatabaseSync(this.path);
       this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
-      if (this.path !== ":memory:") this.db.exec("PRAGMA journal_mode = WAL");
+      if (this.path !== ":memory:") {
+        this.db.exec("PRAGMA journal_mode = WAL");
+        // Every commit is fsynced (SQLite's compile-time default, stated so it cannot change under us): a write
+        // whose promise resolved survives a power loss, not only a crash of this process.
+        this.db.exec("PRAGMA synchronous = FULL");
+      }
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS ledger (
           email      TEXT PRIMARY KEY,
@@ -93,62 +124,54 @@ export class SqliteLedger implements Ledger {
 
   async claim(input: NewLedgerRecord, now: Date): Promise<ClaimResult> {
     const record = createRecord(input, now);
-    const inserted =
-      record.accountId === undefined ? this.insert(record) : this.insertUnlessAccountHeld(record, record.accountId);
-    if (inserted === 1) return { created: true, record };
-    const existing = this.one("SELECT record FROM ledger WHERE email = ?", record.email);
-    if (!existing) throw new SqliteLedgerError(`claim for ${record.email} neither inserted nor found a record`);
-    return { created: false, record: existing };
-  }
-
-  private insert(record: LedgerRecord): number {
-    return this.run(
-      `INSERT INTO ledger (email, request_id, account_id, state, created_at, version, record)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING`,
-      ...columns(record),
-    );
-  }
-
-  /**
-   * The insert of a record with an account id, under the database's write lock (`BEGIN IMMEDIATE`, across
-   * processes): refused when another email's record holds the account id, so two concurrent claims for one account
-   * id never both succeed.
-   */
-  private insertUnlessAccountHeld(record: LedgerRecord, accountId: string): number {
-    const db = this.open();
-    try {
-      db.exec("BEGIN IMMEDIATE");
-    } catch (error) {
-      throw new SqliteLedgerError(`SQLite ledger at ${this.path} is busy: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    try {
-      const holder = this.one(
-        "SELECT record FROM ledger WHERE account_id = ? AND email <> ? ORDER BY created_at, email LIMIT 1",
-        accountId,
-        record.email,
+    return this.write((batch) => {
+      // Inside the transaction (write lock held across processes): a record with an account id is refused when
+      // another email's record holds that id, so two concurrent claims for one account id never both succeed.
+      if (record.accountId !== undefined) {
+        const holder = this.one(
+          "SELECT record FROM ledger WHERE account_id = ? AND email <> ? ORDER BY created_at, email LIMIT 1",
+          record.accountId,
+          record.email,
+        );
+        if (holder !== undefined) throw new LedgerIdentityConflictError(record.accountId, record.email, holder);
+      }
+      const inserted = this.run(
+        `INSERT INTO ledger (email, request_id, account_id, state, created_at, version, record)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING`,
+        ...columns(record),
       );
-      if (holder !== undefined) throw new LedgerIdentityConflictError(accountId, record.email, holder);
-      const inserted = this.insert(record);
-      db.exec("COMMIT");
-      return inserted;
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
-    }
+      if (inserted === 1) {
+        batch.dirty.add(record.email);
+        return { created: true, record };
+      }
+      const existing = this.one("SELECT record FROM ledger WHERE email = ?", record.email);
+      if (!existing) throw new SqliteLedgerError(`claim for ${record.email} neither inserted nor found a record`);
+      return { created: false, record: existing };
+    });
   }
 
   async get(email: string): Promise<LedgerRecord | undefined> {
-    return this.one("SELECT record FROM ledger WHERE email = ?", ledgerKey(email));
+    return this.read(
+      () => this.one("SELECT record FROM ledger WHERE email = ?", ledgerKey(email)),
+      (found, batch) => found !== undefined && batch.dirty.has(found.email),
+    );
   }
 
   async getByRequestId(requestId: string): Promise<LedgerRecord | undefined> {
-    return this.one("SELECT record FROM ledger WHERE request_id = ? ORDER BY created_at, email LIMIT 1", requestId);
+    return this.read(
+      () => this.one("SELECT record FROM ledger WHERE request_id = ? ORDER BY created_at, email LIMIT 1", requestId),
+      // Request ids and creation times never change, so only a record this transaction wrote can differ.
+      (found, batch) => found !== undefined && batch.dirty.has(found.email),
+    );
   }
 
   async getByAccountId(accountId: string): Promise<LedgerRecord | undefined> {
-    return this.one("SELECT record FROM ledger WHERE account_id = ? ORDER BY created_at, email LIMIT 1", accountId);
+    return this.read(
+      () => this.one("SELECT record FROM ledger WHERE account_id = ? ORDER BY created_at, email LIMIT 1", accountId),
+      // A record this transaction wrote, or any answer once it moved an account id (which may have taken a record
+      // away from this id or given it one).
+      (found, batch) => (found !== undefined && batch.dirty.has(found.email)) || batch.accountIdsChanged,
+    );
   }
 
   /**
@@ -174,7 +197,9 @@ export class SqliteLedger implements Ledger {
           ? []
           : [states.length === 1 ? "state = ?" : `state IN (${states.map(() => "?").join(", ")})`];
       const { sql, params } = window(...condition);
-      return this.all(`SELECT record FROM ledger${sql}${order}`, ...(states ?? []), ...params, ...limit);
+      return this.page(() =>
+        this.all(`SELECT record FROM ledger${sql}${order}`, ...(states ?? []), ...params, ...limit),
+      );
     }
     const parts = states.map((state) => {
       const { sql, params } = window("state = ?");
@@ -183,37 +208,51 @@ export class SqliteLedger implements Ledger {
         params: [state, ...params, ...limit],
       };
     });
-    return this.all(
-      `SELECT record FROM (${parts.map((part) => part.sql).join(" UNION ALL ")})${order}`,
-      ...parts.flatMap((part) => part.params),
-      ...limit,
+    return this.page(() =>
+      this.all(
+        `SELECT record FROM (${parts.map((part) => part.sql).join(" UNION ALL ")})${order}`,
+        ...parts.flatMap((part) => part.params),
+        ...limit,
+      ),
     );
+  }
+
+  /** A page of the table: it reflects the open transaction whenever that wrote anything, so it waits for its commit. */
+  private page(action: () => LedgerRecord[]): Promise<LedgerRecord[]> {
+    return this.read(action, (_, batch) => batch.dirty.size > 0);
   }
 
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
     const key = ledgerKey(email);
-    const current = this.one("SELECT record FROM ledger WHERE email = ?", key);
-    if (!current) throw notFoundError(key);
-    if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
-    const next = applyPatch(current, patch, now);
-    const [, requestId, accountId, state, createdAt, version, json] = columns(next);
-    const changed = this.run(
-      `UPDATE ledger SET request_id = ?, account_id = ?, state = ?, created_at = ?, version = ?, record = ?
-       WHERE email = ? AND version = ?`,
-      requestId,
-      accountId,
-      state,
-      createdAt,
-      version,
-      json,
-      key,
-      expectedVersion,
-    );
-    if (changed !== 1) throw conflictError(key, expectedVersion);
-    return next;
+    return this.write((batch) => {
+      const current = this.one("SELECT record FROM ledger WHERE email = ?", key);
+      if (!current) throw notFoundError(key);
+      if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
+      const next = applyPatch(current, patch, now);
+      const [, requestId, accountId, state, createdAt, version, json] = columns(next);
+      const changed = this.run(
+        `UPDATE ledger SET request_id = ?, account_id = ?, state = ?, created_at = ?, version = ?, record = ?
+         WHERE email = ? AND version = ?`,
+        requestId,
+        accountId,
+        state,
+        createdAt,
+        version,
+        json,
+        key,
+        expectedVersion,
+      );
+      if (changed !== 1) throw conflictError(key, expectedVersion);
+      batch.dirty.add(key);
+      if (next.accountId !== current.accountId) batch.accountIdsChanged = true;
+      return next;
+    });
   }
 
   async close(): Promise<void> {
+    // Commit what the current turn wrote (its callers are waiting for it), then close.
+    if (this.batch !== undefined) this.commit(this.batch);
+    this.statements.clear();
     this.db?.close();
     this.db = undefined;
   }
@@ -223,31 +262,110 @@ export class SqliteLedger implements Ledger {
     return this.db;
   }
 
+  /**
+   * Runs `action` in the current turn's transaction (opening it if needed) and settles with its result once that
+   * transaction committed. A ledger error of `action` (conflict, not found) wrote nothing and is thrown after the
+   * commit; any other error rolls the whole transaction back and fails all of its writes.
+   */
+  private async write<T>(action: (batch: Batch) => T): Promise<T> {
+    const batch = this.batch ?? this.begin();
+    let outcome: { value: T } | { error: unknown };
+    try {
+      outcome = { value: action(batch) };
+    } catch (error) {
+      if (!(error instanceof LedgerError) || error instanceof SqliteLedgerError) {
+        this.abort(batch, error);
+        throw error;
+      }
+      outcome = { error };
+    }
+    await batch.committed;
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** Runs the read `action` now; when `uncommitted` says it saw the open transaction, settles after its commit. */
+  private async read<T>(action: () => T, uncommitted: (value: T, batch: Batch) => boolean): Promise<T> {
+    const value = action();
+    const batch = this.batch;
+    if (batch !== undefined && uncommitted(value, batch)) await batch.committed;
+    return value;
+  }
+
+  private begin(): Batch {
+    const db = this.open();
+    try {
+      db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw new SqliteLedgerError(`SQLite ledger at ${this.path} is busy: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const committed = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    committed.catch(() => undefined); // each waiting caller gets the error; none is left unhandled
+    const batch: Batch = { dirty: new Set(), accountIdsChanged: false, committed, resolve, reject };
+    this.batch = batch;
+    setImmediate(() => this.commit(batch));
+    return batch;
+  }
+
+  private commit(batch: Batch): void {
+    if (this.batch !== batch) return; // already committed or aborted
+    this.batch = undefined;
+    try {
+      this.open().exec("COMMIT");
+      batch.resolve();
+    } catch (error) {
+      this.rollback();
+      batch.reject(
+        new SqliteLedgerError(`SQLite ledger ${this.path}: commit failed: ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
+    }
+  }
+
+  private abort(batch: Batch, error: unknown): void {
+    if (this.batch !== batch) return;
+    this.batch = undefined;
+    this.rollback();
+    batch.reject(error);
+  }
+
+  private rollback(): void {
+    try {
+      if (this.db?.isTransaction) this.db.exec("ROLLBACK");
+    } catch {
+      // SQLite already rolled back (it does after some I/O errors); nothing of the transaction is stored.
+    }
+  }
+
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
+      statement = this.open().prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private run(sql: string, ...params: SQLInputValue[]): number {
-    return Number(
-      this.wrap(() =>
-        this.open()
-          .prepare(sql)
-          .run(...params),
-      ).changes,
-    );
+    return Number(this.wrap(() => this.statement(sql).run(...params)).changes);
   }
 
   private one(sql: string, ...params: SQLInputValue[]): LedgerRecord | undefined {
-    const row = this.wrap(() =>
-      this.open()
-        .prepare(sql)
-        .get(...params),
-    ) as Row | undefined;
+    const row = this.wrap(() => this.statement(sql).get(...params)) as Row | undefined;
     return row && (JSON.parse(row.record) as LedgerRecord);
   }
 
   private all(sql: string, ...params: SQLInputValue[]): LedgerRecord[] {
-    const rows = this.wrap(() =>
-      this.open()
-        .prepare(sql)
-        .all(...params),
-    ) as unknown as Row[];
+    const rows = this.wrap(() => this.statement(sql).all(...params)) as unknown as Row[];
     return rows.map((row) => JSON.parse(row.record) as LedgerRecord);
   }
 

@@ -106,6 +106,120 @@ describe("SqliteLedger (file)", () => {
     }
   });
 
+  describe("group commit", () => {
+    const T = new Date("2026-01-02T03:04:05.000Z");
+    const claimAll = (ledger: SqliteLedger, n: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          ledger.claim(
+            { email: `g${i}@example.com`, requestId: `req-g${i}`, kind: "vend", request: {}, state: "BOOTSTRAPPING" },
+            T,
+          ),
+        ),
+      );
+
+    it("stores every write of one turn, each resolved only once a second connection sees it", async () => {
+      const file = path.join(dir, "group.sqlite");
+      const ledger = new SqliteLedger({ path: file });
+      const other = new SqliteLedger({ path: file });
+      const claimed = await claimAll(ledger, 20);
+      expect(claimed.map((r) => r.created)).to.deep.equal(Array(20).fill(true));
+      expect((await other.list()).map((r) => r.email)).to.have.length(20);
+      // 20 updates in one turn: one transaction; while it is open the other connection sees none of them.
+      const pending = claimed.map(({ record }) =>
+        ledger.update(record.email, 1, { state: "COMPLETING", note: `applied ${record.requestId}` }, T),
+      );
+      expect((await other.list({ states: ["COMPLETING"] })).length).to.equal(0);
+      const updated = await Promise.all(pending);
+      expect(updated.map((r) => [r.email, r.state, r.version])).to.deep.equal(
+        claimed.map(({ record }) => [record.email, "COMPLETING", 2]),
+      );
+      // Oldest first, then by email (all were created at T).
+      const seen = await other.list();
+      expect(seen.map((r) => [r.email, r.state, r.version, r.history.at(-1)?.note])).to.deep.equal(
+        claimed
+          .map(({ record }) => [record.email, "COMPLETING", 2, `applied ${record.requestId}`])
+          .sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+      );
+      await other.close();
+      await ledger.close();
+    });
+
+    it("answers a read of a record the open transaction wrote only after the commit", async () => {
+      const file = path.join(dir, "read.sqlite");
+      const ledger = new SqliteLedger({ path: file });
+      const other = new SqliteLedger({ path: file });
+      await claimAll(ledger, 2);
+      const update = ledger.update("g0@example.com", 1, { state: "COMPLETING" }, T);
+      const dirty = ledger.get("g0@example.com");
+      const byRequest = ledger.getByRequestId("req-g0");
+      const clean = await ledger.get("g1@example.com");
+      // The untouched record is answered from the open transaction; nothing of it was committed yet.
+      expect(clean?.version).to.equal(1);
+      expect((await other.get("g0@example.com"))?.version).to.equal(1);
+      const [read, lookedUp] = await Promise.all([dirty, byRequest]);
+      expect([read?.version, lookedUp?.version]).to.deep.equal([2, 2]);
+      expect((await other.get("g0@example.com"))?.version).to.equal(2);
+      expect((await update).version).to.equal(2);
+      await other.close();
+      await ledger.close();
+    });
+
+    it("keeps exactly-once in one transaction: of updates with one expected version one wins, the rest conflict", async () => {
+      const ledger = new SqliteLedger({ path: path.join(dir, "cas.sqlite") });
+      await claimAll(ledger, 1);
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => ledger.update("g0@example.com", 1, { note: `writer ${i}` }, T)),
+      );
+      expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", ...Array(9).fill("rejected")]);
+      expect(results.slice(1).map((r) => (r as PromiseRejectedResult).reason.message as string)).to.deep.equal(
+        Array(9).fill("ledger record for g0@example.com changed concurrently (expected version 1)"),
+      );
+      const stored = await ledger.get("g0@example.com");
+      expect([stored?.version, stored?.history.at(-1)?.note]).to.deep.equal([2, "writer 0"]);
+      await ledger.close();
+    });
+
+    it("fails every write of a transaction when one fails in SQLite, storing none of them", async () => {
+      const file = path.join(dir, "full.sqlite");
+      const ledger = new SqliteLedger({ path: file });
+      await claimAll(ledger, 1);
+      // The database may not grow: a large record cannot be stored (SQLITE_FULL inside the transaction).
+      const db = (ledger as unknown as { db: import("node:sqlite").DatabaseSync }).db;
+      const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
+      db.exec(`PRAGMA max_page_count = ${pages}`);
+      const small = ledger.update("g0@example.com", 1, { note: "small" }, T);
+      const large = ledger.claim(
+        { email: "big@example.com", requestId: "req-big", kind: "vend", request: { blob: "x".repeat(200_000) } },
+        T,
+      );
+      const [first, second] = await Promise.allSettled([small, large]);
+      expect(first.status).to.equal("rejected");
+      expect(second.status).to.equal("rejected");
+      const reason = (second as PromiseRejectedResult).reason as Error;
+      expect(reason).to.be.instanceOf(SqliteLedgerError);
+      expect((first as PromiseRejectedResult).reason).to.equal(reason);
+      expect(reason.message).to.equal(`SQLite ledger ${file}: database or disk is full`);
+      db.exec("PRAGMA max_page_count = 1073741823");
+      expect((await ledger.get("g0@example.com"))?.version).to.equal(1);
+      expect(await ledger.get("big@example.com")).to.equal(undefined);
+      // The next turn opens a new transaction and writes again.
+      expect((await ledger.update("g0@example.com", 1, { note: "again" }, T)).version).to.equal(2);
+      await ledger.close();
+    });
+
+    it("commits the open transaction on close, so the writes waiting for it are stored", async () => {
+      const file = path.join(dir, "close.sqlite");
+      const ledger = new SqliteLedger({ path: file });
+      const claimed = ledger.claim({ email: "c@example.com", requestId: "req-c", kind: "vend", request: {} }, T);
+      await ledger.close();
+      expect((await claimed).created).to.equal(true);
+      const reopened = new SqliteLedger({ path: file });
+      expect((await reopened.get("c@example.com"))?.requestId).to.equal("req-c");
+      await reopened.close();
+    });
+  });
+
   it("reports a file it cannot open with SqliteLedgerError naming the path", () => {
     const file = path.join(dir, "missing-dir-is-a-file");
     writeFileSync(file, "x");

@@ -1,0 +1,80 @@
+/**
+ * Prints where a V8 CPU profile (`node --cpu-prof`, e.g. from `bench/webhook.ts --profile DIR`) spent its time:
+ * the top functions by self time and by total time (self plus callees), as a share of the profiled time. Samples
+ * whose stack contains a function named by `--skip` (default `populate`, the bench server's ledger set-up) and idle
+ * samples are left out, so the shares are of the time spent serving.
+ *
+ *   node --import tsx bench/support/cpuProfileSummary.ts FILE.cpuprofile [--top 25] [--skip populate]
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { functionName: string; url: string; lineNumber: number };
+  readonly children?: number[];
+}
+
+interface Profile {
+  readonly nodes: ProfileNode[];
+  readonly samples: number[];
+  readonly timeDeltas: number[];
+}
+
+function main(): void {
+  const [file, ...rest] = process.argv.slice(2);
+  if (file === undefined) throw new Error("usage: cpuProfileSummary.ts FILE.cpuprofile [--top N] [--skip NAME]");
+  let top = 25;
+  let skip = "populate";
+  for (let i = 0; i < rest.length; i += 2) {
+    if (rest[i] === "--top") top = Number(rest[i + 1]);
+    else if (rest[i] === "--skip") skip = rest[i + 1] ?? "";
+    else throw new Error(`unknown argument ${rest[i]}`);
+  }
+  const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const label = (node: ProfileNode): string => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url === "" ? "" : ` ${path.relative(process.cwd(), url.replace(/^file:\/\//, ""))}:${lineNumber + 1}`;
+    return `${functionName || "(anonymous)"}${where}`;
+  };
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  let counted = 0;
+  let skipped = 0;
+  let idle = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    const stack: ProfileNode[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) stack.push(byId.get(at)!);
+    if (stack[0]!.callFrame.functionName === "(idle)") {
+      idle += dt;
+      return;
+    }
+    if (skip !== "" && stack.some((node) => node.callFrame.functionName === skip)) {
+      skipped += dt;
+      return;
+    }
+    counted += dt;
+    self.set(label(stack[0]!), (self.get(label(stack[0]!)) ?? 0) + dt);
+    for (const name of new Set(stack.map(label))) total.set(name, (total.get(name) ?? 0) + dt);
+  });
+  const print = (title: string, values: Map<string, number>) => {
+    console.log(title);
+    for (const [name, us] of [...values].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      console.log(
+        `  ${((100 * us) / counted).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`,
+      );
+    }
+  };
+  console.log(
+    `${file}: ${(counted / 1000).toFixed(0)} ms busy counted, ${(idle / 1000).toFixed(0)} ms idle and ` +
+      `${(skipped / 1000).toFixed(0)} ms under ${skip || "(nothing)"} left out`,
+  );
+  print("self time:", self);
+  print("total time (self + callees):", total);
+}
+
+main();
