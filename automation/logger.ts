@@ -11,3 +11,13 @@ export interface AutomationLogger extends Logger {
 
 /** Discards everything (the default where no logger is given): the core's null logger plus `debug`. */
 export const silentLogger: AutomationLogger = Object.freeze({ ...silentCoreLogger, debug: () => undefined });
+
+/**
+ * A {@link Logger} that writes each call as one line, `<prefix> <level>: <message> <attributes as JSON>\n` (no JSON
+ * when there are no attributes), through `write` (e.g. stderr's). `avm serve` logs its deliveries with it.
+ */
+export function lineLogger(prefix: string, write: (line: string) => void): Logger {
+  const line = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+    write(`${prefix} ${level}: ${message}${extra && Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : ""}\n`);
+  return { info: line("info"), warn: line("warn"), error: line("error") };
+}

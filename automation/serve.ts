@@ -57,10 +57,12 @@ function send(res: ServerResponse, response: WebhookResponse): void {
   res.end(body);
 }
 
+/** The request's headers as the receiver takes them: Node already lower-cases the names; lists are joined. */
 function headersOf(req: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    headers[name] = Array.isArray(value) ? value.join(",") : value;
   }
   return headers;
 }

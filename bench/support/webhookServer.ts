@@ -5,6 +5,7 @@
  *   ledger recorder to a populated ledger. The ledger holds `<accounts>` records in `BOOTSTRAPPING` for the account
  *   ids `benchAccountId(0..accounts-1)` (each waits for its stack outcome, so every delivery for a fresh account is
  *   applied: the record moves to `COMPLETING` and a work item is enqueued) and as many `SUCCEEDED` records besides.
+ *   The receiver logs what `avm serve` logs (a line per delivery), to /dev/null with a synchronous write each.
  *   `<ledger>` is `memory` (the in-memory ledger with its indexes), `sqlite-memory` (the SQLite ledger, `:memory:`)
  *   or `sqlite` (the SQLite ledger in a file, as `avm serve` uses by default: every write is committed to disk).
  * - `bare`: a plain `node:http` server that reads the body and answers a small JSON document.
@@ -15,10 +16,11 @@
  *   node --import tsx bench/support/webhookServer.ts bare
  */
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { lineLogger } from "../../automation/logger";
 import { startWebhookServer } from "../../automation/serve";
 import { realTiming } from "../../src/shared/timing";
 import { InProcessWorkQueue } from "../../src/adapters/local/inProcessWorkQueue";
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
         : new SqliteLedger({ path: dir === undefined ? ":memory:" : path.join(dir, "ledger.sqlite") });
     await populate(ledger, accounts);
     const actions: Record<string, number> = {};
+    const log = openSync("/dev/null", "w");
     const recorder = new LedgerStackOutcomeRecorder({ ledger, queue: new InProcessWorkQueue(), timing: realTiming });
     const receiver = new WebhookReceiver({
       secret,
@@ -80,7 +83,8 @@ async function main(): Promise<void> {
       },
       deliveries: new MemoryDeliveryStore({ maxEntries: 1_000_000 }),
       timing: realTiming,
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      // `avm serve`'s log lines (one per delivery), written synchronously like stderr to a file or a pipe.
+      logger: lineLogger("webhook", (line) => writeSync(log, line)),
     });
     const server = await startWebhookServer({ receiver });
     console.log(`listening ${server.url}`);
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
       await server.stop();
       console.log(`actions ${JSON.stringify(actions)}`);
       await ledger.close();
+      closeSync(log);
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     };
   } else if (mode === "bare") {

@@ -7,8 +7,8 @@
 import { InProcessWorkQueue } from "../../../src/adapters/local/inProcessWorkQueue";
 import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
 import { WebhookReceiver } from "../../../src/core/webhooks/receiver";
-import type { Logger } from "../../../src/core/ports";
 import { LedgerStackOutcomeRecorder } from "../../../src/core/webhooks/stackOutcomeRecorder";
+import { lineLogger } from "../../logger";
 import { startWebhookServer } from "../../serve";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
@@ -31,15 +31,6 @@ export interface ServeJson {
   readonly signed: boolean;
 }
 
-/** Log lines of the receiver as single lines on stderr (`webhook <level>: message {json}`). */
-function stderrLogger(ctx: CommandContext): Logger {
-  const line = (level: string) => (message: string, extra?: Record<string, unknown>) =>
-    ctx.io.stderr.write(
-      `webhook ${level}: ${message}${extra && Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : ""}\n`,
-    );
-  return { info: line("info"), warn: line("warn"), error: line("error") };
-}
-
 /** Runs `avm serve` until interrupted. */
 export async function serveCommand(ctx: CommandContext, options: ServeOptions): Promise<void> {
   const host = options.host ?? "127.0.0.1";
@@ -49,7 +40,8 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
   ctx.io.claimInterrupt?.();
   await withLedger(ctx, async (ledger) => {
     const queue = new InProcessWorkQueue();
-    const logger = stderrLogger(ctx);
+    // The receiver's log lines, one per line on stderr (`webhook <level>: message {json}`).
+    const logger = lineLogger("webhook", (line) => ctx.io.stderr.write(line));
     const recorder = new LedgerStackOutcomeRecorder({ ledger, queue, timing: ctx.deps.timing });
     // With --process, requests the recorder re-enqueued (COMPLETING) are finished here, one drain at a time.
     let draining = Promise.resolve();

@@ -159,7 +159,8 @@ export class WebhookReceiver {
     const { logger } = this.options;
     let payload: unknown;
     try {
-      payload = JSON.parse(Buffer.from(body).toString("utf8"));
+      // A view of the bytes, not a copy.
+      payload = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
     } catch (error) {
       logger.warn("webhook rejected: malformed JSON", { deliveryId, kind });
       return reply(400, { ok: false, message: `body is not valid JSON: ${describe(error)}` });
