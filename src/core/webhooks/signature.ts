@@ -27,7 +27,8 @@ export function verifySignature(secret: string, body: Uint8Array, signature: str
   if (signature === undefined) return false;
   const candidate = signature.trim();
   if (!HEX_SHA256.test(candidate)) return false;
-  const expected = Buffer.from(computeSignature(secret, body), "hex");
+  // The raw 32-byte digest against the decoded hex: no hex string is made for the expected value.
+  const expected = createHmac("sha256", secret).update(body).digest();
   const given = Buffer.from(candidate, "hex");
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
