@@ -3,7 +3,8 @@
  * maps Pulumi engine errors onto them: {@link classifyEngineError}. The engine's message is kept
  * verbatim in `engineMessage` and the original error in `cause`.
  */
-import { ConcurrentUpdateError, StackAlreadyExistsError, StackNotFoundError } from "@pulumi/pulumi/automation";
+// The error classes alone: the automation index would load the whole Pulumi SDK into every command that classifies errors.
+import { ConcurrentUpdateError, StackAlreadyExistsError, StackNotFoundError } from "@pulumi/pulumi/automation/errors";
 
 /** Base class of automation errors. */
 export class AutomationError extends Error {

@@ -4,7 +4,7 @@
  * kinds read, keys foreign to the kind, the kind's own keys, then the rules between keys. The first broken rule is
  * raised as a {@link ConfigError} naming the key.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type * as z from "zod";
 import { ConfigError } from "./configError";
 import { checkPlatformRules, rejectForeignKeys, stackKindOf } from "./crossFieldRules";
@@ -14,7 +14,8 @@ import type { AccountStackConfig, AvmConfig, CommonConfig, ConfigInput, Platform
 
 /**
  * Validates raw configuration values and returns the typed, frozen configuration of the stack.
- * Pure apart from wrapping secret values with `pulumi.secret`.
+ * Pure apart from wrapping secret values with `pulumi.secret`; a configuration without secret values (the account
+ * stack config the CLI checks before every account stack) does not load the Pulumi SDK.
  * @throws ConfigError naming the key and the rule for every invalid, missing or contradictory value.
  */
 export function parseConfig(input: ConfigInput): AvmConfig {
@@ -94,13 +95,21 @@ function configError(issues: readonly z.core.$ZodIssue[]): ConfigError {
   return new ConfigError(key, issue?.message ?? `${key} is invalid`, cause === undefined ? undefined : { cause });
 }
 
+/** The Pulumi SDK, loaded with the first secret value (loading it costs the CLI about half a second). */
+let sdk: typeof pulumi | undefined;
+
 function secret(value: string | undefined): pulumi.Output<string> | undefined {
-  return value === undefined ? undefined : pulumi.secret(value);
+  if (value === undefined) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sdk ??= require("@pulumi/pulumi") as typeof pulumi;
+  return sdk.secret(value);
 }
 
 function deepFreeze<T extends object>(value: T): T {
   for (const inner of Object.values(value)) {
-    if (typeof inner === "object" && inner !== null && !pulumi.Output.isInstance(inner) && !Object.isFrozen(inner)) {
+    // Outputs come only from secret(), so none exist while the SDK is not loaded.
+    const output = sdk?.Output.isInstance(inner) ?? false;
+    if (typeof inner === "object" && inner !== null && !output && !Object.isFrozen(inner)) {
       deepFreeze(inner as object);
     }
   }
