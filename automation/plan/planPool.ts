@@ -1,7 +1,8 @@
 /**
  * Long-lived offline planners for batch vending: up to `size` child processes started with
  * `planChild.ts --serve`, each loading `@pulumi/aws` once and then planning one account stack after another
- * (mocks are process-global, so a child plans one stack at a time). Requests go to the least busy child.
+ * (mocks are process-global, so a child plans one stack at a time). Requests go to an idle child; a second child
+ * starts only when the backlog outgrows the running ones.
  */
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -31,6 +32,8 @@ interface Pending {
 /** One `planChild.ts --serve` process. */
 class Planner {
   readonly pending = new Map<number, Pending>();
+  /** Plans it answered: 0 while it is still loading the program. */
+  answered = 0;
   private readonly child: ChildProcessWithoutNullStreams;
   private stderr = "";
   private exited = false;
@@ -42,6 +45,7 @@ class Planner {
       const response = JSON.parse(line.slice(PLAN_MARKER.length)) as PlanServeResponse;
       const pending = this.pending.get(response.id);
       if (!pending) return;
+      this.answered += 1;
       this.pending.delete(response.id);
       clearTimeout(pending.timer);
       pending.resolve(response.result);
@@ -91,11 +95,17 @@ export interface PlanPoolOptions {
   readonly repoRoot: string;
   /** Child processes at most (default 2). */
   readonly size?: number;
+  /**
+   * Another planner (up to `size`) starts only when every running one has answered a plan and at least this many
+   * requests per running planner wait (default 16). A planner costs about as much CPU to start as 40 plans, so
+   * another one pays only for a lasting backlog, not for the requests that queued while the first one started.
+   */
+  readonly growAt?: number;
   /** A plan with no answer after this long kills its child (default 120 s). */
   readonly timeoutMs?: number;
 }
 
-/** Up to `size` planner children, started on first use and reused until {@link PlanPool.close}. */
+/** Up to `size` planner children, started as the backlog asks for them and reused until {@link PlanPool.close}. */
 export class PlanPool {
   private readonly planners: Planner[] = [];
   /** Requests no planner has taken yet (each planner works on one at a time). */
@@ -105,15 +115,38 @@ export class PlanPool {
     reject: (error: Error) => void;
   }[] = [];
   private nextId = 1;
+  private startedCount = 0;
 
   constructor(private readonly options: PlanPoolOptions) {}
 
-  /** Starts every planner now, so they load the program while the caller does other work (a batch's AWS calls). */
-  warm(): void {
-    while (this.planners.length < (this.options.size ?? 2)) this.planners.push(new Planner(this.options.repoRoot));
+  /** Planner processes started so far (for the batch's figures and tests). */
+  get started(): number {
+    return this.startedCount;
   }
 
-  /** Plans one stack on the next free planner (a new one while fewer than `size` run). */
+  /** Starts the first planner now, so it loads the program while the caller does other work (a batch's AWS calls). */
+  warm(): void {
+    if (this.planners.length === 0) this.start();
+  }
+
+  private start(): Planner {
+    const planner = new Planner(this.options.repoRoot);
+    this.planners.push(planner);
+    this.startedCount += 1;
+    return planner;
+  }
+
+  /** Whether the backlog justifies another planner (see {@link PlanPoolOptions.growAt}). */
+  private shouldGrow(): boolean {
+    if (this.planners.length >= (this.options.size ?? 2)) return false;
+    if (this.planners.length === 0) return true;
+    return (
+      this.planners.every((p) => p.answered > 0) &&
+      this.queue.length >= (this.options.growAt ?? 16) * this.planners.length
+    );
+  }
+
+  /** Plans one stack on the next free planner (another one starts when the backlog asks for it, up to `size`). */
   plan(request: PlanChildRequest): Promise<PlanChildResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
@@ -125,11 +158,8 @@ export class PlanPool {
   private dispatch(): void {
     for (let i = this.planners.length - 1; i >= 0; i--) if (!this.planners[i]!.alive) this.planners.splice(i, 1);
     while (this.queue.length > 0) {
-      let planner = this.planners.find((p) => p.pending.size === 0);
-      if (!planner && this.planners.length < (this.options.size ?? 2)) {
-        planner = new Planner(this.options.repoRoot);
-        this.planners.push(planner);
-      }
+      const idle = this.planners.find((p) => p.pending.size === 0);
+      const planner = idle ?? (this.shouldGrow() ? this.start() : undefined);
       if (!planner) return;
       const next = this.queue.shift()!;
       planner.plan(this.nextId++, next.request, this.options.timeoutMs ?? 120_000).then(
