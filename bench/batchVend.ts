@@ -11,7 +11,9 @@
  *   start, no ledger, no stack step: the floor that moto's own speed sets for any tool.
  * With `--rounds R` each figure is the median of R rounds.
  *
- *   node --import tsx bench/batchVend.ts [--sizes 10,50,200] [--concurrency 5] [--rounds 1] [--no-peer]
+ *   node --import tsx bench/batchVend.ts [--sizes 10,50,200] [--concurrency 10] [--rounds 1] [--no-peer]
+ *
+ * `--concurrency` is `avm vend -f --concurrency`, default the CLI's own default.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +28,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import { createOrganizationWithOu, localClientConfig, resetMoto, startMoto } from "../automation/localAws";
 import { mapWithLimit } from "../automation/concurrency";
+import { DEFAULT_BATCH_CONCURRENCY } from "../automation/cli/commands/vendBatch";
 import {
   ensureOrgFormation,
   ORG_FORMATION_VERSION,
@@ -41,14 +44,14 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizes: [10, 50, 200], concurrency: 5, rounds: 1, peer: true };
+  const options: Options = { sizes: [10, 50, 200], concurrency: DEFAULT_BATCH_CONCURRENCY, rounds: 1, peer: true };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1] ?? "";
     if (argv[i] === "--no-peer") options.peer = false;
     else if (argv[i] === "--sizes") options.sizes = value.split(",").map(Number);
     else if (argv[i] === "--concurrency") options.concurrency = Number(value);
     else if (argv[i] === "--rounds") options.rounds = Number(value);
-    else throw new Error(`unknown argument ${argv[i]}; use --sizes 10,50,200 --concurrency 5 --rounds 1 --no-peer`);
+    else throw new Error(`unknown argument ${argv[i]}; use --sizes 10,50,200 --concurrency 10 --rounds 1 --no-peer`);
     if (argv[i] !== "--no-peer") i++;
   }
   if (options.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error("--sizes: 1-2000");

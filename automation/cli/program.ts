@@ -104,7 +104,7 @@ function addDriveOptions(command: Command): Command {
     )
     .option(
       "--concurrency <n>",
-      "batch files: requests driven at once (default 5; CreateAccount stays within the slots)",
+      "batch files: requests driven at once (default 10; CreateAccount stays within the slots)",
       positiveInt("--concurrency"),
     );
 }

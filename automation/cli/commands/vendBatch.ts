@@ -19,9 +19,12 @@ import { recordJson, table, type RecordJson } from "../output";
 import { openLocalWorkflow, type LocalWorkflow } from "../workflowSetup";
 import { acceptVend, stackJson, type StackJson, type VendOptions } from "./vendIntake";
 
-/** Requests driven at once unless `--concurrency` says otherwise. */
-export const DEFAULT_BATCH_CONCURRENCY = 5;
-/** Long-lived offline planners of a batch (one per core of a small machine). */
+/**
+ * Requests driven at once unless `--concurrency` says otherwise. More than the 5 CreateAccount slots: while some
+ * requests wait for a slot, others move, tag and plan (50 accounts on moto: about 15% faster than 5 at once).
+ */
+export const DEFAULT_BATCH_CONCURRENCY = 10;
+/** Long-lived offline planners of a batch at most (the second starts only for a lasting backlog). */
 export const BATCH_PLANNERS = 2;
 
 /** One line of a batch file. */

@@ -31,7 +31,7 @@ export interface VendOptions extends LocalWorkflowOptions {
   readonly stage?: string;
   /** Give up waiting after this many seconds (the request stays resumable). */
   readonly timeout?: number;
-  /** Batch files: requests driven at once (default 5). */
+  /** Batch files: requests driven at once (default 10). */
   readonly concurrency?: number;
 }
 
