@@ -3,6 +3,7 @@
  * ledger (with progress reporting), Organizations gateway, CreateAccount slots, account stack runner, and
  * the account-stack settings resolved from flags and environment.
  */
+import { BoundedRunner } from "../stacks/boundedRunner";
 import { OrganizationsGateway } from "../../src/adapters/aws/organizationsGateway";
 import type { Ledger } from "../../src/core/ports";
 import type { LedgerRecord } from "../../src/core/ledger";
@@ -195,6 +196,8 @@ export interface LocalWorkflowOptions extends StackFlags {
   readonly stepProgress?: boolean;
   /** Offline stacks: long-lived planners shared by all requests (a batch); default a planner per plan. */
   readonly planners?: number;
+  /** Local stacks: at most this many `pulumi up`s at once (a batch); default no bound beyond the caller's. */
+  readonly localStacksAtOnce?: number;
   /** Backoff while every CreateAccount slot is taken (the workflow's default otherwise). */
   readonly slotWait?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
 }
@@ -232,6 +235,9 @@ export async function openLocalWorkflow(
       createProgress(ctx.out.progressStream),
       options.planners,
     );
+    if (runnerKind === "local" && options.localStacksAtOnce !== undefined) {
+      inner = new BoundedRunner(inner, options.localStacksAtOnce);
+    }
   }
   const runner = new RecordingRunner(inner);
   const defaultTargetOu = pick(options.defaultOu, ctx.io.env, CLI_ENV.defaultOu);

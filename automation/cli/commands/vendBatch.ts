@@ -26,6 +26,8 @@ import { acceptVend, stackJson, type StackJson, type VendOptions } from "./vendI
 export const DEFAULT_BATCH_CONCURRENCY = 10;
 /** Long-lived offline planners of a batch at most (the second starts only for a lasting backlog). */
 export const BATCH_PLANNERS = 2;
+/** Local account stacks (`pulumi up`, each an engine with its plugins) a batch runs at once at most. */
+export const BATCH_LOCAL_STACKS = 4;
 
 /** One line of a batch file. */
 export interface BatchLine {
@@ -233,6 +235,7 @@ export async function vendBatchCommand(ctx: CommandContext, options: VendOptions
         ...options,
         stepProgress: false,
         planners: BATCH_PLANNERS,
+        localStacksAtOnce: BATCH_LOCAL_STACKS,
         // In-process slots are cheap to look at; lease items in DynamoDB are read on every look.
         slotWait:
           ctx.settings.ledger.kind === "sqlite"

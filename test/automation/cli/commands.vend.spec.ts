@@ -9,6 +9,8 @@ import { recordJson } from "../../../automation/cli/output";
 import { OfflinePlanError } from "../../../automation/plan/offlinePlan";
 import { VEND, useCliHarness } from "./commandsFixture";
 import { CliHarness } from "./harness";
+import { BATCH_LOCAL_STACKS } from "../../../automation/cli/commands/vendBatch";
+import type { AccountStackRunner } from "../../../src/core/ports";
 
 describe("avm CLI commands (in-process, fake Organizations)", function () {
   let h: CliHarness;
@@ -265,6 +267,48 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
           stdout: "",
           stderr: "avm: error: invalid vend request: colour: is not a known field\n",
         });
+      });
+
+      it("runs at most BATCH_LOCAL_STACKS local account stacks of a batch at once", async () => {
+        let running = 0;
+        let most = 0;
+        const deployed: string[] = [];
+        const local: AccountStackRunner = {
+          async deploy(request) {
+            running += 1;
+            most = Math.max(most, running);
+            // Held for a few turns, so the other lines reach their stack step meanwhile.
+            for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+            running -= 1;
+            deployed.push(request.accountId);
+            return { status: "deployed", stackName: `account-${request.accountId}`, summary: "deployed" };
+          },
+        };
+        h = new CliHarness({ localStackRunner: async () => local });
+        const ou = h.org.addOu("Workloads");
+        const lines = Array.from({ length: 8 }, (_, i) =>
+          JSON.stringify({ accountName: `b${i}`, email: `b${i}@example.com`, targetOu: ou, tags: { N: `${i}` } }),
+        );
+        const r = await h.run(
+          [
+            "vend",
+            "-f",
+            "-",
+            "--json",
+            "--runner",
+            "local",
+            "--concurrency",
+            "8",
+            "--management-account-id",
+            "111122223333",
+          ],
+          { stdin: Readable.from([`${lines.join("\n")}\n`]) },
+        );
+        h.dispose();
+        expect(r.code, r.stderr).to.equal(0);
+        expect(JSON.parse(r.stdout)).to.include({ total: 8, succeeded: 8 });
+        expect(deployed).to.have.length(8);
+        expect(most).to.equal(BATCH_LOCAL_STACKS);
       });
 
       it("vends from stdin with --file -", async () => {
