@@ -7,7 +7,12 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  type DescribeTableCommandOutput,
+} from "@aws-sdk/client-dynamodb";
 import {
   AddPermissionCommand,
   CreateFunctionCommand,
@@ -23,6 +28,7 @@ import { checkNode } from "../../../automation/doctor/localChecks";
 import { startWebhookServer, type WebhookServer } from "../../../automation/serve";
 import { defaultRepoRoot } from "../../../automation/stacks/workspaceSettings";
 import { webhookDisplayName } from "../../../automation/webhooks/ensureWebhook";
+import { createLedgerTable } from "../../../src/adapters/aws/dynamoLedger";
 import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
 import { WebhookReceiver } from "../../../src/core/webhooks/receiver";
 import { CliHarness } from "../cli/harness";
@@ -132,14 +138,7 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
         PrincipalOrgID: org.Id,
       }),
     );
-    await aws(DynamoDBClient).send(
-      new CreateTableCommand({
-        TableName: "avm-ledger",
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-      }),
-    );
+    await createLedgerTable(aws(DynamoDBClient), "avm-ledger");
     const sqs = aws(SQSClient);
     const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "avm-dlq" }))).QueueUrl!;
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "avm-work" }))).QueueUrl!;
@@ -443,6 +442,63 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
         "fail",
         "pulumi up on the platform stack (creates the ledger table)",
       ]);
+    });
+
+    it("the ledger table deployed before byStateCreatedAt: ✗ with pulumi up, which adds it in place", async () => {
+      const dynamo = aws(DynamoDBClient);
+      await dynamo.send(new DeleteTableCommand({ TableName: "avm-ledger" }));
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: "avm-ledger",
+          BillingMode: "PAY_PER_REQUEST",
+          AttributeDefinitions: ["email", "requestId", "accountId", "state"].map((name) => ({
+            AttributeName: name,
+            AttributeType: "S",
+          })),
+          KeySchema: [{ AttributeName: "email", KeyType: "HASH" }],
+          GlobalSecondaryIndexes: ["requestId", "accountId", "state"].map((key) => ({
+            IndexName: `by${key[0]!.toUpperCase()}${key.slice(1)}`,
+            KeySchema: [{ AttributeName: key, KeyType: "HASH" }],
+            Projection: { ProjectionType: "ALL" },
+          })),
+        }),
+      );
+      expect(byId((await doctor()).report, "ledger-table")).to.deep.equal({
+        id: "ledger-table",
+        title: "ledger table",
+        status: "fail",
+        detail: "avm-ledger has no index byStateCreatedAt (a table deployed before it was added)",
+        fix: "pulumi up on the platform stack (adds the missing indexes to the table in place)",
+      });
+    });
+
+    it("the ledger's new index still backfilling: ✓, saying avm list reads the whole table meanwhile", async () => {
+      // moto builds an added index at once; DynamoDB reports CREATING with Backfilling while it fills it.
+      overrides.awsClient = (Client, _region, credentials) => {
+        const client = aws(Client as new (config: object) => never, credentials) as DynamoDBClient;
+        if (Client === DynamoDBClient) {
+          client.middlewareStack.add(
+            (next, context) => async (args) => {
+              const output = await next(args);
+              if (context.commandName === "DescribeTableCommand") {
+                const table = (output.output as DescribeTableCommandOutput).Table!;
+                for (const index of table.GlobalSecondaryIndexes ?? []) {
+                  if (index.IndexName === "byStateCreatedAt")
+                    Object.assign(index, { IndexStatus: "CREATING", Backfilling: true });
+                }
+              }
+              return output;
+            },
+            { step: "initialize" },
+          );
+        }
+        return client as never;
+      };
+      expect(byId((await doctor()).report, "ledger-table")).to.deep.include({
+        status: "pass",
+        detail:
+          "avm-ledger (ACTIVE; index byStateCreatedAt CREATING: avm list reads the whole table until it is ACTIVE)",
+      });
     });
 
     it("the queues missing", async () => {
