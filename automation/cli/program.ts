@@ -260,7 +260,7 @@ Example:
 
   program
     .command("list")
-    .description("list ledger records, oldest first")
+    .description("list ledger records, oldest first, a page at a time (--all: every page)")
     .option("--state <states>", "only these states, comma-separated (e.g. FAILED or CREATING,MOVING)")
     .option("--limit <n>", "records per page (default 100; 1000 with --all)", positiveInt("--limit"))
     .option("--after <cursor>", "the page after this cursor (printed by the previous page)")
