@@ -13,6 +13,8 @@
  *
  * Each server runs in its own process on 127.0.0.1; autocannon sends a fixed number of requests per scenario and
  * round (so the accounts to populate are known), scenarios alternate, medians are shown; rate = requests / time.
+ * `CPU µs/req` is the server process's CPU time (user + system, from /proc/<pid>/stat) per request in a round: on a
+ * shared machine the rates move with the other load, the CPU per request much less.
  *
  * Each scenario has its own server process. `--profile DIR` writes a V8 CPU profile of each one to
  * `DIR/<scenario>.cpuprofile` (population included); `node --import tsx bench/support/cpuProfileSummary.ts
@@ -20,7 +22,8 @@
  *
  *   node --import tsx bench/webhook.ts [--requests 15000] [--connections 10] [--rounds 3] [--profile DIR]
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
 import { computeSignature } from "../src/core/webhooks/signature";
@@ -135,7 +138,28 @@ interface Scenario {
   readonly expect: number;
 }
 
-async function load(url: string, scenario: Scenario, requests: number, options: Options, first: number) {
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (`getconf CLK_TCK`, 100 on Linux). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system) the process `pid` has used, in microseconds; undefined where /proc is missing. */
+function cpuMicros(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+async function load(url: string, scenario: Scenario, requests: number, options: Options, first: number, pid?: number) {
+  const cpuBefore = cpuMicros(pid);
   let n = first;
   let ids = 0;
   const started = process.hrtime.bigint();
@@ -167,7 +191,10 @@ async function load(url: string, scenario: Scenario, requests: number, options: 
   const statusKey = `${Math.floor(scenario.expect / 100)}xx`;
   const matching = (result as unknown as Record<string, number>)[statusKey] ?? 0;
   const seconds = Number(last - started) / 1e9;
+  const cpuAfter = cpuMicros(pid);
   return {
+    /** Server CPU time per request, µs (load-independent, unlike the rate, on a shared machine). */
+    cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests.total,
     rps: result.requests.total / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -258,7 +285,8 @@ async function main(): Promise<void> {
     }
     for (let round = 0; round < options.rounds; round++) {
       for (const scenario of scenarios) {
-        const r = await load(servers.get(scenario)!.url, scenario, scenario.requests, options, sent.get(scenario)!);
+        const server = servers.get(scenario)!;
+        const r = await load(server.url, scenario, scenario.requests, options, sent.get(scenario)!, server.child.pid);
         sent.set(scenario, sent.get(scenario)! + scenario.requests);
         results.set(scenario, [...(results.get(scenario) ?? []), r]);
       }
@@ -269,7 +297,7 @@ async function main(): Promise<void> {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const bareRps = median(results.get(scenarios[0]!)!.map((r) => r.rps));
   console.log(
-    "  scenario                                      req/s (rounds)                x bare  p50 ms  p99 ms  answers",
+    "  scenario                                      req/s (rounds)                x bare  p50 ms  p99 ms  CPU µs/req  answers",
   );
   for (const scenario of scenarios) {
     const rs = results.get(scenario)!;
@@ -277,12 +305,14 @@ async function main(): Promise<void> {
     const matching = rs.reduce((a, r) => a + r.matching, 0);
     const total = rs.reduce((a, r) => a + r.total, 0);
     const other = rs.reduce((a, r) => a + r.errors, 0);
+    const cpus = rs.flatMap((r) => (r.cpu === undefined ? [] : [r.cpu]));
     console.log(
       `  ${scenario.label.padEnd(44)} ${median(rps).toFixed(0).padStart(6)} (${rps.map((v) => v.toFixed(0)).join(", ")})`.padEnd(
         79,
       ) +
         `${(median(rps) / bareRps).toFixed(2).padStart(6)}` +
         `${String(median(rs.map((r) => r.p50))).padStart(8)}  ${String(median(rs.map((r) => r.p99))).padStart(6)}` +
+        `${(cpus.length === rs.length ? median(cpus).toFixed(0) : "-").padStart(12)}` +
         `  ${matching}/${total} x ${scenario.expect}${other > 0 ? `, ${other} other` : ""}`,
     );
   }

@@ -67,6 +67,12 @@ export interface Ledger {
   /** The record with this account id; may lag a write by a moment like {@link Ledger.getByRequestId}. */
   getByAccountId(accountId: string): Promise<LedgerRecord | undefined>;
   /**
+   * True when {@link Ledger.getByRequestId} and {@link Ledger.getByAccountId} answer from the same consistent state
+   * as {@link Ledger.get} (SQLite, the in-memory ledger): a record they return may be decided on and written without
+   * reading it again by email. Absent (false) for DynamoDB, whose indexes may lag a write.
+   */
+  readonly consistentLookups?: boolean;
+  /**
    * The records `options` selects, oldest first (`createdAt`), then by email. With a `limit`, the cost is bounded by
    * the page, not by the ledger (DynamoDB: one Query per state asked for); without one, every matching record.
    * @throws LedgerInputError for an unknown state, a bad limit or a malformed `after` cursor.

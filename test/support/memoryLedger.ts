@@ -22,6 +22,8 @@ import {
 
 /** A ledger held in a `Map`, with indexes by request id and account id; lost when the process ends. */
 export class MemoryLedger implements Ledger {
+  /** Index lookups read the same map as `get`. */
+  readonly consistentLookups = true;
   private readonly records = new Map<string, LedgerRecord>();
   /** Emails by request id and by account id (the lookups of a populated ledger stay cheap, as in SQLite/DynamoDB). */
   private readonly byRequestId = new Map<string, Set<string>>();

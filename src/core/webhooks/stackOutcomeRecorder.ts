@@ -170,11 +170,13 @@ export class LedgerStackOutcomeRecorder {
   /**
    * The current record of `accountId`: the account-id index finds the email, the decision is made on the record
    * read by email (an index lookup may lag a write by a moment in DynamoDB; a lagging state would drop an outcome
-   * as stale).
+   * as stale). A ledger whose lookups are consistent (`consistentLookups`) is not read twice.
    */
   private async current(accountId: string): Promise<LedgerRecord | undefined> {
-    const hit = await this.options.ledger.getByAccountId(accountId);
-    return hit && (await this.options.ledger.get(hit.email));
+    const { ledger } = this.options;
+    const hit = await ledger.getByAccountId(accountId);
+    if (hit === undefined || ledger.consistentLookups === true) return hit;
+    return ledger.get(hit.email);
   }
 }
 

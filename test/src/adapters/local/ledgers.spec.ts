@@ -208,6 +208,25 @@ describe("SqliteLedger (file)", () => {
       await ledger.close();
     });
 
+    it("answers index lookups consistently with get (consistentLookups): a write is seen at once", async () => {
+      const ledger = new SqliteLedger({ path: path.join(dir, "lookups.sqlite") });
+      expect(ledger.consistentLookups).to.equal(true);
+      await ledger.claim(
+        { email: "l@example.com", requestId: "req-l", kind: "vend", request: {}, accountId: "111122223333" },
+        T,
+      );
+      await ledger.update("l@example.com", 1, { state: "BOOTSTRAPPING" }, T);
+      const [byAccount, byRequest, byEmail] = await Promise.all([
+        ledger.getByAccountId("111122223333"),
+        ledger.getByRequestId("req-l"),
+        ledger.get("l@example.com"),
+      ]);
+      expect(byAccount).to.deep.equal(byEmail);
+      expect(byRequest).to.deep.equal(byEmail);
+      expect([byEmail?.state, byEmail?.version]).to.deep.equal(["BOOTSTRAPPING", 2]);
+      await ledger.close();
+    });
+
     it("commits the open transaction on close, so the writes waiting for it are stored", async () => {
       const file = path.join(dir, "close.sqlite");
       const ledger = new SqliteLedger({ path: file });
