@@ -51,10 +51,13 @@ export class SqliteLedgerError extends LedgerError {}
 
 /**
  * Schema version in `PRAGMA user_version`. 2 added the keyset indexes of `list` paging (`ledger_by_created`,
- * `ledger_by_state_created`); every open creates what is missing (`IF NOT EXISTS`), so a version-1 file is
- * upgraded in place the first time this version opens it.
+ * `ledger_by_state_created`); 3 made the lookups by request id and account id one index search each, without a
+ * sort (`ledger_by_request_id_created`, `ledger_by_account_id_created` on `(id, created_at, email)`), and dropped the
+ * indexes those and `ledger_by_state_created` cover (`ledger_by_request_id`, `ledger_by_account_id`,
+ * `ledger_by_state`: fewer indexes to keep up on every write). Every open creates what is missing (`IF NOT EXISTS`)
+ * and drops what is superseded, so an older file is upgraded in place the first time this version opens it.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 interface Row {
   record: string;
@@ -108,11 +111,13 @@ export class SqliteLedger implements Ledger {
           version    INTEGER NOT NULL,
           record     TEXT NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS ledger_by_request_id ON ledger (request_id);
-        CREATE INDEX IF NOT EXISTS ledger_by_account_id ON ledger (account_id);
-        CREATE INDEX IF NOT EXISTS ledger_by_state ON ledger (state, created_at);
+        CREATE INDEX IF NOT EXISTS ledger_by_request_id_created ON ledger (request_id, created_at, email);
+        CREATE INDEX IF NOT EXISTS ledger_by_account_id_created ON ledger (account_id, created_at, email);
         CREATE INDEX IF NOT EXISTS ledger_by_created ON ledger (created_at, email);
         CREATE INDEX IF NOT EXISTS ledger_by_state_created ON ledger (state, created_at, email);
+        DROP INDEX IF EXISTS ledger_by_request_id;
+        DROP INDEX IF EXISTS ledger_by_account_id;
+        DROP INDEX IF EXISTS ledger_by_state;
         PRAGMA user_version = ${SCHEMA_VERSION};
       `);
     } catch (error) {
@@ -232,13 +237,12 @@ export class SqliteLedger implements Ledger {
       if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
       const next = applyPatch(current, patch, now);
       const [, requestId, accountId, state, createdAt, version, json] = columns(next);
-      // A patch never changes the request id or the creation time (`applyPatch`): leaving them out of the SET list
-      // spares SQLite the upkeep of the indexes on them.
+      // A patch never changes the request id or the creation time (`applyPatch`) and seldom the account id: a SET
+      // list without them spares SQLite the upkeep of the indexes on them.
       const changed =
-        requestId === current.requestId && createdAt === current.createdAt
+        requestId === current.requestId && createdAt === current.createdAt && accountId === (current.accountId ?? null)
           ? this.run(
-              "UPDATE ledger SET account_id = ?, state = ?, version = ?, record = ? WHERE email = ? AND version = ?",
-              accountId,
+              "UPDATE ledger SET state = ?, version = ?, record = ? WHERE email = ? AND version = ?",
               state,
               version,
               json,

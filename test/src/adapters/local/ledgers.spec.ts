@@ -38,7 +38,7 @@ describe("SqliteLedger (file)", () => {
     await second.close();
   });
 
-  it("upgrades a ledger file of schema 1 in place: its records kept, the paging indexes added", async () => {
+  it("upgrades a ledger file of schema 1 in place: its records kept, the paging and lookup indexes replaced", async () => {
     const file = path.join(dir, "v1.sqlite");
     // The schema as version 1 wrote it, with two records in it.
     const old = new DatabaseSync(file);
@@ -70,16 +70,27 @@ describe("SqliteLedger (file)", () => {
     await ledger.close();
     const check = new DatabaseSync(file);
     try {
-      expect(check.prepare("PRAGMA user_version").get()).to.deep.equal({ user_version: 2 });
+      expect(check.prepare("PRAGMA user_version").get()).to.deep.equal({ user_version: 3 });
       const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
       expect(indexes.map((row) => row["name"])).to.deep.equal([
-        "ledger_by_account_id",
+        "ledger_by_account_id_created",
         "ledger_by_created",
-        "ledger_by_request_id",
-        "ledger_by_state",
+        "ledger_by_request_id_created",
         "ledger_by_state_created",
         "sqlite_autoindex_ledger_1",
       ]);
+      // A lookup by account id or request id is one index search, no sort.
+      for (const [column, index] of [
+        ["account_id", "ledger_by_account_id_created"],
+        ["request_id", "ledger_by_request_id_created"],
+      ]) {
+        const lookup = check
+          .prepare(
+            `EXPLAIN QUERY PLAN SELECT record FROM ledger WHERE ${column} = ? ORDER BY created_at, email LIMIT 1`,
+          )
+          .all("x");
+        expect(lookup.map((row) => row["detail"])).to.deep.equal([`SEARCH ledger USING INDEX ${index} (${column}=?)`]);
+      }
       // A page is a search of the keyset index, not a scan and sort of the table.
       const plan = check
         .prepare(
