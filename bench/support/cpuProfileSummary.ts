@@ -1,8 +1,11 @@
 /**
  * Prints where a V8 CPU profile (`node --cpu-prof`, e.g. from `bench/webhook.ts --profile DIR`) spent its time:
  * the top functions by self time and by total time (self plus callees), as a share of the profiled time. Samples
- * whose stack contains a function named by `--skip` (default `populate`, the bench server's ledger set-up) and idle
- * samples are left out, so the shares are of the time spent serving.
+ * whose stack contains a function named by `--skip` (default `populate`, the bench server's ledger set-up), module
+ * loading (start-up) and idle samples are left out, so the shares are of the time spent serving. Then the self time by component: each sample
+ * goes to the innermost frame that is product code (`src/`, `automation/`, `test/support/`) or a named library, so
+ * Node's own HTTP and stream code called by the product counts as "node:http/net/streams", SQLite's native calls as
+ * the ledger that made them, and so on.
  *
  *   node --import tsx bench/support/cpuProfileSummary.ts FILE.cpuprofile [--top 25] [--skip populate]
  */
@@ -41,6 +44,7 @@ function main(): void {
     return `${functionName || "(anonymous)"}${where}`;
   };
   const self = new Map<string, number>();
+  const components = new Map<string, number>();
   const total = new Map<string, number>();
   let counted = 0;
   let skipped = 0;
@@ -53,11 +57,14 @@ function main(): void {
       idle += dt;
       return;
     }
-    if (skip !== "" && stack.some((node) => node.callFrame.functionName === skip)) {
+    const loading = stack.some((node) => node.callFrame.url.startsWith("node:internal/modules/"));
+    if (loading || (skip !== "" && stack.some((node) => node.callFrame.functionName === skip))) {
       skipped += dt;
       return;
     }
     counted += dt;
+    const component = componentOf(stack);
+    components.set(component, (components.get(component) ?? 0) + dt);
     self.set(label(stack[0]!), (self.get(label(stack[0]!)) ?? 0) + dt);
     for (const name of new Set(stack.map(label))) total.set(name, (total.get(name) ?? 0) + dt);
   });
@@ -71,10 +78,35 @@ function main(): void {
   };
   console.log(
     `${file}: ${(counted / 1000).toFixed(0)} ms busy counted, ${(idle / 1000).toFixed(0)} ms idle and ` +
-      `${(skipped / 1000).toFixed(0)} ms under ${skip || "(nothing)"} left out`,
+      `${(skipped / 1000).toFixed(0)} ms loading modules or under ${skip || "(nothing)"} left out`,
   );
   print("self time:", self);
   print("total time (self + callees):", total);
+  print("self time by component:", components);
+}
+
+/** The component a sample's time goes to (see the module comment). */
+function componentOf(stack: ProfileNode[]): string {
+  const leaf = stack[0]!.callFrame;
+  if (leaf.functionName === "(garbage collector)") return "garbage collector";
+  if (leaf.functionName === "(program)") return "(program: V8 and native, not attributed)";
+  for (const node of stack) {
+    const url = node.callFrame.url.replace(/^file:\/\//, "");
+    if (url === "") continue;
+    const named = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    if (named) return `library ${named[1]}`;
+    const own = /\/((?:src|automation|test\/support|bench)\/.*)$/.exec(url);
+    if (own) return own[1]!.replace(/\.ts$/, "");
+    if (url.startsWith("node:")) {
+      if (/^node:(_http|net|internal\/(streams|stream_base|http|net))/.test(url)) return "node:http/net/streams";
+      if (/^node:(crypto|internal\/crypto)/.test(url)) return "node:crypto";
+      continue;
+    }
+  }
+  const native = stack.find((node) => node.callFrame.url === "" && node.callFrame.functionName !== "");
+  return native && /^(writev|writeString|writeBuffer|read)/.test(native.callFrame.functionName)
+    ? "node:http/net/streams"
+    : "other Node internals (timers, task queues)";
 }
 
 main();

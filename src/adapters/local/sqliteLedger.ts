@@ -4,14 +4,13 @@
  * a demo) share one file; `claim` is `INSERT ... ON CONFLICT DO NOTHING` and `update` is a
  * compare-and-set `UPDATE ... WHERE version = ?`, so exactly-once holds across processes too.
  *
- * Group commit: the writes (`claim`, `update`) issued in one turn of the event loop share one transaction
- * (`BEGIN IMMEDIATE`, so the check and the write of each are atomic across processes), committed with
- * `synchronous = FULL` once the turn's I/O callbacks have run (`setImmediate`): one fsync for all of them instead
- * of one each. A write's promise settles only after that commit returned, so a caller is never told "written"
- * before its write is on disk; when the commit fails, every write of the transaction rejects and nothing of it is
- * stored. A read that returns a record written by the open transaction (and `list`, or a lookup by account id,
- * while that transaction wrote anything, resp. moved an account id) also waits for the commit, so nothing
- * uncommitted reaches a caller; other reads answer at once.
+ * Group commit: the writes (`claim`, `update`) issued in one turn of the event loop are queued and run together
+ * right after that turn (`setImmediate`), in one `BEGIN IMMEDIATE` transaction (so the check and the write of each
+ * are atomic across processes) committed with `synchronous = FULL`: one fsync for all of them instead of one each.
+ * The write lock is held only while that synchronous block runs, never across turns of the event loop. A write's
+ * promise settles only after the commit returned, so a caller is never told "written" before its write is on disk;
+ * when the transaction fails in SQLite (a full disk, a failed commit), every write of it rejects and nothing of it
+ * is stored. Reads run at once and only ever see committed rows.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -63,15 +62,10 @@ interface Row {
   record: string;
 }
 
-/** The transaction the writes of the current event-loop turn share (see the module comment). */
-interface Batch {
-  /** Keys of the records this transaction wrote (not committed yet). */
-  readonly dirty: Set<string>;
-  /** The transaction changed a record's account id (what {@link SqliteLedger.getByAccountId} selects on). */
-  accountIdsChanged: boolean;
-  /** Settles once the transaction committed (or failed: then with the error). */
-  readonly committed: Promise<void>;
-  readonly resolve: () => void;
+/** A write waiting for the next group commit: it runs inside the transaction and settles after its commit. */
+interface PendingWrite {
+  readonly action: () => unknown;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -82,11 +76,12 @@ const MAX_CACHED_STATEMENTS = 64;
 export class SqliteLedger implements Ledger {
   /** Absolute path of the database file (or `:memory:`). */
   readonly path: string;
-  /** Index lookups read the same rows as `get` (and wait for the same commits). */
+  /** Index lookups read the same committed rows as `get`. */
   readonly consistentLookups = true;
   private db: DatabaseSync | undefined;
   private readonly statements = new Map<string, StatementSync>();
-  private batch: Batch | undefined;
+  /** Writes issued in the current turn of the event loop, run together by {@link SqliteLedger.flush}. */
+  private pending: PendingWrite[] = [];
 
   constructor(options: SqliteLedgerOptions = {}) {
     const file = options.path ?? DEFAULT_SQLITE_LEDGER_PATH;
@@ -131,7 +126,7 @@ export class SqliteLedger implements Ledger {
 
   async claim(input: NewLedgerRecord, now: Date): Promise<ClaimResult> {
     const record = createRecord(input, now);
-    return this.write((batch) => {
+    return this.write(() => {
       // Inside the transaction (write lock held across processes): a record with an account id is refused when
       // another email's record holds that id, so two concurrent claims for one account id never both succeed.
       if (record.accountId !== undefined) {
@@ -147,10 +142,7 @@ export class SqliteLedger implements Ledger {
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING`,
         ...columns(record),
       );
-      if (inserted === 1) {
-        batch.dirty.add(record.email);
-        return { created: true, record };
-      }
+      if (inserted === 1) return { created: true, record };
       const existing = this.one("SELECT record FROM ledger WHERE email = ?", record.email);
       if (!existing) throw new SqliteLedgerError(`claim for ${record.email} neither inserted nor found a record`);
       return { created: false, record: existing };
@@ -158,27 +150,15 @@ export class SqliteLedger implements Ledger {
   }
 
   async get(email: string): Promise<LedgerRecord | undefined> {
-    return this.read(
-      () => this.one("SELECT record FROM ledger WHERE email = ?", ledgerKey(email)),
-      (found, batch) => found !== undefined && batch.dirty.has(found.email),
-    );
+    return this.one("SELECT record FROM ledger WHERE email = ?", ledgerKey(email));
   }
 
   async getByRequestId(requestId: string): Promise<LedgerRecord | undefined> {
-    return this.read(
-      () => this.one("SELECT record FROM ledger WHERE request_id = ? ORDER BY created_at, email LIMIT 1", requestId),
-      // Request ids and creation times never change, so only a record this transaction wrote can differ.
-      (found, batch) => found !== undefined && batch.dirty.has(found.email),
-    );
+    return this.one("SELECT record FROM ledger WHERE request_id = ? ORDER BY created_at, email LIMIT 1", requestId);
   }
 
   async getByAccountId(accountId: string): Promise<LedgerRecord | undefined> {
-    return this.read(
-      () => this.one("SELECT record FROM ledger WHERE account_id = ? ORDER BY created_at, email LIMIT 1", accountId),
-      // A record this transaction wrote, or any answer once it moved an account id (which may have taken a record
-      // away from this id or given it one).
-      (found, batch) => (found !== undefined && batch.dirty.has(found.email)) || batch.accountIdsChanged,
-    );
+    return this.one("SELECT record FROM ledger WHERE account_id = ? ORDER BY created_at, email LIMIT 1", accountId);
   }
 
   /**
@@ -204,9 +184,7 @@ export class SqliteLedger implements Ledger {
           ? []
           : [states.length === 1 ? "state = ?" : `state IN (${states.map(() => "?").join(", ")})`];
       const { sql, params } = window(...condition);
-      return this.page(() =>
-        this.all(`SELECT record FROM ledger${sql}${order}`, ...(states ?? []), ...params, ...limit),
-      );
+      return this.all(`SELECT record FROM ledger${sql}${order}`, ...(states ?? []), ...params, ...limit);
     }
     const parts = states.map((state) => {
       const { sql, params } = window("state = ?");
@@ -215,23 +193,16 @@ export class SqliteLedger implements Ledger {
         params: [state, ...params, ...limit],
       };
     });
-    return this.page(() =>
-      this.all(
-        `SELECT record FROM (${parts.map((part) => part.sql).join(" UNION ALL ")})${order}`,
-        ...parts.flatMap((part) => part.params),
-        ...limit,
-      ),
+    return this.all(
+      `SELECT record FROM (${parts.map((part) => part.sql).join(" UNION ALL ")})${order}`,
+      ...parts.flatMap((part) => part.params),
+      ...limit,
     );
-  }
-
-  /** A page of the table: it reflects the open transaction whenever that wrote anything, so it waits for its commit. */
-  private page(action: () => LedgerRecord[]): Promise<LedgerRecord[]> {
-    return this.read(action, (_, batch) => batch.dirty.size > 0);
   }
 
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
     const key = ledgerKey(email);
-    return this.write((batch) => {
+    return this.write(() => {
       const current = this.one("SELECT record FROM ledger WHERE email = ?", key);
       if (!current) throw notFoundError(key);
       if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
@@ -262,15 +233,13 @@ export class SqliteLedger implements Ledger {
               expectedVersion,
             );
       if (changed !== 1) throw conflictError(key, expectedVersion);
-      batch.dirty.add(key);
-      if (next.accountId !== current.accountId) batch.accountIdsChanged = true;
       return next;
     });
   }
 
   async close(): Promise<void> {
-    // Commit what the current turn wrote (its callers are waiting for it), then close.
-    if (this.batch !== undefined) this.commit(this.batch);
+    // Run and commit what the current turn wrote (its callers are waiting for it), then close.
+    this.flush();
     this.statements.clear();
     this.db?.close();
     this.db = undefined;
@@ -282,78 +251,56 @@ export class SqliteLedger implements Ledger {
   }
 
   /**
-   * Runs `action` in the current turn's transaction (opening it if needed) and settles with its result once that
-   * transaction committed. A ledger error of `action` (conflict, not found) wrote nothing and is thrown after the
-   * commit; any other error rolls the whole transaction back and fails all of its writes.
+   * Queues `action` for the next group commit and settles with its result once that committed. A ledger error of
+   * `action` (conflict, not found, account id held) wrote nothing and is its own; any other error fails the whole
+   * transaction (see {@link SqliteLedger.flush}).
    */
-  private async write<T>(action: (batch: Batch) => T): Promise<T> {
-    const batch = this.batch ?? this.begin();
-    let outcome: { value: T } | { error: unknown };
+  private write<T>(action: () => T): Promise<T> {
+    this.open();
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ action, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  /** Runs the queued writes in one transaction, commits it, then settles each write. */
+  private flush(): void {
+    const writes = this.pending;
+    if (writes.length === 0) return;
+    this.pending = [];
+    const outcomes: ({ value: unknown } | { error: unknown })[] = [];
     try {
-      outcome = { value: action(batch) };
-    } catch (error) {
-      if (!(error instanceof LedgerError) || error instanceof SqliteLedgerError) {
-        this.abort(batch, error);
+      const db = this.open();
+      try {
+        db.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        throw new SqliteLedgerError(`SQLite ledger at ${this.path} is busy: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      try {
+        for (const write of writes) {
+          try {
+            outcomes.push({ value: write.action() });
+          } catch (error) {
+            if (!(error instanceof LedgerError) || error instanceof SqliteLedgerError) throw error;
+            outcomes.push({ error });
+          }
+        }
+        this.wrap(() => db.exec("COMMIT"));
+      } catch (error) {
+        this.rollback();
         throw error;
       }
-      outcome = { error };
-    }
-    await batch.committed;
-    if ("error" in outcome) throw outcome.error;
-    return outcome.value;
-  }
-
-  /** Runs the read `action` now; when `uncommitted` says it saw the open transaction, settles after its commit. */
-  private async read<T>(action: () => T, uncommitted: (value: T, batch: Batch) => boolean): Promise<T> {
-    const value = action();
-    const batch = this.batch;
-    if (batch !== undefined && uncommitted(value, batch)) await batch.committed;
-    return value;
-  }
-
-  private begin(): Batch {
-    const db = this.open();
-    try {
-      db.exec("BEGIN IMMEDIATE");
     } catch (error) {
-      throw new SqliteLedgerError(`SQLite ledger at ${this.path} is busy: ${(error as Error).message}`, {
-        cause: error,
-      });
+      for (const write of writes) write.reject(error);
+      return;
     }
-    let resolve!: () => void;
-    let reject!: (error: unknown) => void;
-    const committed = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
+    writes.forEach((write, i) => {
+      const outcome = outcomes[i]!;
+      if ("error" in outcome) write.reject(outcome.error);
+      else write.resolve(outcome.value);
     });
-    committed.catch(() => undefined); // each waiting caller gets the error; none is left unhandled
-    const batch: Batch = { dirty: new Set(), accountIdsChanged: false, committed, resolve, reject };
-    this.batch = batch;
-    setImmediate(() => this.commit(batch));
-    return batch;
-  }
-
-  private commit(batch: Batch): void {
-    if (this.batch !== batch) return; // already committed or aborted
-    this.batch = undefined;
-    try {
-      this.open().exec("COMMIT");
-      batch.resolve();
-    } catch (error) {
-      this.rollback();
-      batch.reject(
-        new SqliteLedgerError(`SQLite ledger ${this.path}: commit failed: ${(error as Error).message}`, {
-          cause: error,
-        }),
-      );
-    }
-  }
-
-  private abort(batch: Batch, error: unknown): void {
-    if (this.batch !== batch) return;
-    this.batch = undefined;
-    this.rollback();
-    batch.reject(error);
   }
 
   private rollback(): void {

@@ -136,7 +136,7 @@ describe("SqliteLedger (file)", () => {
       const claimed = await claimAll(ledger, 20);
       expect(claimed.map((r) => r.created)).to.deep.equal(Array(20).fill(true));
       expect((await other.list()).map((r) => r.email)).to.have.length(20);
-      // 20 updates in one turn: one transaction; while it is open the other connection sees none of them.
+      // 20 updates in one turn: one transaction after it; until then the other connection sees none of them.
       const pending = claimed.map(({ record }) =>
         ledger.update(record.email, 1, { state: "COMPLETING", note: `applied ${record.requestId}` }, T),
       );
@@ -156,24 +156,43 @@ describe("SqliteLedger (file)", () => {
       await ledger.close();
     });
 
-    it("answers a read of a record the open transaction wrote only after the commit", async () => {
+    it("runs a turn's writes after it: reads meanwhile see the committed record, the write's result once awaited", async () => {
       const file = path.join(dir, "read.sqlite");
       const ledger = new SqliteLedger({ path: file });
       const other = new SqliteLedger({ path: file });
-      await claimAll(ledger, 2);
+      await claimAll(ledger, 1);
       const update = ledger.update("g0@example.com", 1, { state: "COMPLETING" }, T);
-      const dirty = ledger.get("g0@example.com");
-      const byRequest = ledger.getByRequestId("req-g0");
-      const clean = await ledger.get("g1@example.com");
-      // The untouched record is answered from the open transaction; nothing of it was committed yet.
-      expect(clean?.version).to.equal(1);
-      expect((await other.get("g0@example.com"))?.version).to.equal(1);
-      const [read, lookedUp] = await Promise.all([dirty, byRequest]);
-      expect([read?.version, lookedUp?.version]).to.deep.equal([2, 2]);
-      expect((await other.get("g0@example.com"))?.version).to.equal(2);
+      const [mine, theirs] = await Promise.all([ledger.get("g0@example.com"), other.get("g0@example.com")]);
+      expect([mine?.version, theirs?.version]).to.deep.equal([1, 1]);
       expect((await update).version).to.equal(2);
+      const [after, byRequest, seen] = await Promise.all([
+        ledger.get("g0@example.com"),
+        ledger.getByRequestId("req-g0"),
+        other.get("g0@example.com"),
+      ]);
+      expect([after?.version, byRequest?.version, seen?.version]).to.deep.equal([2, 2, 2]);
       await other.close();
       await ledger.close();
+    });
+
+    it("holds the write lock only while it writes: two connections of one process write in the same turn", async () => {
+      const file = path.join(dir, "two.sqlite");
+      const first = new SqliteLedger({ path: file, busyTimeoutMs: 100 });
+      const second = new SqliteLedger({ path: file, busyTimeoutMs: 100 });
+      await claimAll(first, 2);
+      const written = await Promise.all([
+        first.update("g0@example.com", 1, { note: "first" }, T),
+        second.update("g1@example.com", 1, { note: "second" }, T),
+        first.claim({ email: "n@example.com", requestId: "req-n", kind: "vend", request: {} }, T),
+      ]);
+      expect([written[0].version, written[1].version, written[2].created]).to.deep.equal([2, 2, true]);
+      expect((await second.list()).map((r) => [r.email, r.version])).to.deep.equal([
+        ["g0@example.com", 2],
+        ["g1@example.com", 2],
+        ["n@example.com", 1],
+      ]);
+      await second.close();
+      await first.close();
     });
 
     it("keeps exactly-once in one transaction: of updates with one expected version one wins, the rest conflict", async () => {
