@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { localClientConfig, startMoto } from "../automation/localAws";
 import { run } from "../automation/cli/main";
@@ -81,25 +81,7 @@ function countCalls(client: DynamoDBClient, calls: Map<string, number>): DynamoD
 
 /** Writes the records into a DynamoDB table with the current layout, or (`legacy`) the one before `byStateCreatedAt`. */
 async function dynamoTable(client: DynamoDBClient, name: string, rows: LedgerRecord[], legacy: boolean): Promise<void> {
-  if (!legacy) await createLedgerTable(client, name);
-  else {
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: ["email", "requestId", "accountId", "state"].map((a) => ({
-          AttributeName: a,
-          AttributeType: "S",
-        })),
-        KeySchema: [{ AttributeName: "email", KeyType: "HASH" }],
-        GlobalSecondaryIndexes: LEDGER_INDEXES.filter((i) => i.rangeKey === undefined).map((i) => ({
-          IndexName: i.name,
-          KeySchema: [{ AttributeName: i.hashKey, KeyType: "HASH" }],
-          Projection: { ProjectionType: "ALL" },
-        })),
-      }),
-    );
-  }
+  await createLedgerTable(client, name, legacy ? LEDGER_INDEXES.filter((i) => i.rangeKey === undefined) : undefined);
   for (let start = 0; start < rows.length; start += 25) {
     const items = rows
       .slice(start, start + 25)

@@ -39,13 +39,18 @@ export const LEDGER_INDEXES: readonly LedgerIndex[] = [
   { name: LEDGER_TABLE.byStateCreatedAtIndex, hashKey: "state", rangeKey: "createdAt" },
 ];
 
+/** The key attributes of a table with `indexes`: the table's hash key and every index key, each once, in order. */
+export function keyAttributesOf(indexes: readonly LedgerIndex[]): string[] {
+  return [
+    ...new Set([
+      LEDGER_TABLE.hashKey,
+      ...indexes.flatMap((i) => (i.rangeKey === undefined ? [i.hashKey] : [i.hashKey, i.rangeKey])),
+    ]),
+  ];
+}
+
 /** Every key attribute (table and index keys, each once, in order of first use), all strings. */
-export const LEDGER_KEY_ATTRIBUTES: readonly string[] = [
-  ...new Set([
-    LEDGER_TABLE.hashKey,
-    ...LEDGER_INDEXES.flatMap((i) => (i.rangeKey === undefined ? [i.hashKey] : [i.hashKey, i.rangeKey])),
-  ]),
-];
+export const LEDGER_KEY_ATTRIBUTES: readonly string[] = keyAttributesOf(LEDGER_INDEXES);
 
 /** Keys of internal (non-request) items in the ledger table start with this; emails never do. */
 export const RESERVED_KEY_PREFIX = "#";

@@ -7,12 +7,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  type DescribeTableCommandOutput,
-} from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient, type DescribeTableCommandOutput } from "@aws-sdk/client-dynamodb";
 import {
   AddPermissionCommand,
   CreateFunctionCommand,
@@ -29,6 +24,7 @@ import { startWebhookServer, type WebhookServer } from "../../../automation/serv
 import { defaultRepoRoot } from "../../../automation/stacks/workspaceSettings";
 import { webhookDisplayName } from "../../../automation/webhooks/ensureWebhook";
 import { createLedgerTable } from "../../../src/adapters/aws/dynamoLedger";
+import { LEDGER_INDEXES } from "../../../src/adapters/aws/ledgerTable";
 import { MemoryDeliveryStore } from "../../../src/adapters/local/memoryDeliveryStore";
 import { WebhookReceiver } from "../../../src/core/webhooks/receiver";
 import { CliHarness } from "../cli/harness";
@@ -447,21 +443,10 @@ describe("avm doctor against moto and the fake Pulumi Cloud", function () {
     it("the ledger table deployed before byStateCreatedAt: ✗ with pulumi up, which adds it in place", async () => {
       const dynamo = aws(DynamoDBClient);
       await dynamo.send(new DeleteTableCommand({ TableName: "avm-ledger" }));
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: "avm-ledger",
-          BillingMode: "PAY_PER_REQUEST",
-          AttributeDefinitions: ["email", "requestId", "accountId", "state"].map((name) => ({
-            AttributeName: name,
-            AttributeType: "S",
-          })),
-          KeySchema: [{ AttributeName: "email", KeyType: "HASH" }],
-          GlobalSecondaryIndexes: ["requestId", "accountId", "state"].map((key) => ({
-            IndexName: `by${key[0]!.toUpperCase()}${key.slice(1)}`,
-            KeySchema: [{ AttributeName: key, KeyType: "HASH" }],
-            Projection: { ProjectionType: "ALL" },
-          })),
-        }),
+      await createLedgerTable(
+        dynamo,
+        "avm-ledger",
+        LEDGER_INDEXES.filter((index) => index.rangeKey === undefined),
       );
       expect(byId((await doctor()).report, "ledger-table")).to.deep.equal({
         id: "ledger-table",

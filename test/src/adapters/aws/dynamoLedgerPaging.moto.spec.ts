@@ -5,7 +5,6 @@
  */
 import { expect } from "chai";
 import {
-  CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   PutItemCommand,
@@ -35,25 +34,10 @@ describe("DynamoLedger paging (moto)", function () {
   async function table(legacy = false): Promise<string> {
     tables += 1;
     const name = `paging-${tables}`;
-    if (!legacy) {
-      await createLedgerTable(client, name);
-      return name;
-    }
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: ["email", "requestId", "accountId", "state"].map((attribute) => ({
-          AttributeName: attribute,
-          AttributeType: "S",
-        })),
-        KeySchema: [{ AttributeName: "email", KeyType: "HASH" }],
-        GlobalSecondaryIndexes: LEDGER_INDEXES.filter((index) => index.rangeKey === undefined).map((index) => ({
-          IndexName: index.name,
-          KeySchema: [{ AttributeName: index.hashKey, KeyType: "HASH" }],
-          Projection: { ProjectionType: "ALL" },
-        })),
-      }),
+    await createLedgerTable(
+      client,
+      name,
+      legacy ? LEDGER_INDEXES.filter((index) => index.rangeKey === undefined) : undefined,
     );
     return name;
   }
