@@ -8,9 +8,13 @@
  * The account stack step is a no-op runner answering `deployed` (no Pulumi CLI here), so requests go on to the
  * completion tags and SUCCEEDED and the figures are the vending core's own cost.
  *
+ * Without `--ledger` it runs each ledger in a process of its own (so each peak RSS is that ledger's), at the sizes of
+ * the scale figures: memory and SQLite N = 10, 100, 1000, DynamoDB in moto N = 10, 50, 200 (`--sizes` overrides).
+ *
  *   node --import tsx bench/vending.ts [--sizes 10,50,100] [--concurrency 5] [--ledger dynamodb|sqlite|memory]
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -35,18 +39,23 @@ type LedgerKind = "dynamodb" | "sqlite" | "memory";
 interface Options {
   sizes: number[];
   concurrency: number;
-  ledger: LedgerKind;
+  /** Unset: every ledger, each in its own process. */
+  ledger?: LedgerKind;
+  /** Whether `--sizes` was given. */
+  sizesGiven: boolean;
   /** Per-N time limit; the bench stops with an error beyond it. */
   limitMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizes: [10, 50, 100], concurrency: 5, ledger: "dynamodb", limitMs: 300_000 };
+  const options: Options = { sizes: [10, 50, 100], concurrency: 5, sizesGiven: false, limitMs: 300_000 };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     const value = argv[i + 1] ?? "";
-    if (flag === "--sizes") options.sizes = value.split(",").map(Number);
-    else if (flag === "--concurrency") options.concurrency = Number(value);
+    if (flag === "--sizes") {
+      options.sizes = value.split(",").map(Number);
+      options.sizesGiven = true;
+    } else if (flag === "--concurrency") options.concurrency = Number(value);
     else if (flag === "--ledger") options.ledger = value as LedgerKind;
     else
       throw new Error(
@@ -56,7 +65,7 @@ function parseArgs(argv: string[]): Options {
   }
   if (options.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new Error("--sizes: integers 1-1000");
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error("--concurrency: integer >= 1");
-  if (!["dynamodb", "sqlite", "memory"].includes(options.ledger))
+  if (options.ledger !== undefined && !["dynamodb", "sqlite", "memory"].includes(options.ledger))
     throw new Error("--ledger: dynamodb, sqlite or memory");
   return options;
 }
@@ -205,8 +214,31 @@ function percentile(values: number[], p: number): number {
 
 const fmt = (value: number, digits = 1) => value.toFixed(digits).padStart(8);
 
+/** The scale figures' sizes per ledger, when `--sizes` is not given. */
+const SCALE_SIZES: Readonly<Record<LedgerKind, readonly number[]>> = {
+  memory: [10, 100, 1000],
+  sqlite: [10, 100, 1000],
+  dynamodb: [10, 50, 200],
+};
+
+/** Runs this bench once per ledger, each in a process of its own, one after the other. */
+async function runEveryLedger(options: Options): Promise<void> {
+  for (const ledger of ["memory", "sqlite", "dynamodb"] as const) {
+    const sizes = options.sizesGiven ? options.sizes : SCALE_SIZES[ledger];
+    const args = ["--ledger", ledger, "--sizes", sizes.join(","), "--concurrency", String(options.concurrency)];
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: "inherit" });
+      child.once("error", reject);
+      child.once("close", resolve);
+    });
+    if (code !== 0) throw new Error(`vending bench --ledger ${ledger} exited ${code}`);
+    console.log("");
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.ledger === undefined) return runEveryLedger(options);
   const moto = await startMoto();
   try {
     console.log(

@@ -5,6 +5,7 @@
 //   npm run bench -- webhook      only bench/webhook.ts
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -52,12 +53,18 @@ function runBench(name) {
   });
 }
 
+/** The 1-minute load average: above the core count, the figures were taken on a busy machine. */
+const load = () => loadavg()[0].toFixed(2);
 const results = [];
 for (const name of benches) {
-  console.log(`\n=== bench/${name}.ts`);
-  results.push(await runBench(name));
+  const start = { at: new Date().toISOString().slice(11, 19), load: load() };
+  console.log(`\n=== bench/${name}.ts (${start.at} UTC, load average ${start.load}, ${availableParallelism()} cores)`);
+  results.push({ ...(await runBench(name)), start, end: { at: new Date().toISOString().slice(11, 19), load: load() } });
 }
 console.log("\n=== summary");
 for (const r of results)
-  console.log(`  ${r.name.padEnd(12)} ${r.code === 0 ? "ok    " : "FAILED"} ${r.seconds.toFixed(1)} s`);
+  console.log(
+    `  ${r.name.padEnd(12)} ${r.code === 0 ? "ok    " : "FAILED"} ${r.seconds.toFixed(1).padStart(6)} s` +
+      `  ${r.start.at}-${r.end.at} UTC, load average ${r.start.load} -> ${r.end.load}`,
+  );
 process.exit(results.some((r) => r.code !== 0) ? 1 : 0);
