@@ -303,7 +303,8 @@ describe("SqliteLedger (file)", () => {
         let out = "";
         child.stdout.on("data", (chunk) => (out += chunk));
         child.on("error", reject);
-        child.on("exit", (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`exit ${code}`))));
+        // "close", not "exit": under load "exit" can come before the child's stdout has been read to its end.
+        child.on("close", (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`exit ${code}`))));
       });
     const counts = await Promise.all([run("a"), run("b"), run("c"), run("d")]);
     expect(counts.reduce((sum, n) => sum + n, 0)).to.equal(30);
@@ -344,7 +345,7 @@ describe("SqliteLedger (file)", () => {
         let out = "";
         child.stdout.on("data", (chunk) => (out += chunk));
         child.on("error", reject);
-        child.on("exit", (code) =>
+        child.on("close", (code) =>
           code === 0 ? resolve(out.split(" ").map(Number) as [number, number]) : reject(new Error(`exit ${code}`)),
         );
       });
