@@ -17,13 +17,14 @@
  * shared machine the rates move with the other load, the CPU per request much less.
  *
  * Each scenario has its own server process. `--profile DIR` writes a V8 CPU profile of each one to
- * `DIR/<scenario>.cpuprofile` (population included); `node --import tsx bench/support/cpuProfileSummary.ts
- * DIR/signed-memory.cpuprofile` prints where its time went, population left out.
+ * `DIR/<scenario>.cpuprofile` (and when serving started, `DIR/<scenario>.serving-since`);
+ * `node --import tsx bench/support/cpuProfileSummary.ts DIR/signed-memory.cpuprofile` prints where the time went
+ * while serving (start-up and population left out).
  *
  *   node --import tsx bench/webhook.ts [--requests 15000] [--connections 10] [--rounds 3] [--profile DIR]
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
 import { computeSignature } from "../src/core/webhooks/signature";
@@ -276,7 +277,10 @@ async function main(): Promise<void> {
     // One server process per scenario, so each profile shows one kind of delivery.
     for (const scenario of scenarios) {
       const profile = options.profile && path.join(options.profile, `${scenario.id}.cpuprofile`);
-      servers.set(scenario, await startServer(scenario.server, perServer(scenario.requests), profile));
+      const server = await startServer(scenario.server, perServer(scenario.requests), profile);
+      servers.set(scenario, server);
+      const since = /serving-since (\d+)/.exec(server.output())?.[1];
+      if (profile && since) writeFileSync(profile.replace(/\.cpuprofile$/, ".serving-since"), since);
     }
     // Warm-up (JIT, connection pools), not counted.
     for (const scenario of scenarios) {

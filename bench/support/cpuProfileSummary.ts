@@ -1,15 +1,16 @@
 /**
  * Prints where a V8 CPU profile (`node --cpu-prof`, e.g. from `bench/webhook.ts --profile DIR`) spent its time:
  * the top functions by self time and by total time (self plus callees), as a share of the profiled time. Samples
- * whose stack contains a function named by `--skip` (default `populate`, the bench server's ledger set-up), module
- * loading (start-up) and idle samples are left out, so the shares are of the time spent serving. Then the self time by component: each sample
+ * taken before the time in `FILE.serving-since` (written by the webhook bench: when its server started serving),
+ * samples whose stack contains a function named by `--skip` (default `populate`, the bench server's ledger set-up),
+ * module loading (start-up) and idle samples are left out, so the shares are of the time spent serving. Then the self time by component: each sample
  * goes to the innermost frame that is product code (`src/`, `automation/`, `test/support/`) or a named library, so
  * Node's own HTTP and stream code called by the product counts as "node:http/net/streams", SQLite's native calls as
  * the ledger that made them, and so on.
  *
  *   node --import tsx bench/support/cpuProfileSummary.ts FILE.cpuprofile [--top 25] [--skip populate]
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 interface ProfileNode {
@@ -22,6 +23,8 @@ interface Profile {
   readonly nodes: ProfileNode[];
   readonly samples: number[];
   readonly timeDeltas: number[];
+  /** Microseconds, on the clock of `process.hrtime`. */
+  readonly startTime: number;
 }
 
 function main(): void {
@@ -35,6 +38,9 @@ function main(): void {
     else throw new Error(`unknown argument ${rest[i]}`);
   }
   const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
+  const sinceFile = file.replace(/\.cpuprofile$/, ".serving-since");
+  const since = existsSync(sinceFile) ? Number(readFileSync(sinceFile, "utf8")) : Number.NEGATIVE_INFINITY;
+  let at = profile.startTime;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -51,6 +57,7 @@ function main(): void {
   let idle = 0;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i + 1] ?? 0;
+    at += profile.timeDeltas[i] ?? 0;
     const stack: ProfileNode[] = [];
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) stack.push(byId.get(at)!);
     if (stack[0]!.callFrame.functionName === "(idle)") {
@@ -58,7 +65,7 @@ function main(): void {
       return;
     }
     const loading = stack.some((node) => node.callFrame.url.startsWith("node:internal/modules/"));
-    if (loading || (skip !== "" && stack.some((node) => node.callFrame.functionName === skip))) {
+    if (at < since || loading || (skip !== "" && stack.some((node) => node.callFrame.functionName === skip))) {
       skipped += dt;
       return;
     }
@@ -78,7 +85,7 @@ function main(): void {
   };
   console.log(
     `${file}: ${(counted / 1000).toFixed(0)} ms busy counted, ${(idle / 1000).toFixed(0)} ms idle and ` +
-      `${(skipped / 1000).toFixed(0)} ms loading modules or under ${skip || "(nothing)"} left out`,
+      `${(skipped / 1000).toFixed(0)} ms of set-up (before serving, loading modules, under ${skip || "(nothing)"}) left out`,
   );
   print("self time:", self);
   print("total time (self + callees):", total);
