@@ -24,7 +24,7 @@
  *   node --import tsx bench/webhook.ts [--requests 15000] [--connections 10] [--rounds 3] [--profile DIR]
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
 import { computeSignature } from "../src/core/webhooks/signature";
@@ -270,6 +270,7 @@ async function main(): Promise<void> {
       `ledgers populated with ${perServer(options.requests)} BOOTSTRAPPING + as many SUCCEEDED records ` +
       `(${perServer(fileRequests)} + ${perServer(fileRequests)} in the file)`,
   );
+  if (options.profile) mkdirSync(options.profile, { recursive: true });
   const servers = new Map<Scenario, Server>();
   const results = new Map<Scenario, Awaited<ReturnType<typeof load>>[]>();
   const sent = new Map<Scenario, number>();
