@@ -70,6 +70,12 @@ export interface CliDeps {
    * the runner then
    */
   offlineStackRunner(settings: StackSettings, options?: { readonly planners?: number }): Promise<AccountStackRunner>;
+  /**
+   * Starts a long-lived offline planner now, before the settings are known, for the next `offlineStackRunner` with
+   * `planners` to adopt (a batch's first plan then does not wait for the planner's whole start-up). Optional: the
+   * test doubles have none. An unadopted planner ends when this process does (its stdin closes).
+   */
+  prestartOfflinePlanner?(): void;
   /** Plans one account stack offline (resources, policies, IAM catalog check). */
   planAccountStack(target: AccountStackTarget, settings: StackSettings): Promise<OfflinePlan>;
   /** Plans the platform stack offline from its configuration values (secret keys masked). */
@@ -205,6 +211,12 @@ export function defaultDeps(): CliDeps {
       const { resolveWorkspaceSettings } =
         require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
       return new LocalPulumiEngine(resolveWorkspaceSettings({ ...env }));
+    },
+    prestartOfflinePlanner() {
+      const { prestartPlanner } = require("../plan/planPool") as typeof import("../plan/planPool");
+      const { defaultRepoRoot } =
+        require("../stacks/workspaceSettings") as typeof import("../stacks/workspaceSettings");
+      prestartPlanner(defaultRepoRoot());
     },
     async offlineStackRunner(settings, options = {}) {
       const { OfflinePlanRunner } = require("../plan/offlinePlan") as typeof import("../plan/offlinePlan");

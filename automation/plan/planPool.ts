@@ -89,6 +89,23 @@ class Planner {
   }
 }
 
+/** A planner started ahead of its pool ({@link prestartPlanner}), for the first pool of that repository to adopt. */
+let prestarted: { readonly repoRoot: string; readonly planner: Planner } | undefined;
+
+/**
+ * Starts a planner now, before any {@link PlanPool} exists (a batch starts it before it has read the organization
+ * its stack settings need); the first pool for `repoRoot` adopts it instead of starting its first planner. One at
+ * most. If no pool adopts it, it ends when this process does: its stdin closes with the process.
+ */
+export function prestartPlanner(repoRoot: string): void {
+  if (prestarted === undefined || !prestarted.planner.alive) prestarted = { repoRoot, planner: new Planner(repoRoot) };
+}
+
+/** Whether a prestarted planner for `repoRoot` waits for a pool to adopt it (diagnostics and tests). */
+export function hasPrestartedPlanner(repoRoot: string): boolean {
+  return prestarted?.repoRoot === repoRoot && prestarted.planner.alive;
+}
+
 /** Options of {@link PlanPool}. */
 export interface PlanPoolOptions {
   /** Repo root holding `automation/plan/planChild.ts`. */
@@ -130,7 +147,9 @@ export class PlanPool {
   }
 
   private start(): Planner {
-    const planner = new Planner(this.options.repoRoot);
+    const early = hasPrestartedPlanner(this.options.repoRoot) ? prestarted : undefined;
+    if (early) prestarted = undefined;
+    const planner = early?.planner ?? new Planner(this.options.repoRoot);
     this.planners.push(planner);
     this.startedCount += 1;
     return planner;

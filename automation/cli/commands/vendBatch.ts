@@ -16,7 +16,7 @@ import { createProgress } from "../../progress";
 import { withLedger, type CommandContext } from "../context";
 import { EXIT, toCliError } from "../errors";
 import { recordJson, table, type RecordJson } from "../output";
-import { openLocalWorkflow, type LocalWorkflow } from "../workflowSetup";
+import { effectiveRunner, openLocalWorkflow, type LocalWorkflow } from "../workflowSetup";
 import { acceptVend, stackJson, type StackJson, type VendOptions } from "./vendIntake";
 
 /**
@@ -226,6 +226,8 @@ export async function vendBatchCommand(ctx: CommandContext, options: VendOptions
     }
   }
 
+  // The offline planner loads the program while the ledger is read and the organization described.
+  if (valid.length > 0 && runsOffline(ctx, options)) ctx.deps.prestartOfflinePlanner?.();
   await withLedger(ctx, async (ledger) => {
     let local: LocalWorkflow | undefined;
     let opening: Promise<LocalWorkflow> | undefined;
@@ -271,6 +273,15 @@ export async function vendBatchCommand(ctx: CommandContext, options: VendOptions
   ctx.out.result(json, batchText(json));
   if (json.total > 0 && json.invalid === json.total) return EXIT.usage;
   return json.succeeded + json.planned + count((r) => r.outcome === "waiting") === json.total ? EXIT.ok : EXIT.runtime;
+}
+
+/** Whether this batch's account stacks are planned offline (a misconfigured runner is reported later, per line). */
+function runsOffline(ctx: CommandContext, options: VendOptions): boolean {
+  try {
+    return effectiveRunner(ctx, options.runner) === "offline";
+  } catch {
+    return false;
+  }
 }
 
 /** Records and drives one valid line; every error becomes the line's result. */

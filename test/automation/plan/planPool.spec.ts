@@ -3,7 +3,7 @@
  * running ones have answered (real planner processes; each plan is a few milliseconds once a planner is up).
  */
 import { expect } from "chai";
-import { PlanPool } from "../../../automation/plan/planPool";
+import { hasPrestartedPlanner, PlanPool, prestartPlanner } from "../../../automation/plan/planPool";
 import { accountStackName, PROJECT_NAME } from "../../../src/shared/naming";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
 import { REPO } from "../cli/subprocess";
@@ -50,6 +50,23 @@ describe("offline plan: planner pool", function () {
       expect(pool.started).to.equal(2);
     } finally {
       await pool.close();
+    }
+  });
+
+  it("adopts a planner prestarted for its repository as its first planner", async () => {
+    prestartPlanner(REPO);
+    expect(hasPrestartedPlanner(REPO)).to.equal(true);
+    const other = new PlanPool({ repoRoot: `${REPO}/elsewhere`, size: 1 });
+    expect(hasPrestartedPlanner(`${REPO}/elsewhere`)).to.equal(false);
+    const pool = new PlanPool({ repoRoot: REPO, size: 1 });
+    try {
+      pool.warm();
+      expect(hasPrestartedPlanner(REPO)).to.equal(false);
+      expect((await pool.plan(request(7))).ok).to.equal(true);
+      expect(pool.started).to.equal(1);
+    } finally {
+      await pool.close();
+      await other.close();
     }
   });
 });
