@@ -4,16 +4,13 @@
  * without `--state`), never a Scan, never an Organizations call. Checked with 1 record and with 10,000.
  */
 import { expect } from "chai";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { BatchWriteItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { REQUEST_STATES, type LedgerRecord, type RequestState } from "../../src/core/ledger";
 import { createRecord, encodeListCursor, selectRecords } from "../../src/core/ledgerRecords";
-import { run } from "../../automation/cli/main";
 import { type ListJson } from "../../automation/cli/commands/list";
-import { bindLedger } from "../../automation/cli/deps";
-import { DynamoLedger, createLedgerTable } from "../../src/adapters/aws/dynamoLedger";
-import { countCalls } from "../support/countCalls";
+import { createLedgerTable } from "../../src/adapters/aws/dynamoLedger";
+import { runCliCountingCalls } from "../support/countCalls";
 import { useMoto } from "../support/moto";
 import { HANG_GUARD_MS } from "../support/hangGuard";
 
@@ -59,26 +56,7 @@ describe("avm list cost per page does not grow with the ledger (moto)", function
   /** Runs `avm list <flags> --json` on the table; the output and every AWS call it made. */
   async function list(flags: string[]): Promise<{ json: ListJson; calls: string[] }> {
     const calls: string[] = [];
-    const config = moto.clientConfig();
-    let stdout = "";
-    let stderr = "";
-    const code = await run(
-      ["list", ...flags, "--ledger-table", TABLE, "--json"],
-      {
-        stdout: { write: (s: string) => (stdout += s) },
-        stderr: { write: (s: string) => (stderr += s) },
-        stdin: "",
-        env: { AWS_REGION: "us-east-1" },
-        cwd: process.cwd(),
-      },
-      {
-        openLedger: async () => {
-          const client = countCalls(new DynamoDBClient(config), calls);
-          return { ...bindLedger(new DynamoLedger({ client, tableName: TABLE })), close: async () => client.destroy() };
-        },
-        organizationsClient: () => countCalls(new OrganizationsClient(config), calls),
-      },
-    );
+    const { code, stdout, stderr } = await runCliCountingCalls(moto.clientConfig(), TABLE, ["list", ...flags], calls);
     expect(code, stderr).to.equal(0);
     return { json: JSON.parse(stdout) as ListJson, calls };
   }

@@ -9,9 +9,8 @@ import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organ
 import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { createRecord } from "../../src/core/ledgerRecords";
-import { run } from "../../automation/cli/main";
 import { DynamoLedger, createLedgerTable } from "../../src/adapters/aws/dynamoLedger";
-import { countCalls as counted } from "../support/countCalls";
+import { runCliCountingCalls } from "../support/countCalls";
 import { useMoto } from "../support/moto";
 import { HANG_GUARD_MS } from "../support/hangGuard";
 
@@ -46,35 +45,7 @@ describe("avm status cost does not grow with the organization or the ledger (mot
 
   async function callsOfStatus(flags: string[]): Promise<string[]> {
     const calls: string[] = [];
-    const config = moto.clientConfig();
-    let stdout = "";
-    let stderr = "";
-    const code = await run(
-      ["status", ...flags, "--ledger-table", TABLE, "--json"],
-      {
-        stdout: { write: (s: string) => (stdout += s) },
-        stderr: { write: (s: string) => (stderr += s) },
-        stdin: "",
-        env: { AWS_REGION: "us-east-1" },
-        cwd: process.cwd(),
-      },
-      {
-        openLedger: async () => {
-          const client = counted(new DynamoDBClient(config), calls);
-          const ledger = new DynamoLedger({ client, tableName: TABLE });
-          return {
-            claim: ledger.claim.bind(ledger),
-            get: ledger.get.bind(ledger),
-            getByRequestId: ledger.getByRequestId.bind(ledger),
-            getByAccountId: ledger.getByAccountId.bind(ledger),
-            list: ledger.list.bind(ledger),
-            update: ledger.update.bind(ledger),
-            close: async () => client.destroy(),
-          };
-        },
-        organizationsClient: () => counted(new OrganizationsClient(config), calls),
-      },
-    );
+    const { code, stdout, stderr } = await runCliCountingCalls(moto.clientConfig(), TABLE, ["status", ...flags], calls);
     expect(code, stderr).to.equal(0);
     expect(JSON.parse(stdout)).to.have.nested.property("record.email");
     return calls;
