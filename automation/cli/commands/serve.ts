@@ -42,7 +42,14 @@ export async function serveCommand(ctx: CommandContext, options: ServeOptions): 
     const queue = new InProcessWorkQueue();
     // The receiver's log lines, one per line on stderr (`webhook <level>: message {json}`).
     const logger = lineLogger("webhook", (line) => ctx.io.stderr.write(line));
-    const recorder = new LedgerStackOutcomeRecorder({ ledger, queue, timing: ctx.deps.timing });
+    // Without --process nothing here finishes a request: its ledger record (COMPLETING) is what `avm retry` (or
+    // the same `avm vend` again) resumes, so its work item is not kept (it would only pile up in memory for as
+    // long as the server runs).
+    const recorder = new LedgerStackOutcomeRecorder({
+      ledger,
+      queue: options.process === true ? queue : { enqueue: async () => undefined },
+      timing: ctx.deps.timing,
+    });
     // With --process, requests the recorder re-enqueued (COMPLETING) are finished here, one drain at a time.
     let draining = Promise.resolve();
     let finish: ((email: string) => Promise<unknown>) | undefined;
