@@ -13,6 +13,7 @@
  *
  * Options: `--keep` keeps the temporary folder (ledger, state) and prints its path.
  */
+import { exitWhenFlushed } from "./exit";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -325,7 +326,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 
 if (require.main === module) {
   runDemo({ keep: process.argv.includes("--keep") }).then(
-    (code) => process.exit(code),
+    (code) => exitWhenFlushed(code),
     (error: unknown) => {
       process.stderr.write(`avm demo: error: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);

@@ -21,5 +21,6 @@ if (bundle !== undefined) {
 }
 cli
   .main()
-  // Exit explicitly: idle keep-alive sockets of AWS clients must not hold the process open.
-  .then((code) => process.exit(code));
+  // Exits once stdout and stderr are flushed (a large `--json` result piped on is not cut short), and explicitly,
+  // so that idle keep-alive sockets of AWS clients do not hold the process open.
+  .then((code) => cli.exitWhenFlushed(code));

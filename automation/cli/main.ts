@@ -10,6 +10,7 @@ import { processIo, type CliIo } from "./io";
 import { CommanderError } from "commander";
 
 export { EXIT } from "./errors";
+export { exitWhenFlushed } from "../exit";
 export type { CliIo } from "./io";
 export type { CliDeps } from "./program";
 
