@@ -13,12 +13,11 @@ import {
   RequestValidationError,
   accountName,
   capIssues,
+  checkTag,
   checked,
   email,
   fieldName,
   nonEmptyTagValue,
-  tagKeyProblem,
-  tagValueProblem,
   zodIssues,
 } from "./requestRules";
 
@@ -64,17 +63,9 @@ export function parseHook(payload: Record<string, unknown>): MeshstackHookReques
       issues.push({ field, message: "tag fields must be named tag<Name> with a non-empty tag name" });
       continue;
     }
-    const keyProblem = tagKeyProblem(tagKey);
-    if (keyProblem !== undefined) issues.push({ field, message: keyProblem });
-    else if ((COMPLETION_TAG_KEYS as readonly string[]).includes(tagKey)) {
-      issues.push({ field, message: `tag key ${tagKey} is reserved for the completion tag the AVM writes` });
-    }
-    if (typeof value !== "string") issues.push({ field, message: "must be a string (tag value)" });
-    else {
-      const valueProblem = tagValueProblem(value);
-      if (valueProblem !== undefined) issues.push({ field, message: valueProblem });
-      else tags.push([tagKey, value]);
-    }
+    // The hook always gets the completion tags, so their keys are reserved.
+    const tag = checkTag(field, tagKey, value, true, issues);
+    if (tag) tags.push(tag);
   }
   if (tagCount + COMPLETION_TAG_KEYS.length > MAX_TAGS) {
     issues.push({

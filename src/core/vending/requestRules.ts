@@ -148,6 +148,34 @@ export function tagValueProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Checks one tag of a request: its key, whether the key is one of the completion tags the AVM writes itself (when
+ * `reserveCompletion`), and its value. Each problem is added to `issues` under `field`; a valid tag is returned.
+ */
+export function checkTag(
+  field: string,
+  key: string,
+  value: unknown,
+  reserveCompletion: boolean,
+  issues: RequestIssue[],
+): [string, string] | undefined {
+  const keyProblem = tagKeyProblem(key);
+  if (keyProblem !== undefined) issues.push({ field, message: keyProblem });
+  else if (reserveCompletion && (COMPLETION_TAG_KEYS as readonly string[]).includes(key)) {
+    issues.push({ field, message: `tag key ${key} is reserved for the completion tag the AVM writes` });
+  }
+  if (typeof value !== "string") {
+    issues.push({ field, message: "must be a string (tag value)" });
+    return undefined;
+  }
+  const valueProblem = tagValueProblem(value);
+  if (valueProblem !== undefined) {
+    issues.push({ field, message: valueProblem });
+    return undefined;
+  }
+  return [key, value];
+}
+
 /** Why `target` is not an OU id, root id or OU path, or `undefined`. */
 export function targetOuProblem(target: string): string | undefined {
   if (OU_ID.test(target) || ROOT_ID.test(target) || target === "/") return undefined;

@@ -12,12 +12,11 @@ import {
   VendRequest,
   accountName,
   capIssues,
+  checkTag,
   checked,
   email,
   fieldName,
   nonEmptyTagValue,
-  tagKeyProblem,
-  tagValueProblem,
   targetOuProblem,
   zodIssues,
 } from "./requestRules";
@@ -67,18 +66,8 @@ export function parseVend(payload: Record<string, unknown>): VendRequest {
       });
     }
     for (const [key, value] of entries) {
-      const field = fieldName(`tags.${key}`);
-      const keyProblem = tagKeyProblem(key);
-      if (keyProblem !== undefined) issues.push({ field, message: keyProblem });
-      else if (completion && (COMPLETION_TAG_KEYS as readonly string[]).includes(key)) {
-        issues.push({ field, message: `tag key ${key} is reserved for the completion tag the AVM writes` });
-      }
-      if (typeof value !== "string") issues.push({ field, message: "must be a string (tag value)" });
-      else {
-        const valueProblem = tagValueProblem(value);
-        if (valueProblem !== undefined) issues.push({ field, message: valueProblem });
-        else tags.push([key, value]);
-      }
+      const tag = checkTag(fieldName(`tags.${key}`), key, value, completion, issues);
+      if (tag) tags.push(tag);
     }
   }
   if (has("productName") !== has("stage")) {
