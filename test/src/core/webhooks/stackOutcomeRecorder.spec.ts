@@ -49,42 +49,35 @@ async function bootstrapping(ledger: Ledger): Promise<void> {
   await ledger.update(EMAIL, 1, { state: "BOOTSTRAPPING", note: "waiting for deployment #7" }, now);
 }
 
+/** Records a successful deployment for the bootstrapping account; asserts it completes and returns what it did. */
+async function completeOnce(consistent: boolean): Promise<ReturnType<typeof ledgerWith> & { queue: WorkItem[] }> {
+  const { ledger, calls } = ledgerWith(consistent);
+  await bootstrapping(ledger);
+  calls.length = 0;
+  const queue: WorkItem[] = [];
+  const recorder = new LedgerStackOutcomeRecorder({
+    ledger,
+    queue: { enqueue: async (item) => void queue.push(item) },
+    timing: new RecordingTiming(),
+  });
+  expect(await recorder.record(ACCOUNT, OUTCOME)).to.deep.equal({
+    action: "completing",
+    requestId: "req-1",
+    state: "COMPLETING",
+  });
+  return { ledger, calls, queue };
+}
+
 describe("LedgerStackOutcomeRecorder", () => {
   it("decides on the record read by email when the ledger's lookups may lag a write", async () => {
-    const { ledger, calls } = ledgerWith(false);
-    await bootstrapping(ledger);
-    calls.length = 0;
-    const queue: WorkItem[] = [];
-    const recorder = new LedgerStackOutcomeRecorder({
-      ledger,
-      queue: { enqueue: async (item) => void queue.push(item) },
-      timing: new RecordingTiming(),
-    });
-    expect(await recorder.record(ACCOUNT, OUTCOME)).to.deep.equal({
-      action: "completing",
-      requestId: "req-1",
-      state: "COMPLETING",
-    });
+    const { calls, queue } = await completeOnce(false);
     // The lookup saw version 1 (RECEIVED); the decision and the compare-and-set use version 2 read by email.
     expect(calls).to.deep.equal(["getByAccountId", "get", "update v2"]);
     expect(queue).to.deep.equal([{ email: EMAIL, requestId: "req-1" }]);
   });
 
   it("reads once when the ledger's lookups are consistent", async () => {
-    const { ledger, calls } = ledgerWith(true);
-    await bootstrapping(ledger);
-    calls.length = 0;
-    const queue: WorkItem[] = [];
-    const recorder = new LedgerStackOutcomeRecorder({
-      ledger,
-      queue: { enqueue: async (item) => void queue.push(item) },
-      timing: new RecordingTiming(),
-    });
-    expect(await recorder.record(ACCOUNT, OUTCOME)).to.deep.equal({
-      action: "completing",
-      requestId: "req-1",
-      state: "COMPLETING",
-    });
+    const { ledger, calls, queue } = await completeOnce(true);
     expect(calls).to.deep.equal(["getByAccountId", "update v2"]);
     const stored = await ledger.get(EMAIL);
     expect([stored?.state, stored?.version, stored?.history.at(-1)?.note]).to.deep.equal([
