@@ -1,13 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import {
-  AccountVendingMachine,
-  workerMaximumConcurrency,
-  type AccountVendingMachineArgs,
-} from "../../../src/components/accountVendingMachine";
+import { AccountVendingMachine, workerMaximumConcurrency } from "../../../src/components/accountVendingMachine";
 import { entryPointPolicy, lambdaTrustPolicy, webhookPolicy, workerPolicy } from "../../../src/policies/avmRoles";
 import { installPulumiMocks, outputValue, type PulumiRecorder, settle } from "../../support/pulumiMocks";
+import { AVM_BASE_ARGS } from "./avmArgs";
 
 const FN = "aws:lambda/function:Function";
 const ROLE = "aws:iam/role:Role";
@@ -15,18 +12,6 @@ const POLICY = "aws:iam/rolePolicy:RolePolicy";
 const location = { partition: "aws", region: "eu-central-1", accountId: "444455556666" };
 const QUEUE_URL = "https://sqs.eu-central-1.amazonaws.com/444455556666/avm-work";
 const VENDING_ROLE = "arn:aws:iam::111122223333:role/AVMVendingRole";
-
-const baseArgs: AccountVendingMachineArgs = {
-  partition: "aws",
-  region: "eu-central-1",
-  accountId: "444455556666",
-  organizationId: "o-exampleorg1",
-  managementAccountId: "111122223333",
-  vendingRoleName: "AVMVendingRole",
-  bootstrapRoleName: "OrganizationAccountAccessRole",
-  logRetentionDays: 30,
-  maxConcurrentCreates: 3,
-};
 
 function roleChildren(name: string): [string, string][] {
   return [
@@ -51,7 +36,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
     avm = new AccountVendingMachine(
       "avm",
       {
-        ...baseArgs,
+        ...AVM_BASE_ARGS,
         defaultOuId: "ou-ab12-cd34ef56",
         webhookSecret: pulumi.secret("0123456789abcdef"),
         pulumiAccessToken: pulumi.secret("pul-123"),
@@ -382,7 +367,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
   it("passes the entry point's operator-only settings only when an operator enabled them", async () => {
     recorder.reset();
     new AccountVendingMachine("open", {
-      ...baseArgs,
+      ...AVM_BASE_ARGS,
       entryPointAuthority: { vend: true, adopt: true, moveTargets: ["ou-ab12-cd34ef56", "/Sandbox"] },
     });
     await settle();
@@ -399,7 +384,7 @@ describe("AccountVendingMachine (Pulumi mocks)", () => {
 
   it("creates no secrets and passes no secret ARNs when none are configured", async () => {
     recorder.reset();
-    new AccountVendingMachine("bare", baseArgs);
+    new AccountVendingMachine("bare", AVM_BASE_ARGS);
     await settle();
     expect(recorder.byType("aws:secretsmanager/secret:Secret")).to.deep.equal([]);
     expect(recorder.byType("aws:secretsmanager/secretVersion:SecretVersion")).to.deep.equal([]);

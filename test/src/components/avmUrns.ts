@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AccountVendingMachine } from "../../../src/components/accountVendingMachine";
 import { UrnCapture } from "../../support/urnCapture";
+import { AVM_BASE_ARGS } from "./avmArgs";
 
 /** Builds the AVM with all options and returns the capture (call after installing the mocks; settle afterwards). */
 export function captureAvm(): UrnCapture {
@@ -15,15 +16,7 @@ export function captureAvm(): UrnCapture {
   new AccountVendingMachine(
     "avm",
     {
-      partition: "aws",
-      region: "eu-central-1",
-      accountId: "444455556666",
-      organizationId: "o-exampleorg1",
-      managementAccountId: "111122223333",
-      vendingRoleName: "AVMVendingRole",
-      bootstrapRoleName: "OrganizationAccountAccessRole",
-      logRetentionDays: 30,
-      maxConcurrentCreates: 3,
+      ...AVM_BASE_ARGS,
       defaultOuId: "ou-ab12-cd34ef56",
       webhookSecret: pulumi.secret("0123456789abcdef"),
       pulumiAccessToken: pulumi.secret("pul-123"),

@@ -12,6 +12,7 @@ import { AccountAccessRole } from "../../../src/components/accountAccessRole";
 import { ManagementVendingRole } from "../../../src/components/managementVendingRole";
 import { MeshfedServicePolicy } from "../../../src/components/meshfedServicePolicy";
 import { installPulumiMocks, settle, type PulumiRecorder } from "../../support/pulumiMocks";
+import { AVM_BASE_ARGS } from "./avmArgs";
 
 interface Captured {
   readonly type: string;
@@ -41,15 +42,7 @@ describe("fixed physical names survive replacement and destroy-then-up (Pulumi m
     new AccountVendingMachine(
       "avm",
       {
-        partition: "aws",
-        region: "eu-central-1",
-        accountId: "444455556666",
-        organizationId: "o-exampleorg1",
-        managementAccountId: "111122223333",
-        vendingRoleName: "AVMVendingRole",
-        bootstrapRoleName: "OrganizationAccountAccessRole",
-        logRetentionDays: 30,
-        maxConcurrentCreates: 3,
+        ...AVM_BASE_ARGS,
         webhookSecret: pulumi.secret("0123456789abcdef"),
         pulumiAccessToken: pulumi.secret("pul-123"),
         externalId: pulumi.secret("ext-123"),
