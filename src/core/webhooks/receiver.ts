@@ -185,15 +185,8 @@ export class WebhookReceiver {
       logger.info("webhook kind ignored", { deliveryId, kind });
       return reply(200, { ok: true, message: `kind ${kind} ignored`, action: "ignored" });
     }
-    const accountId = accountIdFromStackName(stackName.split("/").pop() ?? stackName);
-    if (projectName !== this.projectName || accountId === undefined) {
-      logger.info("webhook for another stack ignored", { deliveryId, kind, projectName, stackName });
-      return reply(200, {
-        ok: true,
-        message: `${projectName}/${stackName} is not an account stack`,
-        action: "ignored",
-      });
-    }
+    const accountId = this.accountIdOf(deliveryId, kind, projectName, stackName);
+    if (typeof accountId !== "string") return accountId;
     if (outcome.kind === "ignored") {
       logger.info("webhook event is not a final update outcome", { deliveryId, stackName, event: outcome.summary });
       return reply(200, { ok: true, message: `${outcome.summary}: nothing to record`, action: "ignored" });
@@ -225,21 +218,30 @@ export class WebhookReceiver {
     });
   }
 
+  /**
+   * The account id of `stackName` when it is an account stack of this project; for any other stack the answer that
+   * ignores the delivery (200, logged).
+   */
+  private accountIdOf(
+    deliveryId: string,
+    kind: string,
+    projectName: string,
+    stackName: string,
+  ): string | WebhookResponse {
+    const accountId = accountIdFromStackName(stackName.split("/").pop() ?? stackName);
+    if (projectName === this.projectName && accountId !== undefined) return accountId;
+    this.options.logger.info("webhook for another stack ignored", { deliveryId, kind, projectName, stackName });
+    return reply(200, { ok: true, message: `${projectName}/${stackName} is not an account stack`, action: "ignored" });
+  }
+
   /** A drift run's event: recorded as a history note on the account's SUCCEEDED record. */
   private async processDrift(deliveryId: string, kind: string, payload: unknown): Promise<WebhookResponse> {
     const { logger, recorder } = this.options;
     const parsed = driftEventSchema.safeParse(payload);
     if (!parsed.success) return this.badPayload(deliveryId, kind, parsed.error.issues);
     const { stackName, projectName } = parsed.data;
-    const accountId = accountIdFromStackName(stackName.split("/").pop() ?? stackName);
-    if (projectName !== this.projectName || accountId === undefined) {
-      logger.info("webhook for another stack ignored", { deliveryId, kind, projectName, stackName });
-      return reply(200, {
-        ok: true,
-        message: `${projectName}/${stackName} is not an account stack`,
-        action: "ignored",
-      });
-    }
+    const accountId = this.accountIdOf(deliveryId, kind, projectName, stackName);
+    if (typeof accountId !== "string") return accountId;
     if (recorder.recordDrift === undefined) {
       return reply(200, { ok: true, message: `kind ${kind} ignored`, action: "ignored" });
     }
