@@ -64,6 +64,13 @@ export class AccessRoleCollisionError extends EngineError {}
 
 const CLI_MISSING = /ENOENT[\s\S]*pulumi|spawn pulumi ENOENT/;
 
+/**
+ * A DIY backend's lock check lists `.pulumi/locks/<stack>/` and then reads each lock file to name its holder; when
+ * the other update releases its lock between the two, the CLI fails with "open .../locks/...json: no such file or
+ * directory" instead of ConcurrentUpdateError. The stack was busy a moment ago, so it is retried the same way.
+ */
+const DIY_LOCK_RELEASED = /\.pulumi[\\/]locks[\\/]\S+\.json: no such file or directory/;
+
 /** First meaningful line of the engine's stderr, for one-line messages. */
 function headline(message: string): string {
   const stderr = /stderr: ([\s\S]*?)(?:\n err\?:|$)/.exec(message)?.[1] ?? message;
@@ -95,7 +102,7 @@ export function classifyEngineError(error: unknown, stackName: string, operation
       options,
     );
   }
-  if (error instanceof ConcurrentUpdateError) {
+  if (error instanceof ConcurrentUpdateError || DIY_LOCK_RELEASED.test(engineMessage)) {
     return new StackBusyError(
       `${operation} ${stackName}: another update is in progress on this stack: ${headline(engineMessage)}`,
       stackName,

@@ -24,6 +24,13 @@ export const diyLocked = (): Error =>
     "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end\n",
   );
 
+/** What a DIY backend's lock check prints when the other update releases its lock while the check reads it. */
+export const diyLockReleased = (): Error =>
+  pulumiCommandError(
+    "error: 2 errors occurred:\n\t1) open /tmp/b/.pulumi/locks/organization/meshstack-avm/account-222233334444/08164ed2-7642-42a5-bef8-fe11a02aa4a8.json: no such file or directory\n\t2) NotFound\n",
+    1,
+  );
+
 /** StackNotFoundError. */
 export const stackNotFound = (stackName: string): Error =>
   pulumiCommandError(`error: no stack named '${stackName}' found\n`);

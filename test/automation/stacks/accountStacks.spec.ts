@@ -14,7 +14,13 @@ import type { ProgressReporter } from "../../../automation/progress";
 import { AccountStacks, formatChanges } from "../../../automation/stacks/accountStacks";
 import { LocalAccountStackRunner } from "../../../automation/stacks/localAccountStackRunner";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
-import { cliMissing, concurrentUpdate, diyLocked, pulumiCommandError } from "../../support/pulumiCommandErrors";
+import {
+  cliMissing,
+  concurrentUpdate,
+  diyLockReleased,
+  diyLocked,
+  pulumiCommandError,
+} from "../../support/pulumiCommandErrors";
 import { RecordingEngine } from "../../support/recordingEngine";
 import { RecordingTiming } from "../../support/recordingTiming";
 
@@ -169,6 +175,18 @@ describe("AccountStacks", () => {
       engine.failNext("up", diyLocked, 1);
       await stacks.deploy({ accountId: ACCOUNT });
       expect(timing.sleeps).to.deep.equal([1500]);
+    });
+
+    it("treats a DIY lock released while the CLI read it (the file vanished) as a busy stack", async () => {
+      const { engine, timing, stacks } = make();
+      engine.failNext("up", diyLockReleased, 1);
+      await stacks.deploy({ accountId: ACCOUNT });
+      expect(timing.sleeps).to.deep.equal([1500]);
+      const busy = classifyEngineError(diyLockReleased(), STACK, "up");
+      expect(busy).to.be.instanceOf(StackBusyError);
+      expect(busy.message).to.equal(
+        `up ${STACK}: another update is in progress on this stack: error: 2 errors occurred:`,
+      );
     });
 
     it("gives up after busyAttempts with StackBusyError carrying the engine message", async () => {
