@@ -90,6 +90,9 @@ export class SqliteLedger implements Ledger {
       if (this.path !== ":memory:") mkdirSync(path.dirname(this.path), { recursive: true });
       this.db = new DatabaseSync(this.path);
       this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
+      // Up to 32 MiB of pages cached (SQLite's default is 2 MiB; pages are allocated as they are read): a ledger of
+      // tens of thousands of records stays in memory instead of being read again from the file by every lookup.
+      this.db.exec("PRAGMA cache_size = -32768");
       if (this.path !== ":memory:") {
         this.db.exec("PRAGMA journal_mode = WAL");
         // Every commit is fsynced (SQLite's compile-time default, stated so it cannot change under us): a write
