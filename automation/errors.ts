@@ -102,9 +102,11 @@ export function classifyEngineError(error: unknown, stackName: string, operation
       options,
     );
   }
-  if (error instanceof ConcurrentUpdateError || DIY_LOCK_RELEASED.test(engineMessage)) {
+  const lockReleased = DIY_LOCK_RELEASED.test(engineMessage);
+  if (error instanceof ConcurrentUpdateError || lockReleased) {
+    const detail = lockReleased ? "its lock file was released while the pulumi CLI read it" : headline(engineMessage);
     return new StackBusyError(
-      `${operation} ${stackName}: another update is in progress on this stack: ${headline(engineMessage)}`,
+      `${operation} ${stackName}: another update is in progress on this stack: ${detail}`,
       stackName,
       operation,
       engineMessage,

@@ -185,7 +185,7 @@ describe("AccountStacks", () => {
       const busy = classifyEngineError(diyLockReleased(), STACK, "up");
       expect(busy).to.be.instanceOf(StackBusyError);
       expect(busy.message).to.equal(
-        `up ${STACK}: another update is in progress on this stack: error: 2 errors occurred:`,
+        `up ${STACK}: another update is in progress on this stack: its lock file was released while the pulumi CLI read it`,
       );
     });
 
