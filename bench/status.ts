@@ -10,9 +10,8 @@ import { performance } from "node:perf_hooks";
 import { CreateAccountCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createOrganizationWithOu, localClientConfig, startMoto } from "../automation/localAws";
-import { run } from "../automation/cli/main";
-import { bindLedger } from "../automation/cli/deps";
 import { DynamoLedger, createLedgerTable } from "../src/adapters/aws/dynamoLedger";
+import { runCliCountingCalls, tally } from "../test/support/countCalls";
 
 interface Options {
   sizes: number[];
@@ -31,22 +30,6 @@ function parseArgs(argv: string[]): Options {
   if (!Number.isInteger(options.lookups) || options.lookups < 1 || options.lookups > 500)
     throw new Error("--lookups: 1-500");
   return options;
-}
-
-/** Counts every SDK call a client sends, by command name. */
-function countCalls(client: OrganizationsClient | DynamoDBClient, calls: Map<string, number>): void {
-  (
-    client.middlewareStack as unknown as {
-      add(mw: unknown, options: { step: string; name: string; priority: string }): void;
-    }
-  ).add(
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      const name = context.commandName ?? "unknown";
-      calls.set(name, (calls.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: "initialize", name: "benchCountCalls", priority: "high" },
-  );
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -110,45 +93,27 @@ async function main(): Promise<void> {
         ["request id", ["--request-id", `req-${emails[target]!.split("@")[0]}`]],
       ];
       for (const [label, flags] of keys) {
-        const calls = new Map<string, number>();
-        const orgCalls = new Map<string, number>();
+        const calls: string[] = [];
+        const orgCalls: string[] = [];
         const times: number[] = [];
         for (let i = 0; i < options.lookups; i++) {
-          const dynamo = new DynamoDBClient(config);
-          countCalls(dynamo, calls);
-          let stdout = "";
-          let stderr = "";
           const started = performance.now();
-          const code = await run(
-            ["status", ...flags, "--ledger-table", table, "--json"],
-            {
-              stdout: { write: (s: string) => (stdout += s) },
-              stderr: { write: (s: string) => (stderr += s) },
-              stdin: "",
-              env: { AWS_REGION: "us-east-1" },
-              cwd: process.cwd(),
-            },
-            {
-              openLedger: async () => {
-                const ledger = new DynamoLedger({ client: dynamo, tableName: table });
-                return { ...bindLedger(ledger), close: async () => dynamo.destroy() };
-              },
-              organizationsClient: () => {
-                const client = new OrganizationsClient(config);
-                countCalls(client, orgCalls);
-                return client;
-              },
-            },
+          const { code, stdout, stderr } = await runCliCountingCalls(
+            config,
+            table,
+            ["status", ...flags],
+            calls,
+            orgCalls,
           );
           times.push(performance.now() - started);
           if (code !== 0 || !stdout.includes(emails[target]!)) {
             throw new Error(`avm status ${flags.join(" ")} failed (${code}): ${stderr}${stdout}`);
           }
         }
-        const total = [...calls.values()].reduce((a, b) => a + b, 0) / options.lookups;
-        const orgs = [...orgCalls.values()].reduce((a, b) => a + b, 0) / options.lookups;
-        const byCommand = [...calls.entries(), ...orgCalls.entries()]
-          .map(([name, count]) => `${name.replace(/Command$/, "")} ${count / options.lookups}`)
+        const total = calls.length / options.lookups;
+        const orgs = orgCalls.length / options.lookups;
+        const byCommand = [...Object.entries(tally(calls)), ...Object.entries(tally(orgCalls))]
+          .map(([name, count]) => `${name} ${count / options.lookups}`)
           .join(", ");
         console.log(
           `  ${String(n).padStart(8)}  ${label.padEnd(10)}  ${(total + orgs).toFixed(1).padStart(16)}  ${orgs.toFixed(1).padStart(22)}` +

@@ -33,13 +33,15 @@ export function tally(calls: readonly string[]): Record<string, number> {
 
 /**
  * Runs `avm <argv> --ledger-table <table> --json` in-process against DynamoDB and Organizations at `config` (moto),
- * pushing every AWS call the command makes onto `calls` (by command name, as {@link countCalls}).
+ * pushing every AWS call the command makes onto `calls` (by command name, as {@link countCalls}); the Organizations
+ * calls go to `organizationsCalls` instead when it is given (default: `calls`, all calls in one list).
  */
 export async function runCliCountingCalls(
   config: LocalClientConfig,
   table: string,
   argv: readonly string[],
   calls: string[],
+  organizationsCalls: string[] = calls,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
@@ -57,7 +59,7 @@ export async function runCliCountingCalls(
         const client = countCalls(new DynamoDBClient(config), calls);
         return { ...bindLedger(new DynamoLedger({ client, tableName: table })), close: async () => client.destroy() };
       },
-      organizationsClient: () => countCalls(new OrganizationsClient(config), calls),
+      organizationsClient: () => countCalls(new OrganizationsClient(config), organizationsCalls),
     },
   );
   return { code, stdout, stderr };
