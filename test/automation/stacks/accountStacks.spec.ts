@@ -22,6 +22,7 @@ import {
   pulumiCommandError,
 } from "../../support/pulumiCommandErrors";
 import { RecordingEngine } from "../../support/recordingEngine";
+import { rejection } from "../../support/rejection";
 import { RecordingTiming } from "../../support/recordingTiming";
 
 const settings: AccountStackSettings = {
@@ -56,6 +57,13 @@ function make(
   const log = logCapture();
   const stacks = new AccountStacks({ engine, settings, timing, logger: log.logger, ...extra });
   return { engine, timing, stacks, log };
+}
+
+/** Deploys ACCOUNT with the engine's `up` failing once with `stderr`: what the deploy rejected with, and the sleeps. */
+async function deployFailingUp(stderr: string): Promise<{ error: Error; timing: RecordingTiming }> {
+  const { engine, timing, stacks } = make();
+  engine.failNext("up", () => pulumiCommandError(stderr));
+  return { error: await rejection(stacks.deploy({ accountId: ACCOUNT })), timing };
 }
 
 describe("AccountStacks", () => {
@@ -108,27 +116,17 @@ describe("AccountStacks", () => {
 
     it("rejects an account id that is not 12 digits before touching the engine", async () => {
       const { engine, stacks } = make();
-      let error: unknown;
-      try {
-        await stacks.ensure({ accountId: "12345" });
-      } catch (e) {
-        error = e;
-      }
-      expect((error as Error).message).to.equal('accountId must be a 12-digit AWS account id, got "12345"');
+      const error = await rejection(stacks.ensure({ accountId: "12345" }));
+      expect(error.message).to.equal('accountId must be a 12-digit AWS account id, got "12345"');
       expect(engine.calls).to.deep.equal([]);
     });
 
     it("rejects invalid settings with an error naming the setting", async () => {
       const engine = new RecordingEngine();
       const stacks = new AccountStacks({ engine, settings: { ...settings, accessRoleName: "bad name!" } });
-      let error: unknown;
-      try {
-        await stacks.ensure({ accountId: ACCOUNT });
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(stacks.ensure({ accountId: ACCOUNT }));
       expect(error).to.be.instanceOf(AutomationConfigError);
-      expect((error as Error).message).to.equal(EXPECTED_ROLE_ERROR);
+      expect(error.message).to.equal(EXPECTED_ROLE_ERROR);
     });
   });
 
@@ -192,12 +190,7 @@ describe("AccountStacks", () => {
     it("gives up after busyAttempts with StackBusyError carrying the engine message", async () => {
       const { engine, timing, stacks } = make(undefined, undefined, { busyAttempts: 3, busyMaxDelayMs: 3000 });
       engine.failNext("up", concurrentUpdate, 10);
-      let error: unknown;
-      try {
-        await stacks.deploy({ accountId: ACCOUNT });
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(stacks.deploy({ accountId: ACCOUNT }));
       expect(error).to.be.instanceOf(StackBusyError);
       const busy = error as StackBusyError;
       expect(busy.attempts).to.equal(3);
@@ -211,16 +204,9 @@ describe("AccountStacks", () => {
     });
 
     it("maps other engine failures to EngineError without retrying, keeping the engine's message", async () => {
-      const { engine, timing, stacks } = make();
       const stderr =
         "Updating (account-222233334444):\n error: creating IAM Role (avm-role): operation error IAM: CreateRole, AccessDenied: not authorized\n";
-      engine.failNext("up", () => pulumiCommandError(stderr));
-      let error: unknown;
-      try {
-        await stacks.deploy({ accountId: ACCOUNT });
-      } catch (e) {
-        error = e;
-      }
+      const { error, timing } = await deployFailingUp(stderr);
       expect(error).to.be.instanceOf(EngineError);
       expect(error).not.to.be.instanceOf(AccessRoleCollisionError);
       const engineError = error as EngineError;
@@ -235,16 +221,9 @@ describe("AccountStacks", () => {
     });
 
     it("reports an existing role with the access role's name as a collision, with rename and import as the fixes", async () => {
-      const { engine, timing, stacks } = make();
       const stderr =
         "Updating (account-222233334444):\n error: creating IAM Role (MeshstackAccountAccessRole): EntityAlreadyExists: Role with name MeshstackAccountAccessRole already exists.\n";
-      engine.failNext("up", () => pulumiCommandError(stderr));
-      let error: unknown;
-      try {
-        await stacks.deploy({ accountId: ACCOUNT });
-      } catch (e) {
-        error = e;
-      }
+      const { error, timing } = await deployFailingUp(stderr);
       expect(error).to.be.instanceOf(AccessRoleCollisionError);
       const collision = error as AccessRoleCollisionError;
       expect(collision.message).to.equal(
@@ -260,14 +239,9 @@ describe("AccountStacks", () => {
     it("maps a missing pulumi binary to PulumiCliNotFoundError", async () => {
       const { engine, stacks } = make();
       engine.failNext("prepare", cliMissing);
-      let error: unknown;
-      try {
-        await stacks.deploy({ accountId: ACCOUNT });
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(stacks.deploy({ accountId: ACCOUNT }));
       expect(error).to.be.instanceOf(PulumiCliNotFoundError);
-      expect((error as Error).message).to.equal(
+      expect(error.message).to.equal(
         "plugin install (workspace): the pulumi CLI is not on PATH (install it from https://www.pulumi.com/docs/install/, or use the offline plan)",
       );
     });
@@ -284,14 +258,9 @@ describe("AccountStacks", () => {
 
     it("raises AccountStackNotFoundError for a stack that does not exist", async () => {
       const { stacks } = make();
-      let error: unknown;
-      try {
-        await stacks.refresh(ACCOUNT);
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(stacks.refresh(ACCOUNT));
       expect(error).to.be.instanceOf(AccountStackNotFoundError);
-      expect((error as Error).message).to.equal(`refresh ${STACK}: stack not found in the backend`);
+      expect(error.message).to.equal(`refresh ${STACK}: stack not found in the backend`);
     });
   });
 
@@ -304,12 +273,7 @@ describe("AccountStacks", () => {
 
     it("raises AccountStackNotFoundError for a missing stack", async () => {
       const { stacks } = make();
-      let error: unknown;
-      try {
-        await stacks.outputs(ACCOUNT);
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(stacks.outputs(ACCOUNT));
       expect(error).to.be.instanceOf(AccountStackNotFoundError);
     });
   });
@@ -377,13 +341,8 @@ describe("AccountStacks", () => {
 
     it("validates every account id before starting any stack", async () => {
       const { engine, stacks } = make();
-      let error: unknown;
-      try {
-        await stacks.deployMany([{ accountId: "100000000001" }, { accountId: "nope" }]);
-      } catch (e) {
-        error = e;
-      }
-      expect((error as Error).message).to.equal('accountId must be a 12-digit AWS account id, got "nope"');
+      const error = await rejection(stacks.deployMany([{ accountId: "100000000001" }, { accountId: "nope" }]));
+      expect(error.message).to.equal('accountId must be a 12-digit AWS account id, got "nope"');
       expect(engine.calls).to.deep.equal([]);
     });
   });
@@ -438,12 +397,7 @@ describe("LocalAccountStackRunner progress", () => {
     const request = { accountId: ACCOUNT, accountName: "a", email: "a@example.com", requestId: "r", tags: {} };
     await runner.deploy(request);
     engine.failNext("up", () => pulumiCommandError("error: boom\n"));
-    let error: unknown;
-    try {
-      await runner.deploy(request);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(runner.deploy(request));
     expect(error).to.be.instanceOf(EngineError);
     expect(events).to.deep.equal([
       `start ${STACK} up`,

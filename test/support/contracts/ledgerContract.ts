@@ -18,6 +18,7 @@ import {
   MAX_HISTORY_ENTRIES,
 } from "../../../src/core/ledgerRecords";
 import { listPage, type PageOptions } from "../../../src/core/ledgerPages";
+import { rejection } from "../rejection";
 
 /** Creates a fresh, empty ledger for one test. */
 export type LedgerFactory = () => Promise<Ledger>;
@@ -33,15 +34,6 @@ function vend(email: string, requestId: string, extra: Partial<NewLedgerRecord> 
     request: { kind: "vend", accountName: `acct ${requestId}`, email, tags: { Team: "a" } },
     ...extra,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Registers the ledger contract tests under `describe(name)`. */

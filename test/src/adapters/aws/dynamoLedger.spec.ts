@@ -9,6 +9,7 @@ import {
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { LedgerConflictError } from "../../../../src/core/ledger";
 import { classifyDynamoError, DynamoLedger, DynamoLedgerError } from "../../../../src/adapters/aws/dynamoLedger";
+import { rejection } from "../../../support/rejection";
 
 const RECORD = {
   email: "a@example.com",
@@ -22,15 +23,6 @@ const RECORD = {
   updatedAt: "2026-01-01T00:00:00.000Z",
   version: 1,
 };
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("DynamoLedger error classification", () => {
   // A scripted client rather than aws-sdk-client-mock: that library stubs the shared prototype, and other
