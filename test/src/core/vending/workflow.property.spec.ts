@@ -603,6 +603,26 @@ async function runScenario(cmds: Iterable<Cmd>, polls: number, remote = false) {
   }
 }
 
+/** What {@link runScenario} observed. */
+type Trace = Awaited<ReturnType<typeof runScenario>>;
+
+/** The ids of the accounts with `email` in the organization at the end of `trace`. */
+function accountIdsWith(trace: Trace, email: string): string[] {
+  return trace.accounts.filter((account) => account.email === email).map((account) => account.id);
+}
+
+/** The first history notes of every vend here: recorded, creating, attempt 1 about to be sent. */
+const NOTES_UNTIL_ATTEMPT_1 = ["request recorded", "creating account", "CreateAccount attempt 1 issuing"];
+
+/** The last history notes of a vend once its account `accountId` is known: tags, local account stack, completion tags. */
+function notesAfterAccount(accountId: string | undefined): string[] {
+  return [
+    "tagged with 1 tag(s)",
+    `account stack deployed: account-${accountId} deployed`,
+    "completion tags ProductName and Stage written",
+  ];
+}
+
 describe("account workflow (model-based)", () => {
   it("leaves one account per email and every request terminal after any interleaving", async function () {
     this.timeout(HANG_GUARD_MS);
@@ -652,19 +672,13 @@ describe("account workflow (model-based)", () => {
       { id: "car-0002", state: "FAILED", reason: "EMAIL_ALREADY_EXISTS" },
     ]);
     const [record] = trace.records;
-    expect(trace.accounts.filter((account) => account.email === a).map((account) => account.id)).to.deep.equal([
-      record!.accountId,
-    ]);
+    expect(accountIdsWith(trace, a)).to.deep.equal([record!.accountId]);
     expect(record!.history.map((e) => e.note)).to.deep.equal([
-      "request recorded",
-      "creating account",
-      "CreateAccount attempt 1 issuing",
+      ...NOTES_UNTIL_ATTEMPT_1,
       "CreateAccount attempt 2 issuing",
       "CreateAccount attempt 2 request car-0001",
       `account ${record!.accountId} created`,
-      "tagged with 1 tag(s)",
-      `account stack deployed: account-${record!.accountId} deployed`,
-      "completion tags ProductName and Stage written",
+      ...notesAfterAccount(record!.accountId),
     ]);
   });
 
@@ -691,18 +705,12 @@ describe("account workflow (model-based)", () => {
     expect(trace.calls.find(([name]) => name === "CreateAccount")).to.deep.equal(["CreateAccount", 1]);
     const [record] = trace.records;
     expect(record!.state).to.equal("SUCCEEDED");
-    expect(trace.accounts.filter((account) => account.email === a).map((account) => account.id)).to.deep.equal([
-      record!.accountId,
-    ]);
+    expect(accountIdsWith(trace, a)).to.deep.equal([record!.accountId]);
     expect(record!.history.map((e) => e.note)).to.deep.equal([
-      "request recorded",
-      "creating account",
-      "CreateAccount attempt 1 issuing",
+      ...NOTES_UNTIL_ATTEMPT_1,
       "CreateAccount attempt 1 CreateAccount outcome unknown: Error: socket hang up",
       `found account ${record!.accountId} after an interrupted CreateAccount`,
-      "tagged with 1 tag(s)",
-      `account stack deployed: account-${record!.accountId} deployed`,
-      "completion tags ProductName and Stage written",
+      ...notesAfterAccount(record!.accountId),
     ]);
     // Two rounds of looking saw nothing (the lag), the third found the account.
     expect(trace.sleeps).to.deep.equal([1_000, 2_000]);
@@ -722,9 +730,7 @@ describe("account workflow (model-based)", () => {
       // One webhook note: the dead handler wrote it (after-write) or nothing (before-write); the redelivery then
       // re-enqueued the COMPLETING record, or moved it from BOOTSTRAPPING itself.
       expect(record!.history.map((e) => e.note)).to.deep.equal([
-        "request recorded",
-        "creating account",
-        "CreateAccount attempt 1 issuing",
+        ...NOTES_UNTIL_ATTEMPT_1,
         "CreateAccount attempt 1 request car-0001",
         `account ${record!.accountId} created`,
         "tagged with 1 tag(s)",
@@ -755,13 +761,9 @@ describe("account workflow (model-based)", () => {
       const [record] = trace.records;
       expect([record!.state, trace.records.length]).to.deep.equal(["SUCCEEDED", 1]);
       expect(record!.history.map((e) => e.note)).to.deep.equal([
-        "request recorded",
-        "creating account",
-        "CreateAccount attempt 1 issuing",
+        ...NOTES_UNTIL_ATTEMPT_1,
         `found account ${record!.accountId} after an interrupted CreateAccount`,
-        "tagged with 1 tag(s)",
-        `account stack deployed: account-${record!.accountId} deployed`,
-        "completion tags ProductName and Stage written",
+        ...notesAfterAccount(record!.accountId),
       ]);
     });
 
@@ -787,19 +789,13 @@ describe("account workflow (model-based)", () => {
       ]);
       const [record] = trace.records;
       expect(record!.state).to.equal("SUCCEEDED");
-      expect(trace.accounts.filter((account) => account.email === a).map((account) => account.id)).to.deep.equal([
-        record!.accountId,
-      ]);
+      expect(accountIdsWith(trace, a)).to.deep.equal([record!.accountId]);
       expect(record!.history.map((e) => e.note)).to.deep.equal([
-        "request recorded",
-        "creating account",
-        "CreateAccount attempt 1 issuing",
+        ...NOTES_UNTIL_ATTEMPT_1,
         "CreateAccount attempt 2 issuing",
         "CreateAccount attempt 2 request car-0001",
         `found account ${record!.accountId} after an interrupted CreateAccount`,
-        "tagged with 1 tag(s)",
-        `account stack deployed: account-${record!.accountId} deployed`,
-        "completion tags ProductName and Stage written",
+        ...notesAfterAccount(record!.accountId),
       ]);
     });
 
