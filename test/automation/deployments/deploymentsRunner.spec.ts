@@ -12,6 +12,7 @@ import type { AccountStackSettings } from "../../../automation/stacks/stackConfi
 import type { AutomationLogger } from "../../../automation/logger";
 import { FakePulumiCloud } from "../../support/fakePulumiCloud";
 import { RecordingTiming } from "../../support/recordingTiming";
+import { rejection } from "../../support/rejection";
 
 const TOKEN = "pul-0123456789abcdef0123456789abcdef01234567";
 const ACCOUNT = "222233334444";
@@ -28,6 +29,23 @@ const request = {
   email: "a@example.com",
   requestId: "req-1",
   tags: { "Cost Center": "12 34" },
+};
+
+const QUOTED_STACK = "'acme/meshstack-avm/account-222233334444'";
+/** The Deployments settings a deploy of `request` writes: git source, stack config, external id as a secret env var. */
+const SETTINGS = {
+  sourceContext: { git: { repoURL: "https://github.com/acme/meshstack-avm.git", branch: "refs/heads/main" } },
+  operationContext: {
+    preRunCommands: [
+      `pulumi config set-all --stack ${QUOTED_STACK} --plaintext 'aws:region=eu-central-1' ` +
+        "--plaintext 'meshstack-avm:stackKind=account' --plaintext 'meshstack-avm:accountId=222233334444' " +
+        "--plaintext 'meshstack-avm:managementAccountId=111122223333' " +
+        "--plaintext 'meshstack-avm:automationAccountId=444455556666' " +
+        `--plaintext 'meshstack-avm:tags={"Cost Center":"12 34"}'`,
+      `pulumi config set --stack ${QUOTED_STACK} --secret -- 'meshstack-avm:externalId' "$AVM_EXTERNAL_ID"`,
+    ],
+    environmentVariables: { AVM_EXTERNAL_ID: { secret: "ext-secret-42" } },
+  },
 };
 
 describe("DeploymentsAccountStackRunner", () => {
@@ -88,21 +106,7 @@ describe("DeploymentsAccountStackRunner", () => {
 
   it("writes the git source and the stack config; the external id travels only as a secret env var", async () => {
     await runner().deploy(request);
-    const q = "'acme/meshstack-avm/account-222233334444'";
-    expect(cloud.settings.get("acme/meshstack-avm/account-222233334444")).to.deep.equal({
-      sourceContext: { git: { repoURL: "https://github.com/acme/meshstack-avm.git", branch: "refs/heads/main" } },
-      operationContext: {
-        preRunCommands: [
-          `pulumi config set-all --stack ${q} --plaintext 'aws:region=eu-central-1' ` +
-            "--plaintext 'meshstack-avm:stackKind=account' --plaintext 'meshstack-avm:accountId=222233334444' " +
-            "--plaintext 'meshstack-avm:managementAccountId=111122223333' " +
-            "--plaintext 'meshstack-avm:automationAccountId=444455556666' " +
-            `--plaintext 'meshstack-avm:tags={"Cost Center":"12 34"}'`,
-          `pulumi config set --stack ${q} --secret -- 'meshstack-avm:externalId' "$AVM_EXTERNAL_ID"`,
-        ],
-        environmentVariables: { AVM_EXTERNAL_ID: { secret: "ext-secret-42" } },
-      },
-    });
+    expect(cloud.settings.get("acme/meshstack-avm/account-222233334444")).to.deep.equal(SETTINGS);
   });
 
   it("with the deploy role, sets AWS OIDC (role, per-stack session, 1 hour) and sends no static AWS keys", async () => {
@@ -121,19 +125,10 @@ describe("DeploymentsAccountStackRunner", () => {
         else process.env[name] = value;
       }
     }
-    const q = "'acme/meshstack-avm/account-222233334444'";
     expect(cloud.settings.get("acme/meshstack-avm/account-222233334444")).to.deep.equal({
-      sourceContext: { git: { repoURL: "https://github.com/acme/meshstack-avm.git", branch: "refs/heads/main" } },
+      ...SETTINGS,
       operationContext: {
-        preRunCommands: [
-          `pulumi config set-all --stack ${q} --plaintext 'aws:region=eu-central-1' ` +
-            "--plaintext 'meshstack-avm:stackKind=account' --plaintext 'meshstack-avm:accountId=222233334444' " +
-            "--plaintext 'meshstack-avm:managementAccountId=111122223333' " +
-            "--plaintext 'meshstack-avm:automationAccountId=444455556666' " +
-            `--plaintext 'meshstack-avm:tags={"Cost Center":"12 34"}'`,
-          `pulumi config set --stack ${q} --secret -- 'meshstack-avm:externalId' "$AVM_EXTERNAL_ID"`,
-        ],
-        environmentVariables: { AVM_EXTERNAL_ID: { secret: "ext-secret-42" } },
+        ...SETTINGS.operationContext,
         oidc: {
           aws: {
             roleArn: "arn:aws:iam::111122223333:role/AVMDeploymentsRole",
@@ -212,28 +207,18 @@ describe("DeploymentsAccountStackRunner", () => {
 
   it("raises DeploymentFailedError with the console URL for a failed deployment", async () => {
     cloud.nextStatuses = ["running", "failed"];
-    let error: unknown;
-    try {
-      await runner().deploy(request);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(runner().deploy(request));
     expect(error).to.be.instanceOf(DeploymentFailedError);
-    expect((error as Error).message).to.equal(
+    expect(error.message).to.equal(
       "update deployment #1 of account-222233334444 failed (https://app.pulumi.com/acme/meshstack-avm/account-222233334444/deployments/1)",
     );
   });
 
   it("raises DeploymentSkippedError for a skipped deployment", async () => {
     cloud.nextStatuses = ["not-started", "skipped"];
-    let error: unknown;
-    try {
-      await runner().deploy(request);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(runner().deploy(request));
     expect(error).to.be.instanceOf(DeploymentSkippedError);
-    expect((error as Error).message).to.equal(
+    expect(error.message).to.equal(
       "update deployment #1 of account-222233334444 was skipped (superseded or expired in the queue) (https://app.pulumi.com/acme/meshstack-avm/account-222233334444/deployments/1)",
     );
   });
@@ -251,19 +236,14 @@ describe("DeploymentsAccountStackRunner", () => {
   });
 
   it("gives a clear 401 error without the token", async () => {
-    let error: unknown;
-    try {
-      await runner({ token: "pul-wrong-token-value" }).deploy(request);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(runner({ token: "pul-wrong-token-value" }).deploy(request));
     expect(error).to.be.instanceOf(PulumiCloudAuthError);
     expect((error as PulumiCloudAuthError).status).to.equal(401);
-    expect((error as Error).message).to.equal(
+    expect(error.message).to.equal(
       "POST /api/stacks/acme/meshstack-avm: HTTP 401: the Pulumi access token is invalid or lacks access " +
         "(Unauthorized: No credentials provided or are invalid.); check PULUMI_ACCESS_TOKEN",
     );
-    expect((error as Error).message).to.not.include("pul-wrong-token-value");
+    expect(error.message).to.not.include("pul-wrong-token-value");
   });
 
   it("retries 5xx with backoff and succeeds", async () => {
@@ -287,26 +267,14 @@ describe("DeploymentsAccountStackRunner", () => {
 
   it("gives up on persistent 5xx with the status and attempts in the message", async () => {
     cloud.inject.push({ method: "POST", pathIncludes: "/deployments/settings", status: 500, times: 10 });
-    let error: unknown;
-    try {
-      await runner().deploy(request);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(runner().deploy(request));
     expect(error).to.be.instanceOf(PulumiCloudApiError);
-    expect((error as Error).message).to.equal(
-      `POST ${STACK_PATH}/deployments/settings: HTTP 500 after 4 attempts: injected 500`,
-    );
+    expect(error.message).to.equal(`POST ${STACK_PATH}/deployments/settings: HTTP 500 after 4 attempts: injected 500`);
   });
 
   it("does not retry other 4xx answers", async () => {
     cloud.inject.push({ method: "POST", pathIncludes: `${STACK_PATH}/deployments`, status: 400, times: 1 });
-    let error: unknown;
-    try {
-      await runner().deploy(request);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(runner().deploy(request));
     expect((error as PulumiCloudApiError).status).to.equal(400);
     expect(timing.sleeps).to.deep.equal([]);
   });
@@ -359,14 +327,9 @@ describe("PulumiCloudClient", () => {
         baseUrl: `http://127.0.0.1:${port}`,
         timing: new RecordingTiming(),
       });
-      let error: unknown;
-      try {
-        await client.request("GET", "/api/user");
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(client.request("GET", "/api/user"));
       expect(error).to.be.instanceOf(PulumiCloudApiError);
-      expect((error as Error).message).to.equal(
+      expect(error.message).to.equal(
         "GET /api/user: HTTP 200 with a body that is not JSON: <html>proxy login for [redacted]</html>",
       );
     } finally {
