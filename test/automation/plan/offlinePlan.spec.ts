@@ -18,6 +18,7 @@ import { deploymentsRolePermissionsPolicy, deploymentsRoleTrustPolicy } from "..
 import { meshfedServicePolicy } from "../../../src/policies/meshfedServicePolicy";
 import type { AccountStackSettings } from "../../../automation/stacks/stackConfig";
 import { HANG_GUARD_MS } from "../../support/hangGuard";
+import { rejection } from "../../support/rejection";
 import { ensureCliBundle, OUT } from "../../../scripts/cliBundle.cjs";
 
 const settings: AccountStackSettings = {
@@ -25,6 +26,14 @@ const settings: AccountStackSettings = {
   automationAccountId: "444455556666",
   region: "eu-central-1",
   externalId: "ext-plan-secret-9",
+};
+
+/** The platform stack config every platform plan here starts from; each test adds the keys it is about. */
+const PLATFORM_CONFIG = {
+  "aws:region": "eu-central-1",
+  "meshstack-avm:managementAccountId": "111122223333",
+  "meshstack-avm:automationAccountId": "444455556666",
+  "meshstack-avm:organizationId": "o-exampleorg1",
 };
 
 describe("offline plan", function () {
@@ -145,17 +154,11 @@ describe("offline plan", function () {
   });
 
   it("rejects invalid settings with the program's own message before starting a child", async () => {
-    let error: unknown;
-    try {
-      await planAccountStack(
-        { accountId: "222233334444" },
-        { ...settings, accessRoleName: "OrganizationAccountAccessRole" },
-      );
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(
+      planAccountStack({ accountId: "222233334444" }, { ...settings, accessRoleName: "OrganizationAccountAccessRole" }),
+    );
     expect(error).to.be.instanceOf(AutomationConfigError);
-    expect((error as Error).message).to.equal(
+    expect(error.message).to.equal(
       "meshstack-avm:accessRoleName must not be OrganizationAccountAccessRole: AWS Organizations creates that admin " +
         "role in every new account; choose another name (default MeshstackAccountAccessRole)",
     );
@@ -183,14 +186,11 @@ describe("offline plan", function () {
           "",
         ].join("\n"),
       );
-      let error: unknown;
-      try {
-        await planAccountStack({ accountId: "222233334444" }, settings, { repoRoot: copy, timeoutMs: 120_000 });
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(
+        planAccountStack({ accountId: "222233334444" }, settings, { repoRoot: copy, timeoutMs: 120_000 }),
+      );
       expect(error).to.be.instanceOf(OfflinePlanError);
-      expect((error as Error).message).to.match(
+      expect(error.message).to.match(
         /^offline plan of account-222233334444 failed: .*policy "Typo\/permissions": unknown IAM action "s3:GetObjct"$/,
       );
     } finally {
@@ -201,15 +201,12 @@ describe("offline plan", function () {
   it("reports a child that cannot run the program as OfflinePlanError, without the secret", async () => {
     const empty = mkdtempSync(path.join(tmpdir(), "avm-plan-"));
     try {
-      let error: unknown;
-      try {
-        await planAccountStack({ accountId: "222233334444" }, settings, { repoRoot: empty, timeoutMs: 60_000 });
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(
+        planAccountStack({ accountId: "222233334444" }, settings, { repoRoot: empty, timeoutMs: 60_000 }),
+      );
       expect(error).to.be.instanceOf(OfflinePlanError);
-      expect((error as Error).message).to.match(/^offline plan of account-222233334444 did not complete: /);
-      expect((error as Error).message).to.not.include("ext-plan-secret-9");
+      expect(error.message).to.match(/^offline plan of account-222233334444 did not complete: /);
+      expect(error.message).to.not.include("ext-plan-secret-9");
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -219,10 +216,7 @@ describe("offline plan", function () {
     const plan = await planPlatformStack(
       "dev",
       {
-        "aws:region": "eu-central-1",
-        "meshstack-avm:managementAccountId": "111122223333",
-        "meshstack-avm:automationAccountId": "444455556666",
-        "meshstack-avm:organizationId": "o-exampleorg1",
+        ...PLATFORM_CONFIG,
         "meshstack-avm:meshfedServicePolicy": "attach",
         "meshstack-avm:webhookSecret": "whsec-plan-secret-0123",
       },
@@ -261,10 +255,7 @@ describe("offline plan", function () {
     const plan = await planPlatformStack(
       "dev",
       {
-        "aws:region": "eu-central-1",
-        "meshstack-avm:managementAccountId": "111122223333",
-        "meshstack-avm:automationAccountId": "444455556666",
-        "meshstack-avm:organizationId": "o-exampleorg1",
+        ...PLATFORM_CONFIG,
         "meshstack-avm:guardrailTargets": '["ou-ab12-cd34ef56"]',
       },
       [],
@@ -296,10 +287,7 @@ describe("offline plan", function () {
     const plan = await planPlatformStack(
       "dev",
       {
-        "aws:region": "eu-central-1",
-        "meshstack-avm:managementAccountId": "111122223333",
-        "meshstack-avm:automationAccountId": "444455556666",
-        "meshstack-avm:organizationId": "o-exampleorg1",
+        ...PLATFORM_CONFIG,
         "meshstack-avm:pulumiOrganization": "acme",
         "meshstack-avm:deploymentsOidc": "true",
       },
