@@ -26,6 +26,7 @@ import { SqliteLedger } from "../src/adapters/local/sqliteLedger";
 import { type LedgerRecord, type RequestState } from "../src/core/ledger";
 import { createRecord, encodeListCursor } from "../src/core/ledgerRecords";
 import { type Ledger } from "../src/core/ports";
+import { countCalls, tally } from "../test/support/countCalls";
 
 interface Options {
   sizes: number[];
@@ -62,23 +63,6 @@ function records(n: number): LedgerRecord[] {
   });
 }
 
-/** Counts every SDK call a client sends, by command name. */
-function countCalls(client: DynamoDBClient, calls: Map<string, number>): DynamoDBClient {
-  (
-    client.middlewareStack as unknown as {
-      add(mw: unknown, options: { step: string; name: string; priority: string }): void;
-    }
-  ).add(
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      const name = (context.commandName ?? "unknown").replace(/Command$/, "");
-      calls.set(name, (calls.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: "initialize", name: "benchCountCalls", priority: "high" },
-  );
-  return client;
-}
-
 /** Writes the records into a DynamoDB table with the current layout, or (`legacy`) the one before `byStateCreatedAt`. */
 async function dynamoTable(client: DynamoDBClient, name: string, rows: LedgerRecord[], legacy: boolean): Promise<void> {
   await createLedgerTable(client, name, legacy ? LEDGER_INDEXES.filter((i) => i.rangeKey === undefined) : undefined);
@@ -96,10 +80,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 async function measure(
   flags: string[],
   runs: number,
-  open: (calls: Map<string, number>) => Ledger,
+  open: (calls: string[]) => Ledger,
   expectCount: number,
 ): Promise<{ p50: number; max: number; calls: string }> {
-  const calls = new Map<string, number>();
+  const calls: string[] = [];
   const times: number[] = [];
   for (let i = 0; i < runs; i += 1) {
     let stdout = "";
@@ -121,7 +105,10 @@ async function measure(
     if (count !== expectCount)
       throw new Error(`avm list ${flags.join(" ")}: exit ${code}, ${count} records: ${stderr}`);
   }
-  const perRun = [...calls.entries()].map(([name, count]) => `${name} ${count / runs}`).join(", ") || "-";
+  const perRun =
+    Object.entries(tally(calls))
+      .map(([name, count]) => `${name} ${count / runs}`)
+      .join(", ") || "-";
   return { p50: median(times), max: Math.max(...times), calls: perRun };
 }
 
@@ -155,12 +142,12 @@ async function main(): Promise<void> {
         ["first", [], Math.min(options.page, n)],
         ["middle", ["--after", encodeListCursor(rows[middle]!)], Math.min(options.page, n - middle - 1)],
       ];
-      const ledgers: [string, string[], (calls: Map<string, number>) => Ledger][] = [
+      const ledgers: [string, string[], (calls: string[]) => Ledger][] = [
         ["DynamoDB (index)", ["--ledger-table", "avm-ledger"], (calls) => dynamo("avm-ledger", calls)],
         ["DynamoDB (no index)", ["--ledger-table", "avm-ledger-old"], (calls) => dynamo("avm-ledger-old", calls)],
         ["SQLite file", ["--ledger", file], () => new SqliteLedger({ path: file })],
       ];
-      function dynamo(table: string, calls: Map<string, number>): Ledger {
+      function dynamo(table: string, calls: string[]): Ledger {
         const client = countCalls(new DynamoDBClient(config), calls);
         return { ...bindLedger(new DynamoLedger({ client, tableName: table })), close: async () => client.destroy() };
       }
