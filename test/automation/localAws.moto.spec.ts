@@ -11,6 +11,7 @@ import {
 import { LocalAwsError, MOTO_DEFAULT_ACCOUNT_ID, startMoto } from "../../automation/localAws";
 import { useMoto } from "../support/moto";
 import { HANG_GUARD_MS, waitUntil } from "../support/hangGuard";
+import { rejection } from "../support/rejection";
 
 describe("localAws", function () {
   this.timeout(HANG_GUARD_MS);
@@ -53,38 +54,21 @@ describe("localAws", function () {
     await own.reset();
     await own.stop();
     await own.stop(); // idempotent
-    let error: unknown;
-    try {
-      await own.reset();
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(own.reset());
     expect(error).to.be.instanceOf(LocalAwsError);
-    expect((error as Error).message).to.match(/^moto reset at http:\/\/127\.0\.0\.1:\d+ failed: /);
+    expect(error.message).to.match(/^moto reset at http:\/\/127\.0\.0\.1:\d+ failed: /);
   });
 
   it("fails with a clear error when the interpreter does not exist", async () => {
-    let error: unknown;
-    try {
-      await startMoto({ python: "/nonexistent/python3" });
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(startMoto({ python: "/nonexistent/python3" }));
     expect(error).to.be.instanceOf(LocalAwsError);
-    expect((error as Error).message).to.equal(
-      "cannot start moto with /nonexistent/python3: spawn /nonexistent/python3 ENOENT",
-    );
+    expect(error.message).to.equal("cannot start moto with /nonexistent/python3: spawn /nonexistent/python3 ENOENT");
   });
 
   it("fails with a clear error when moto is not importable", async () => {
-    let error: unknown;
-    try {
-      await startMoto({ python: "/usr/bin/env", startupTimeoutMs: HANG_GUARD_MS - 60_000 });
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(startMoto({ python: "/usr/bin/env", startupTimeoutMs: HANG_GUARD_MS - 60_000 }));
     expect(error).to.be.instanceOf(LocalAwsError);
-    expect((error as Error).message).to.match(
+    expect(error.message).to.match(
       /^moto server \(\/usr\/bin\/env\) exited during startup \(code \d+, signal none\); run scripts\/setup-moto\.sh\./,
     );
   });

@@ -13,6 +13,7 @@ import { useMoto } from "../../../support/moto";
 import { ledgerContract } from "../../../support/contracts/ledgerContract";
 import { HANG_GUARD_MS } from "../../../support/hangGuard";
 import { startFaultProxy } from "../../../support/faultProxy";
+import { rejection } from "../../../support/rejection";
 
 describe("DynamoLedger on moto", function () {
   this.timeout(HANG_GUARD_MS);
@@ -117,29 +118,15 @@ describe("DynamoLedger on moto", function () {
       } as unknown as DynamoDBClient,
       tableName: "conflict",
     });
-    let error: unknown;
-    try {
-      await raced.update("c@example.com", 1, { note: "late writer" }, new Date(2));
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(raced.update("c@example.com", 1, { note: "late writer" }, new Date(2)));
     expect(error).to.be.instanceOf(LedgerConflictError);
-    expect((error as Error).message).to.equal(
-      "ledger record for c@example.com changed concurrently (expected version 1)",
-    );
-    expect((error as Error).cause).to.have.property("name", "ConditionalCheckFailedException");
+    expect(error.message).to.equal("ledger record for c@example.com changed concurrently (expected version 1)");
+    expect(error.cause).to.have.property("name", "ConditionalCheckFailedException");
 
     const missing = new DynamoLedger({ client, tableName: "no-such-table" });
-    error = undefined;
-    try {
-      await missing.get("c@example.com");
-    } catch (e) {
-      error = e;
-    }
-    expect(error).to.be.instanceOf(DynamoLedgerError);
-    expect((error as Error).message).to.match(
-      /^DynamoDB GetItem for c@example\.com failed: ResourceNotFoundException: /,
-    );
+    const unreachable = await rejection(missing.get("c@example.com"));
+    expect(unreachable).to.be.instanceOf(DynamoLedgerError);
+    expect(unreachable.message).to.match(/^DynamoDB GetItem for c@example\.com failed: ResourceNotFoundException: /);
   });
 
   it("takes its own write whose reply was lost (the SDK resent it and failed the condition) as a success", async () => {

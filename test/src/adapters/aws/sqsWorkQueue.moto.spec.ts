@@ -4,6 +4,7 @@ import { parseWorkItem, WorkQueueError } from "../../../../src/core/workItem";
 import { SqsWorkQueue } from "../../../../src/adapters/aws/sqsWorkQueue";
 import { useMoto } from "../../../support/moto";
 import { HANG_GUARD_MS } from "../../../support/hangGuard";
+import { rejection } from "../../../support/rejection";
 
 describe("SqsWorkQueue on moto", function () {
   this.timeout(HANG_GUARD_MS);
@@ -29,25 +30,15 @@ describe("SqsWorkQueue on moto", function () {
 
   it("wraps a failed send in WorkQueueError naming the request", async () => {
     const queue = new SqsWorkQueue({ client, queueUrl: `${moto.endpoint}/123456789012/missing` });
-    let error: unknown;
-    try {
-      await queue.enqueue({ email: "a@example.com", requestId: "req-1" });
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(queue.enqueue({ email: "a@example.com", requestId: "req-1" }));
     expect(error).to.be.instanceOf(WorkQueueError);
-    expect((error as Error).message).to.match(/^cannot enqueue request req-1: /);
+    expect(error.message).to.match(/^cannot enqueue request req-1: /);
   });
 
   it("rejects a delay outside 0..900 seconds", async () => {
     const queue = new SqsWorkQueue({ client, queueUrl: "unused" });
-    let error: unknown;
-    try {
-      await queue.enqueue({ email: "a@example.com", requestId: "req-1" }, 901);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(queue.enqueue({ email: "a@example.com", requestId: "req-1" }, 901));
     expect(error).to.be.instanceOf(WorkQueueError);
-    expect((error as Error).message).to.equal("delaySeconds must be an integer from 0 to 900, got 901");
+    expect(error.message).to.equal("delaySeconds must be an integer from 0 to 900, got 901");
   });
 });

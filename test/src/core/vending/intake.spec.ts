@@ -4,6 +4,7 @@ import { acceptRequest, IntakeEnqueueError, type IntakeDeps } from "../../../../
 import { RequestValidationError } from "../../../../src/core/vending/requestRules";
 import { MemoryLedger } from "../../../support/memoryLedger";
 import { RecordingQueue } from "../../../support/recordingQueue";
+import { rejection } from "../../../support/rejection";
 
 const HOOK = {
   AccountName: "meshcloud.test-aws-integration",
@@ -191,15 +192,12 @@ describe("acceptRequest", () => {
 
   it("rejects a hook whose email is recorded for another account, recording nothing", async () => {
     await acceptRequest(HOOK, deps);
-    let error: unknown;
-    try {
-      await acceptRequest(
+    const error = await rejection(
+      acceptRequest(
         { ...HOOK, AccountId: "999988887777", AccountArn: HOOK.AccountArn.replace("222233334444", "999988887777") },
         deps,
-      );
-    } catch (e) {
-      error = e;
-    }
+      ),
+    );
     expect(error).to.be.instanceOf(RequestValidationError);
     expect((error as RequestValidationError).issues).to.deep.equal([
       {
@@ -214,14 +212,11 @@ describe("acceptRequest", () => {
   it("rejects a hook whose account id is recorded for another email, naming both and writing nothing", async () => {
     await acceptRequest(HOOK, deps);
     const before = await ledger.list();
-    let error: unknown;
-    try {
-      await acceptRequest({ ...HOOK, AccountEmail: "someone-else@example.com", ProductName: "ws-other" }, deps);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(
+      acceptRequest({ ...HOOK, AccountEmail: "someone-else@example.com", ProductName: "ws-other" }, deps),
+    );
     expect(error).to.be.instanceOf(RequestValidationError);
-    expect((error as Error).message).to.equal(
+    expect(error.message).to.equal(
       "invalid meshStack hook payload: AccountId: account 222233334444 is already recorded for " +
         "awsexample+meshcloud.test-aws-integration@example.com (request gen-1), not someone-else@example.com",
     );
@@ -232,26 +227,14 @@ describe("acceptRequest", () => {
 
   it("rejects a request id already used for another email", async () => {
     await acceptRequest({ ...VEND, requestId: "ticket-7" }, deps);
-    let error: unknown;
-    try {
-      await acceptRequest({ ...VEND, email: "other@example.com", requestId: "ticket-7" }, deps);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(acceptRequest({ ...VEND, email: "other@example.com", requestId: "ticket-7" }, deps));
     expect(error).to.be.instanceOf(RequestValidationError);
-    expect((error as Error).message).to.equal(
-      "invalid vend request: requestId: is already used by a request for another email",
-    );
+    expect(error.message).to.equal("invalid vend request: requestId: is already used by a request for another email");
     expect(await ledger.get("other@example.com")).to.equal(undefined);
   });
 
   it("throws RequestValidationError for invalid input and records nothing", async () => {
-    let error: unknown;
-    try {
-      await acceptRequest({ ...VEND, email: "nope" }, deps);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(acceptRequest({ ...VEND, email: "nope" }, deps));
     expect(error).to.be.instanceOf(RequestValidationError);
     expect(await ledger.list()).to.deep.equal([]);
     expect(queue.items).to.deep.equal([]);
@@ -259,14 +242,9 @@ describe("acceptRequest", () => {
 
   it("notes a failed enqueue, throws IntakeEnqueueError, and re-enqueues on the next repeat", async () => {
     queue.failWith = new Error("SQS is down");
-    let error: unknown;
-    try {
-      await acceptRequest(VEND, deps);
-    } catch (e) {
-      error = e;
-    }
+    const error = await rejection(acceptRequest(VEND, deps));
     expect(error).to.be.instanceOf(IntakeEnqueueError);
-    expect((error as Error).message).to.equal("request gen-1 was recorded but could not be enqueued: SQS is down");
+    expect(error.message).to.equal("request gen-1 was recorded but could not be enqueued: SQS is down");
     expect((error as IntakeEnqueueError).requestId).to.equal("gen-1");
     const noted = await ledger.get(VEND.email);
     expect(noted?.history.at(-1)).to.deep.equal({
@@ -290,13 +268,8 @@ describe("acceptRequest", () => {
         throw new Error("DynamoDB unreachable");
       },
     });
-    let error: unknown;
-    try {
-      await acceptRequest(VEND, { ...deps, ledger: broken });
-    } catch (e) {
-      error = e;
-    }
-    expect((error as Error).message).to.equal("DynamoDB unreachable");
+    const error = await rejection(acceptRequest(VEND, { ...deps, ledger: broken }));
+    expect(error.message).to.equal("DynamoDB unreachable");
     expect(queue.items).to.deep.equal([]);
   });
 

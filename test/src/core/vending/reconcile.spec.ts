@@ -13,6 +13,7 @@ import { serializeWorkItem } from "../../../../src/core/workItem";
 import { FakeDeadLetterQueue } from "../../../support/fakeDeadLetterQueue";
 import { RecordingQueue } from "../../../support/recordingQueue";
 import { RecordingTiming } from "../../../support/recordingTiming";
+import { rejection } from "../../../support/rejection";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
 
@@ -310,13 +311,8 @@ describe("reconcileDeadLetters", () => {
         throw new Error("ledger unreachable");
       },
     });
-    let error: unknown;
-    try {
-      await run({ ledger: broken });
-    } catch (e) {
-      error = e;
-    }
-    expect((error as Error).message).to.equal("ledger unreachable");
+    const error = await rejection(run({ ledger: broken }));
+    expect(error.message).to.equal("ledger unreachable");
     expect(dlq.calls).to.deep.equal(["receive 10", `release ${id}`]);
     expect(dlq.visibleIds).to.deep.equal([id]);
   });
@@ -325,13 +321,8 @@ describe("reconcileDeadLetters", () => {
     const r = await record("a", { state: "CREATING", createAccountRequestId: "car-1" });
     const id = dead(r);
     queue.failWith = new Error("cannot enqueue request req-a: QueueDoesNotExist");
-    let error: unknown;
-    try {
-      await run();
-    } catch (e) {
-      error = e;
-    }
-    expect((error as Error).message).to.equal("cannot enqueue request req-a: QueueDoesNotExist");
+    const error = await rejection(run());
+    expect(error.message).to.equal("cannot enqueue request req-a: QueueDoesNotExist");
     expect(dlq.calls).to.deep.equal(["receive 10", `release ${id}`]);
     queue.failWith = undefined;
     const rerun = await run();
@@ -390,14 +381,9 @@ describe("reconcileDeadLetters", () => {
       [{ maxMessages: 0 }, "maxMessages must be a positive integer, got 0"],
       [{ maxRedrives: -1 }, "maxRedrives must be a non-negative integer, got -1"],
     ] as const) {
-      let error: unknown;
-      try {
-        await run(extra);
-      } catch (e) {
-        error = e;
-      }
+      const error = await rejection(run(extra));
       expect(error).to.be.instanceOf(ReconcileError);
-      expect((error as Error).message).to.equal(message);
+      expect(error.message).to.equal(message);
     }
     expect(dlq.calls).to.deep.equal([]);
   });

@@ -6,6 +6,7 @@ import { handler } from "../../../../src/lambda/entryPoint/index";
 import { MemoryLedger } from "../../../support/memoryLedger";
 import { RecordingQueue } from "../../../support/recordingQueue";
 import { OPERATOR_GATE } from "../../../support/entryPointGates";
+import { rejection } from "../../../support/rejection";
 
 const HOOK = {
   AccountName: "meshcloud.test-aws-integration",
@@ -188,13 +189,8 @@ describe("AVMEntryPoint handler", () => {
     delete process.env["AVM_LEDGER_TABLE"];
     delete process.env["AVM_QUEUE_URL"];
     try {
-      let error: unknown;
-      try {
-        await handler(HOOK, CONTEXT);
-      } catch (e) {
-        error = e;
-      }
-      expect((error as Error).message).to.equal("environment variable AVM_LEDGER_TABLE is required but not set");
+      const error = await rejection(handler(HOOK, CONTEXT));
+      expect(error.message).to.equal("environment variable AVM_LEDGER_TABLE is required but not set");
     } finally {
       if (saved.table !== undefined) process.env["AVM_LEDGER_TABLE"] = saved.table;
       if (saved.queue !== undefined) process.env["AVM_QUEUE_URL"] = saved.queue;
