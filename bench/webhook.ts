@@ -10,7 +10,9 @@
  * work item enqueued. The server counts what the recorder did and the bench prints it, so a run where deliveries were
  * not applied shows. Ledgers: the in-memory one with indexes, the SQLite ledger in memory (same SQL, no disk) and in
  * a file as `avm serve` uses it by default (every write committed to disk). The disk's `fdatasync` latency, which bounds
- * the file ledger (one per group commit), is measured in the same run, before and after the rounds.
+ * the file ledger (one per group commit), is measured in the same run, before and after the rounds. One more row is an
+ * experiment, not what `avm serve` does: the same SQLite file ledger run by a worker thread
+ * (`bench/support/workerSqliteLedger.ts`), to measure whether taking the ledger off the event loop would pay.
  *
  * Each server runs in its own process on 127.0.0.1; autocannon sends a fixed number of requests per scenario and
  * round (so the accounts to populate are known), scenarios alternate, medians are shown; rate = requests / time.
@@ -82,7 +84,7 @@ function bodyFor(accountId: string): string {
   });
 }
 
-type ServerKind = "bare" | "memory" | "sqlite-memory" | "sqlite";
+type ServerKind = "bare" | "memory" | "sqlite-memory" | "sqlite" | "sqlite-worker";
 
 interface Server {
   readonly url: string;
@@ -295,6 +297,14 @@ async function main(): Promise<void> {
       id: "signed-sqlite-file",
       label: "avm serve, signed, applied (SQLite file)",
       server: "sqlite",
+      requests: options.requests,
+      delivery: signed(perServer(options.requests)),
+      expect: 200,
+    },
+    {
+      id: "signed-sqlite-worker",
+      label: "experiment: SQLite file in a worker thread",
+      server: "sqlite-worker",
       requests: options.requests,
       delivery: signed(perServer(options.requests)),
       expect: 200,

@@ -31,6 +31,7 @@ import { WebhookReceiver } from "../../src/core/webhooks/receiver";
 import { LedgerStackOutcomeRecorder } from "../../src/core/webhooks/stackOutcomeRecorder";
 import type { Ledger } from "../../src/core/ports";
 import { benchAccountId } from "./webhookAccounts";
+import { WorkerSqliteLedger } from "./workerSqliteLedger";
 
 async function populate(ledger: Ledger, accounts: number): Promise<void> {
   const now = new Date();
@@ -65,14 +66,23 @@ async function main(): Promise<void> {
   let stop: () => Promise<void>;
   if (mode === "avm") {
     const accounts = Number(accountsArg);
-    if (!secret || !["memory", "sqlite-memory", "sqlite"].includes(ledgerKind ?? "") || !(accounts >= 0)) {
-      throw new Error("usage: webhookServer.ts avm <secret> memory|sqlite-memory|sqlite <accounts>");
+    if (
+      !secret ||
+      !["memory", "sqlite-memory", "sqlite", "sqlite-worker"].includes(ledgerKind ?? "") ||
+      !(accounts >= 0)
+    ) {
+      throw new Error("usage: webhookServer.ts avm <secret> memory|sqlite-memory|sqlite|sqlite-worker <accounts>");
     }
-    const dir = ledgerKind === "sqlite" ? mkdtempSync(path.join(tmpdir(), "avm-webhook-bench-")) : undefined;
+    const dir =
+      ledgerKind === "sqlite" || ledgerKind === "sqlite-worker"
+        ? mkdtempSync(path.join(tmpdir(), "avm-webhook-bench-"))
+        : undefined;
     const ledger: Ledger =
       ledgerKind === "memory"
         ? new MemoryLedger()
-        : new SqliteLedger({ path: dir === undefined ? ":memory:" : path.join(dir, "ledger.sqlite") });
+        : ledgerKind === "sqlite-worker"
+          ? new WorkerSqliteLedger(path.join(dir!, "ledger.sqlite"))
+          : new SqliteLedger({ path: dir === undefined ? ":memory:" : path.join(dir, "ledger.sqlite") });
     await populate(ledger, accounts);
     const actions: Record<string, number> = {};
     const log = openSync("/dev/null", "w");
