@@ -7,12 +7,13 @@
  *   applied: the record moves to `COMPLETING` and a work item is enqueued) and as many `SUCCEEDED` records besides.
  *   The receiver logs what `avm serve` logs (a line per delivery), to /dev/null with a synchronous write each.
  *   `<ledger>` is `memory` (the in-memory ledger with its indexes), `sqlite-memory` (the SQLite ledger, `:memory:`)
- *   or `sqlite` (the SQLite ledger in a file, as `avm serve` uses by default: every write is committed to disk).
+ *   or `sqlite` (the SQLite ledger in a file, as `avm serve` uses by default: every write is committed to disk), or
+ *   `sqlite-worker` (an experiment: the same file ledger run by a worker thread, `./workerSqliteLedger.ts`).
  * - `bare`: a plain `node:http` server that reads the body and answers a small JSON document.
  * Prints `serving-since <µs on the CPU profile clock>` and `listening <url>` once ready; when its stdin closes it prints `actions <json>` (what the recorder did, by
  * action) and exits.
  *
- *   node --import tsx bench/support/webhookServer.ts avm <secret> memory|sqlite-memory|sqlite <accounts>
+ *   node --import tsx bench/support/webhookServer.ts avm <secret> memory|sqlite-memory|sqlite|sqlite-worker <accounts>
  *   node --import tsx bench/support/webhookServer.ts bare
  */
 import { createServer } from "node:http";
