@@ -4,6 +4,7 @@
  */
 import { isAccountId } from "../../../src/shared/naming";
 import type { LedgerRecord } from "../../../src/core/ledger";
+import { LedgerInputError, ledgerKey } from "../../../src/core/ledgerRecords";
 import { withLedger, type CommandContext } from "../context";
 import { CliNotFoundError, CliUsageError } from "../errors";
 import { recordJson, recordText, type RecordJson } from "../output";
@@ -22,7 +23,7 @@ export interface StatusJson {
 
 /**
  * Looks the record up and prints it.
- * @throws CliUsageError unless exactly one of the three keys is given (or the account id is malformed)
+ * @throws CliUsageError unless exactly one of the three keys is given, or when the one given is malformed
  * @throws CliNotFoundError when no record matches
  */
 export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<void> {
@@ -32,6 +33,18 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   }
   if (options.accountId !== undefined && !isAccountId(options.accountId)) {
     throw new CliUsageError(`--account-id must be a 12-digit AWS account id, got "${options.accountId}"`);
+  }
+  if (options.email !== undefined) {
+    try {
+      ledgerKey(options.email);
+    } catch (error) {
+      if (!(error instanceof LedgerInputError)) throw error;
+      // The ledger's own rule and message ("email must be an email address, got ..."), named as the flag.
+      throw new CliUsageError(`--${error.message}`, { cause: error });
+    }
+  }
+  if (options.requestId !== undefined && options.requestId.trim() === "") {
+    throw new CliUsageError("--request-id must not be empty");
   }
   const record = await withLedger(ctx, async (ledger): Promise<LedgerRecord | undefined> => {
     if (options.email !== undefined) return ledger.get(options.email);

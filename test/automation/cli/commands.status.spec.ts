@@ -39,6 +39,19 @@ describe("avm CLI commands (in-process, fake Organizations)", function () {
       });
     });
 
+    it("refuses a malformed --email or an empty --request-id as usage errors (exit 2)", async () => {
+      expect(await h.run(["status", "--email", "notanemail"])).to.deep.equal({
+        code: 2,
+        stdout: "",
+        stderr: 'avm: error: --email must be an email address, got "notanemail"\n',
+      });
+      expect(await h.run(["status", "--request-id", " "])).to.deep.equal({
+        code: 2,
+        stdout: "",
+        stderr: "avm: error: --request-id must not be empty\n",
+      });
+    });
+
     it("exits 1 with one line when nothing matches", async () => {
       expect(await h.run(["status", "--account-id", "123456789012"])).to.deep.equal({
         code: 1,
