@@ -75,6 +75,14 @@ const STALLED_ROUNDS = 20;
 /** Guard against a hang only: the run takes about 45 s on an idle 2-core machine. */
 const GUARD_MS = 20 * 60_000;
 
+/** What a progress round keeps of a record (the whole record when there is one). */
+interface ObservedRecord {
+  readonly state: string;
+  readonly version: number;
+  readonly attempts: number;
+  readonly history?: readonly { readonly state: string; readonly note?: string }[];
+}
+
 /** Deterministic generator (mulberry32). */
 function seeded(seed: number): () => number {
   let a = seed >>> 0;
@@ -458,12 +466,12 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
 
     /** What the progress rule compares between rounds: each record's state and version, and both queue sizes. */
     interface Observation {
-      readonly records: ReadonlyMap<string, { state: string; version: number; attempts: number }>;
+      readonly records: ReadonlyMap<string, ObservedRecord>;
       readonly work: number;
       readonly dead: number;
     }
     async function observe(): Promise<Observation> {
-      const records = new Map<string, { state: string; version: number; attempts: number }>();
+      const records = new Map<string, ObservedRecord>();
       for (const email of emails) {
         const record = await observer.get(email);
         records.set(email, record ?? { state: "MISSING", version: 0, attempts: 0 });
@@ -485,9 +493,15 @@ describe("reliability: 200 vend requests with crashes and throttling (moto)", fu
       const byState = new Map<string, number>();
       for (const r of o.records.values()) byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
       const open = [...o.records].filter(([, r]) => !terminal(r.state));
+      // The last history notes of a record that stopped moving say why (the reasons of its failed deliveries).
+      const lastNotes = (r: ObservedRecord) =>
+        (r.history ?? [])
+          .slice(-4)
+          .map((h) => `${h.state}: ${h.note ?? ""}`)
+          .join(" | ");
       return (
         `states ${JSON.stringify(Object.fromEntries(byState))}; ${open.length} not terminal: ` +
-        `${open.map(([email, r]) => `${email} ${r.state} v${r.version} (${r.attempts} pickups)`).join(", ") || "none"}; ` +
+        `${open.map(([email, r]) => `${email} ${r.state} v${r.version} (${r.attempts} pickups; last notes: ${lastNotes(r)})`).join(", ") || "none"}; ` +
         `work queue ${o.work} messages, DLQ ${o.dead}; receives per poller ${JSON.stringify(cycles)}; ` +
         `last moves (${lastMoves.length}): ${lastMoves.slice(0, 20).join(", ") || "none"}`
       );
