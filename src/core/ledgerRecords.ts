@@ -210,13 +210,17 @@ export function isAfterPosition(record: Pick<LedgerRecord, "createdAt" | "email"
   return compareRecords(record, position) > 0;
 }
 
-/** Checks list options. @throws LedgerInputError for an unknown state, a bad limit or a malformed cursor. */
-export function checkListOptions(options: ListOptions): void {
+/**
+ * Checks list options and decodes their cursor.
+ * @returns the position `options.after` stands for, or undefined without one
+ * @throws LedgerInputError for an unknown state, a bad limit or a malformed cursor.
+ */
+export function checkListOptions(options: ListOptions): ListPosition | undefined {
   for (const state of options.states ?? []) checkState(state, "states");
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) {
     throw new LedgerInputError(`limit must be a non-negative integer, got ${options.limit}`);
   }
-  if (options.after !== undefined) decodeListCursor(options.after);
+  return options.after === undefined ? undefined : decodeListCursor(options.after);
 }
 
 /** The order every `list` returns: oldest first (`createdAt`), then by email. */
@@ -230,9 +234,8 @@ export function compareRecords(
 
 /** Applies `list` options to records in any order: state filter, cursor, order, limit. */
 export function selectRecords(records: Iterable<LedgerRecord>, options: ListOptions = {}): LedgerRecord[] {
-  checkListOptions(options);
+  const after = checkListOptions(options);
   const states = options.states ? new Set<string>(options.states) : undefined;
-  const after = options.after === undefined ? undefined : decodeListCursor(options.after);
   const selected = [...records]
     .filter((record) => (!states || states.has(record.state)) && (!after || isAfterPosition(record, after)))
     .sort(compareRecords);

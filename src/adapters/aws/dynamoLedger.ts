@@ -44,7 +44,6 @@ import {
   checkListOptions,
   conflictError,
   createRecord,
-  decodeListCursor,
   LedgerClosedError,
   ledgerKey,
   notFoundError,
@@ -277,10 +276,9 @@ export class DynamoLedger implements Ledger {
    */
   async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
     this.checkOpen();
-    checkListOptions(options);
+    const after = checkListOptions(options);
     if (options.limit === 0 || options.states?.length === 0) return [];
     if (options.limit !== undefined && !this.pagingIndexUnavailable) {
-      const after = options.after === undefined ? undefined : decodeListCursor(options.after);
       try {
         return await mergeStatePages(
           options.states ?? REQUEST_STATES,

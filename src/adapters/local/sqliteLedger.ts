@@ -28,7 +28,6 @@ import {
   checkListOptions,
   conflictError,
   createRecord,
-  decodeListCursor,
   ledgerKey,
   LedgerClosedError,
   notFoundError,
@@ -170,10 +169,9 @@ export class SqliteLedger implements Ledger {
    * (`UNION ALL`, each on `ledger_by_state_created`) keeps the rows read bounded by the page, not by the ledger.
    */
   async list(options: ListOptions = {}): Promise<LedgerRecord[]> {
-    checkListOptions(options);
+    const after = checkListOptions(options);
     const states = options.states === undefined ? undefined : [...new Set(options.states)];
     if (states?.length === 0) return [];
-    const after = options.after === undefined ? undefined : decodeListCursor(options.after);
     const order = " ORDER BY created_at, email" + (options.limit === undefined ? "" : " LIMIT ?");
     const window = (...conditions: string[]): { sql: string; params: SQLInputValue[] } => {
       const where = [...conditions, ...(after === undefined ? [] : ["(created_at, email) > (?, ?)"])];
