@@ -17,6 +17,7 @@
  * (the patch merges). Static AWS keys are never sent.
  */
 import { PROJECT_NAME, accountStackName } from "../shared/naming";
+import { shellQuote } from "../shared/shellQuote";
 import { realTiming, type Timing } from "../shared/timing";
 import type { AccountStackRequest, AccountStackResult, AccountStackRunner } from "../core/ports";
 import { silentLogger, type Logger } from "../core/ports";
@@ -91,11 +92,6 @@ export interface DeploymentOutcome {
 }
 
 const ORG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** Quotes `value` for a POSIX shell. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Environment variable that carries the external id into the deployment (as a secret). */
 export const EXTERNAL_ID_ENV = "AVM_EXTERNAL_ID";

@@ -5,6 +5,7 @@
 import { REQUEST_STATES, type LedgerRecord, type RequestState } from "../../../src/core/ledger";
 import { listPage } from "../../../src/core/ledgerPages";
 import { decodeListCursor } from "../../../src/core/ledgerRecords";
+import { shellWord } from "../../../src/shared/shellQuote";
 import { withLedger, type CommandContext } from "../context";
 import { CliUsageError } from "../errors";
 import { recordJson, table, type RecordJson } from "../output";
@@ -69,11 +70,6 @@ export function parseAfter(value: string): string {
     );
   }
   return value;
-}
-
-/** `value` as one shell word (single-quoted unless it is plain). */
-function shellWord(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The global options that select `ledger` again (none for the default SQLite file of `cwd`). */

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { DeploymentsAccountStackRunner, shellQuote } from "../../../src/stacks/deploymentsRunner";
+import { DeploymentsAccountStackRunner } from "../../../src/stacks/deploymentsRunner";
+import { shellQuote } from "../../../src/shared/shellQuote";
 import {
   DeploymentFailedError,
   DeploymentSkippedError,
