@@ -243,6 +243,36 @@ export function selectRecords(records: Iterable<LedgerRecord>, options: ListOpti
 }
 
 /**
+ * The last version of each record a ledger object read or wrote, by key (bounded: the least recently remembered is
+ * dropped first). A record's version only grows and every write is conditional on the version before it, so a
+ * remembered record whose version equals an update's expected version IS the stored record at that version: the
+ * update may patch it without reading it again, and its conditional write still fails when another writer moved on.
+ */
+export class KnownRecords {
+  private readonly records = new Map<string, LedgerRecord>();
+
+  constructor(private readonly capacity = 1_000) {}
+
+  /** Remembers `record` as the latest version seen of its key and returns it. */
+  remember(record: LedgerRecord): LedgerRecord {
+    this.records.delete(record.email);
+    this.records.set(record.email, record);
+    if (this.records.size > this.capacity) this.records.delete(this.records.keys().next().value!);
+    return record;
+  }
+
+  /** The remembered record of `key` when it is at `version`. */
+  at(key: string, version: number): LedgerRecord | undefined {
+    const record = this.records.get(key);
+    return record?.version === version ? record : undefined;
+  }
+
+  forget(key: string): void {
+    this.records.delete(key);
+  }
+}
+
+/**
  * Deep-copies a JSON record so callers can never mutate stored state: the same result as a JSON round trip
  * (`JSON.parse(JSON.stringify(record))`), about four times faster for a ledger record because nothing is printed
  * or parsed (the in-memory ledger copies on every read and write).

@@ -44,6 +44,7 @@ import {
   checkListOptions,
   conflictError,
   createRecord,
+  KnownRecords,
   LedgerClosedError,
   ledgerKey,
   notFoundError,
@@ -117,9 +118,6 @@ function itemOfConditionFailure(error: unknown): Record<string, AttributeValue> 
   return (error as { Item?: Record<string, AttributeValue> } | null)?.Item;
 }
 
-/** Records this ledger remembers at most (the last read or written version of each, for update without a read). */
-const KNOWN_RECORDS = 1_000;
-
 /**
  * A {@link Ledger} in a DynamoDB table.
  *
@@ -138,8 +136,8 @@ export class DynamoLedger implements Ledger {
    * straight to the old path (an `avm list --all` walk does not ask again per page). A new object asks again.
    */
   private pagingIndexUnavailable = false;
-  /** The last version this ledger read or wrote, by key (bounded, oldest dropped first). */
-  private readonly known = new Map<string, LedgerRecord>();
+  /** The last version this ledger read or wrote, by key: an update of that version needs no read. */
+  private readonly known = new KnownRecords();
 
   constructor(options: DynamoLedgerOptions) {
     this.client = options.client;
@@ -160,13 +158,13 @@ export class DynamoLedger implements Ledger {
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return { created: true, record: this.remember(record) };
+      return { created: true, record: this.known.remember(record) };
     } catch (error) {
       if (!isConditionFailure(error)) throw classifyDynamoError(error, record.email, 0, "claim");
       const stored = itemOfConditionFailure(error);
       // Our own write, whose reply was lost and which the SDK sent again: this call did create the record.
-      if (stored && isOwnWrite(stored, record)) return { created: true, record: this.remember(record) };
-      if (stored) return { created: false, record: this.remember(fromItem(stored)) };
+      if (stored && isOwnWrite(stored, record)) return { created: true, record: this.known.remember(record) };
+      if (stored) return { created: false, record: this.known.remember(fromItem(stored)) };
     }
     const existing = await this.get(record.email);
     if (!existing) throw new DynamoLedgerError(`claim for ${record.email} lost a race but found no record`);
@@ -205,7 +203,7 @@ export class DynamoLedger implements Ledger {
           ],
         }),
       );
-      return { created: true, record: this.remember(record) };
+      return { created: true, record: this.known.remember(record) };
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons === undefined) throw classifyDynamoError(error, record.email, 0, "claim");
@@ -250,10 +248,10 @@ export class DynamoLedger implements Ledger {
         new GetItemCommand({ TableName: this.tableName, Key: { email: { S: key } }, ConsistentRead: true }),
       );
       if (!result.Item) {
-        this.known.delete(key);
+        this.known.forget(key);
         return undefined;
       }
-      return this.remember(fromItem(result.Item));
+      return this.known.remember(fromItem(result.Item));
     } catch (error) {
       throw classifyDynamoError(error, key, 0, "GetItem");
     }
@@ -367,8 +365,7 @@ export class DynamoLedger implements Ledger {
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
     this.checkOpen();
     const key = ledgerKey(email);
-    const remembered = this.known.get(key);
-    const current = remembered?.version === expectedVersion ? remembered : await this.get(key);
+    const current = this.known.at(key, expectedVersion) ?? (await this.get(key));
     if (!current) throw notFoundError(key);
     if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
     const next = applyPatch(current, patch, now);
@@ -388,22 +385,14 @@ export class DynamoLedger implements Ledger {
         const stored = itemOfConditionFailure(error);
         // The item is exactly what this call wrote: the write landed, its reply was lost and the SDK sent it
         // again, which then failed its own condition. That is a success, not another writer.
-        if (stored && isOwnWrite(stored, next)) return this.remember(next);
+        if (stored && isOwnWrite(stored, next)) return this.known.remember(next);
         // Another writer won: remember what it wrote (when DynamoDB returned it) for the caller's next read.
-        if (stored) this.remember(fromItem(stored));
-        else this.known.delete(key);
+        if (stored) this.known.remember(fromItem(stored));
+        else this.known.forget(key);
       }
       throw classifyDynamoError(error, key, expectedVersion, "update");
     }
-    return this.remember(next);
-  }
-
-  /** Remembers `record` as the last version seen of its key and returns it. */
-  private remember(record: LedgerRecord): LedgerRecord {
-    this.known.delete(record.email);
-    this.known.set(record.email, record);
-    if (this.known.size > KNOWN_RECORDS) this.known.delete(this.known.keys().next().value!);
-    return record;
+    return this.known.remember(next);
   }
 
   /** Marks the ledger closed. The client belongs to the caller (shared at Lambda module scope) and stays open. */

@@ -28,6 +28,7 @@ import {
   checkListOptions,
   conflictError,
   createRecord,
+  KnownRecords,
   ledgerKey,
   LedgerClosedError,
   notFoundError,
@@ -79,6 +80,11 @@ export class SqliteLedger implements Ledger {
   readonly consistentLookups = true;
   private db: DatabaseSync | undefined;
   private readonly statements = new Map<string, StatementSync>();
+  /**
+   * The last version of each record this ledger object read or wrote: an update of that version patches it without
+   * reading the row again (the `UPDATE ... WHERE version = ?` still refuses it when another writer moved on).
+   */
+  private readonly known = new KnownRecords();
   /** Writes issued in the current turn of the event loop, run together by {@link SqliteLedger.flush}. */
   private pending: PendingWrite[] = [];
 
@@ -89,9 +95,6 @@ export class SqliteLedger implements Ledger {
       if (this.path !== ":memory:") mkdirSync(path.dirname(this.path), { recursive: true });
       this.db = new DatabaseSync(this.path);
       this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
-      // Up to 32 MiB of pages cached (SQLite's default is 2 MiB; pages are allocated as they are read): a ledger of
-      // tens of thousands of records stays in memory instead of being read again from the file by every lookup.
-      this.db.exec("PRAGMA cache_size = -32768");
       if (this.path !== ":memory:") {
         this.db.exec("PRAGMA journal_mode = WAL");
         // Every commit is fsynced (SQLite's compile-time default, stated so it cannot change under us): a write
@@ -128,7 +131,7 @@ export class SqliteLedger implements Ledger {
 
   async claim(input: NewLedgerRecord, now: Date): Promise<ClaimResult> {
     const record = createRecord(input, now);
-    return this.write(() => {
+    const result = await this.write((): ClaimResult => {
       // Inside the transaction (write lock held across processes): a record with an account id is refused when
       // another email's record holds that id, so two concurrent claims for one account id never both succeed.
       if (record.accountId !== undefined) {
@@ -149,18 +152,31 @@ export class SqliteLedger implements Ledger {
       if (!existing) throw new SqliteLedgerError(`claim for ${record.email} neither inserted nor found a record`);
       return { created: false, record: existing };
     });
+    this.known.remember(result.record);
+    return result;
   }
 
   async get(email: string): Promise<LedgerRecord | undefined> {
-    return this.one("SELECT record FROM ledger WHERE email = ?", ledgerKey(email));
+    const key = ledgerKey(email);
+    const record = this.one("SELECT record FROM ledger WHERE email = ?", key);
+    if (record === undefined) this.known.forget(key);
+    return record && this.known.remember(record);
   }
 
   async getByRequestId(requestId: string): Promise<LedgerRecord | undefined> {
-    return this.one("SELECT record FROM ledger WHERE request_id = ? ORDER BY created_at, email LIMIT 1", requestId);
+    const record = this.one(
+      "SELECT record FROM ledger WHERE request_id = ? ORDER BY created_at, email LIMIT 1",
+      requestId,
+    );
+    return record && this.known.remember(record);
   }
 
   async getByAccountId(accountId: string): Promise<LedgerRecord | undefined> {
-    return this.one("SELECT record FROM ledger WHERE account_id = ? ORDER BY created_at, email LIMIT 1", accountId);
+    const record = this.one(
+      "SELECT record FROM ledger WHERE account_id = ? ORDER BY created_at, email LIMIT 1",
+      accountId,
+    );
+    return record && this.known.remember(record);
   }
 
   /**
@@ -203,8 +219,9 @@ export class SqliteLedger implements Ledger {
 
   async update(email: string, expectedVersion: number, patch: LedgerPatch, now: Date): Promise<LedgerRecord> {
     const key = ledgerKey(email);
-    return this.write(() => {
-      const current = this.one("SELECT record FROM ledger WHERE email = ?", key);
+    const remembered = this.known.at(key, expectedVersion);
+    const written = this.write(() => {
+      const current = remembered ?? this.one("SELECT record FROM ledger WHERE email = ?", key);
       if (!current) throw notFoundError(key);
       if (current.version !== expectedVersion) throw conflictError(key, expectedVersion);
       const next = applyPatch(current, patch, now);
@@ -236,6 +253,12 @@ export class SqliteLedger implements Ledger {
       if (changed !== 1) throw conflictError(key, expectedVersion);
       return next;
     });
+    try {
+      return this.known.remember(await written);
+    } catch (error) {
+      this.known.forget(key);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

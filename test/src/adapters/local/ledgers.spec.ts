@@ -210,6 +210,43 @@ describe("SqliteLedger (file)", () => {
       await ledger.close();
     });
 
+    it("updates a version it read or wrote without reading the row again; another connection's write still conflicts", async () => {
+      const file = path.join(dir, "known.sqlite");
+      const ledger = new SqliteLedger({ path: file });
+      const other = new SqliteLedger({ path: file });
+      await claimAll(ledger, 1);
+      const reads: string[] = [];
+      const spied = ledger as unknown as { one: (sql: string, ...params: unknown[]) => unknown };
+      const one = spied.one.bind(ledger);
+      spied.one = (sql, ...params) => {
+        reads.push(sql);
+        return one(sql, ...params);
+      };
+      // The claim's record (version 1), then the update's own result (version 2): patched without a SELECT.
+      expect((await ledger.update("g0@example.com", 1, { note: "first" }, T)).version).to.equal(2);
+      expect((await ledger.update("g0@example.com", 2, { state: "BOOTSTRAPPING" }, T)).version).to.equal(3);
+      expect(reads).to.deep.equal([]);
+      // Another connection moves the record on: the remembered version 3 is stale, the compare-and-set refuses it.
+      await other.update("g0@example.com", 3, { note: "elsewhere" }, T);
+      const stale = await ledger.update("g0@example.com", 3, { note: "late" }, T).catch((error: Error) => error);
+      expect((stale as Error).message).to.equal(
+        "ledger record for g0@example.com changed concurrently (expected version 3)",
+      );
+      // After the conflict the row is read again, and the next update of the version read goes through.
+      const current = await ledger.get("g0@example.com");
+      expect([current?.version, current?.history.at(-1)?.note]).to.deep.equal([4, "elsewhere"]);
+      const next = await ledger.update("g0@example.com", 4, { note: "after" }, T);
+      expect(next.history.map((entry) => entry.note)).to.deep.equal([
+        "request recorded",
+        "first",
+        undefined,
+        "elsewhere",
+        "after",
+      ]);
+      expect(reads).to.deep.equal(["SELECT record FROM ledger WHERE email = ?"]);
+      await Promise.all([ledger.close(), other.close()]);
+    });
+
     it("fails every write of a transaction when one fails in SQLite, storing none of them", async () => {
       const file = path.join(dir, "full.sqlite");
       const ledger = new SqliteLedger({ path: file });
