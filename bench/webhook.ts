@@ -12,7 +12,9 @@
  * a file as `avm serve` uses it by default (every write committed to disk). The disk's `fdatasync` latency, which bounds
  * the file ledger (one per group commit), is measured in the same run, before and after the rounds. One more row is an
  * experiment, not what `avm serve` does: the same SQLite file ledger run by a worker thread
- * (`bench/support/workerSqliteLedger.ts`), to measure whether taking the ledger off the event loop would pay.
+ * (`bench/support/workerSqliteLedger.ts`), to measure whether taking the ledger off the event loop would pay. Another
+ * experiment is the receiver's ceiling: every check as above, then a recorder that touches no ledger and answers
+ * at once, so what no ledger, however cheap, can go below.
  *
  * Each server runs in its own process on 127.0.0.1; autocannon sends a fixed number of requests per scenario and
  * round (so the accounts to populate are known), scenarios alternate, medians are shown; rate = requests / time.
@@ -84,7 +86,7 @@ function bodyFor(accountId: string): string {
   });
 }
 
-type ServerKind = "bare" | "memory" | "sqlite-memory" | "sqlite" | "sqlite-worker";
+type ServerKind = "bare" | "none" | "memory" | "sqlite-memory" | "sqlite" | "sqlite-worker";
 
 interface Server {
   readonly url: string;
@@ -267,6 +269,14 @@ async function main(): Promise<void> {
       server: "bare",
       requests: options.requests,
       delivery: () => bare,
+      expect: 200,
+    },
+    {
+      id: "signed-none",
+      label: "experiment: signed, recorder does nothing",
+      server: "none",
+      requests: options.requests,
+      delivery: signed(perServer(options.requests)),
       expect: 200,
     },
     {

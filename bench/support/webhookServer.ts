@@ -8,12 +8,14 @@
  *   The receiver logs what `avm serve` logs (a line per delivery), to /dev/null with a synchronous write each.
  *   `<ledger>` is `memory` (the in-memory ledger with its indexes), `sqlite-memory` (the SQLite ledger, `:memory:`)
  *   or `sqlite` (the SQLite ledger in a file, as `avm serve` uses by default: every write is committed to disk), or
- *   `sqlite-worker` (an experiment: the same file ledger run by a worker thread, `./workerSqliteLedger.ts`).
+ *   `sqlite-worker` (an experiment: the same file ledger run by a worker thread, `./workerSqliteLedger.ts`), or
+ *   `none` (an experiment, the receiver's ceiling: no ledger; the recorder answers `completing` at once and writes
+ *   nothing, counted as `not-applied`).
  * - `bare`: a plain `node:http` server that reads the body and answers a small JSON document.
  * Prints `serving-since <µs on the CPU profile clock>` and `listening <url>` once ready; when its stdin closes it prints `actions <json>` (what the recorder did, by
  * action) and exits.
  *
- *   node --import tsx bench/support/webhookServer.ts avm <secret> memory|sqlite-memory|sqlite|sqlite-worker <accounts>
+ *   node --import tsx bench/support/webhookServer.ts avm <secret> none|memory|sqlite-memory|sqlite|sqlite-worker <accounts>
  *   node --import tsx bench/support/webhookServer.ts bare
  */
 import { createServer } from "node:http";
@@ -69,22 +71,22 @@ async function main(): Promise<void> {
     const accounts = Number(accountsArg);
     if (
       !secret ||
-      !["memory", "sqlite-memory", "sqlite", "sqlite-worker"].includes(ledgerKind ?? "") ||
+      !["none", "memory", "sqlite-memory", "sqlite", "sqlite-worker"].includes(ledgerKind ?? "") ||
       !(accounts >= 0)
     ) {
-      throw new Error("usage: webhookServer.ts avm <secret> memory|sqlite-memory|sqlite|sqlite-worker <accounts>");
+      throw new Error("usage: webhookServer.ts avm <secret> none|memory|sqlite-memory|sqlite|sqlite-worker <accounts>");
     }
     const dir =
       ledgerKind === "sqlite" || ledgerKind === "sqlite-worker"
         ? mkdtempSync(path.join(tmpdir(), "avm-webhook-bench-"))
         : undefined;
     const ledger: Ledger =
-      ledgerKind === "memory"
+      ledgerKind === "memory" || ledgerKind === "none"
         ? new MemoryLedger()
         : ledgerKind === "sqlite-worker"
           ? new WorkerSqliteLedger(path.join(dir!, "ledger.sqlite"))
           : new SqliteLedger({ path: dir === undefined ? ":memory:" : path.join(dir, "ledger.sqlite") });
-    await populate(ledger, accounts);
+    if (ledgerKind !== "none") await populate(ledger, accounts);
     const actions: Record<string, number> = {};
     const log = openSync("/dev/null", "w");
     const recorder = new LedgerStackOutcomeRecorder({ ledger, queue: new InProcessWorkQueue(), timing: realTiming });
@@ -92,6 +94,10 @@ async function main(): Promise<void> {
       secret,
       recorder: {
         record: async (accountId, outcome) => {
+          if (ledgerKind === "none") {
+            actions["not-applied"] = (actions["not-applied"] ?? 0) + 1;
+            return { action: "completing", requestId: `req-${accountId}`, state: "COMPLETING" };
+          }
           const result = await recorder.record(accountId, outcome);
           actions[result.action] = (actions[result.action] ?? 0) + 1;
           return result;
